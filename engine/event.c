@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Events: one allocation each, strings in a bounded arena at the end. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domtrace/event.h"
+
+struct dt_event *dt_event_new(enum dt_event_type type, size_t arena)
+{
+	struct dt_event *ev;
+	size_t size = sizeof(*ev) + arena;
+
+	ev = calloc(1, size);
+	if (!ev)
+		return NULL;
+	cds_wfcq_node_init(&ev->qnode);
+	ev->type = type;
+	ev->func_id = -1;
+	ev->nr = -1;
+	ev->proc.ppid = ev->proc.rppid = -1;
+	ev->size = size;
+	ev->arena_cap = arena;
+	return ev;
+}
+
+void dt_event_free(struct dt_event *ev)
+{
+	free(ev);
+}
+
+void *dt_event_alloc(struct dt_event *ev, size_t n)
+{
+	size_t off = (ev->arena_used + 7u) & ~(size_t)7u;
+
+	if (off > ev->arena_cap || n > ev->arena_cap - off)
+		return NULL;
+	ev->arena_used = off + n;
+	return ev->arena + off;
+}
+
+const char *dt_event_strdup(struct dt_event *ev, const char *s, size_t len)
+{
+	size_t room;
+	char *p;
+
+	if (ev->arena_used >= ev->arena_cap)
+		return "";
+	room = ev->arena_cap - ev->arena_used;
+	if (len >= room)
+		len = room - 1;
+	p = ev->arena + ev->arena_used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	ev->arena_used += len + 1;
+	return p;
+}
+
+const char *dt_event_printf(struct dt_event *ev, const char *fmt, ...)
+{
+	size_t room;
+	char *p;
+	va_list ap;
+	int n;
+
+	if (ev->arena_used >= ev->arena_cap)
+		return "";
+	room = ev->arena_cap - ev->arena_used;
+	p = ev->arena + ev->arena_used;
+	va_start(ap, fmt);
+	n = vsnprintf(p, room, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		p[0] = '\0';
+		n = 0;
+	}
+	if ((size_t)n >= room)
+		n = (int)room - 1;
+	ev->arena_used += (size_t)n + 1;
+	return p;
+}
+
+bool dt_event_add_dec(struct dt_event *ev, const char *name, const char *value)
+{
+	if (ev->ndec >= DT_MAX_DECS)
+		return false;
+	ev->dec[ev->ndec].name = name;
+	ev->dec[ev->ndec].value = value;
+	ev->ndec++;
+	return true;
+}
+
+const char *dt_event_value_of(const struct dt_event *ev, const char *argname)
+{
+	unsigned i;
+
+	if (strchr(argname, ':')) {
+		for (i = 0; i < ev->ndec; i++)
+			if (strcmp(ev->dec[i].name, argname) == 0)
+				return ev->dec[i].value;
+		return NULL;
+	}
+	for (i = 0; i < ev->nargs; i++)
+		if (ev->args[i].name && strcmp(ev->args[i].name, argname) == 0)
+			return ev->args[i].value;
+	return NULL;
+}
+
+const char *dt_event_type_name(enum dt_event_type type)
+{
+	static const char *const names[_DT_EV_MAX] = {
+		[DT_EV_CALL] = "call",	 [DT_EV_MATCH] = "match",
+		[DT_EV_ABORT] = "abort", [DT_EV_WOULD_ABORT] = "would-abort",
+		[DT_EV_PSLIST] = "pslist", [DT_EV_LOST] = "lost",
+		[DT_EV_NOTICE] = "notice",
+	};
+
+	if ((int)type <= 0 || type >= _DT_EV_MAX)
+		return "unknown";
+	return names[type];
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * decode.h - turning raw syscall arguments into text, strace-quality: strings, argv,
+ * flags, modes, sockaddrs, signals, exit/wait status, socketcall, ioctl/fcntl commands.
+ *
+ * Decoders read guest memory only through a struct dt_guest_mem, so they can be tested
+ * against plain buffers and fuzzed. Every read is bounded; a guest controls all of the
+ * bytes and none of them may crash, hang or mislead the decoder: lengths are capped,
+ * arrays are bounded, failures are rendered as such ("<unreadable 0x...>").
+ *
+ * Thread: any; decoders keep no state. Results go into the event's arena.
+ */
+#ifndef DOMTRACE_DECODE_H
+#define DOMTRACE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "domtrace/catalog.h"
+#include "domtrace/event.h"
+
+#define DT_STR_MAX 4096	 /* longest string argument read */
+#define DT_ARGV_MAX 64	 /* argv/envp elements rendered */
+#define DT_BUF_SHOW 32	 /* bytes of a data buffer shown */
+
+struct dt_guest_mem {
+	/* Read guest virtual memory as the traced task sees it. Returns the bytes copied,
+	 * stopping at the first page that is not present (0 if the first is not), or
+	 * -errno. */
+	ssize_t (*read)(void *ctx, uint64_t va, void *buf, size_t len);
+	void *ctx;
+};
+
+/*
+ * Fill ev->nargs, ev->args[] (name, raw, value) and ev->dec[] for a call at entry.
+ * raw[] are the six arguments in ABI order (already taken from pt_regs or registers
+ * by the caller). OUT arguments are left pending. ev->func_id, compat, nr are set by
+ * the caller.
+ * Returns 0, or a bitmask (bit i = argument i) of arguments whose guest memory was on
+ * a page that is not present: their value says so, and the engine may retry them
+ * later (e.g. execve at a point where the kernel has faulted the pages in).
+ */
+int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint64_t raw[DT_MAX_ARGS],
+		  const struct dt_guest_mem *mem);
+
+/* Re-render argument i (after a retry), replacing its value and decodings. Returns 0
+ * if readable now, 1 if still not present. */
+int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
+			const struct dt_guest_mem *mem);
+
+/* After the call: ev->has_ret/ret are set by the caller; renders OUT arguments and the
+ * post-only decodings (wait status, accepted sockaddr, ...). */
+int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem);
+
+/* Small renderers other modules use (static strings or "" for unknown). */
+const char *dt_signal_name(int sig);	  /* "SIGSEGV"; NULL if unknown */
+const char *dt_errno_name(int err);	  /* "ENOENT"; NULL if unknown */
+const char *dt_sockcall_name(int call);	  /* "connect"; NULL if out of range */
+
+#endif /* DOMTRACE_DECODE_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * log.h - the daemon's diagnostics on stderr (not the traced-call log, which is a
+ * reporter). Thread-safe; one write(2) per message so lines never interleave.
+ * Only engine/ logs errors (once, where the decision is made); libraries return -errno.
+ */
+#ifndef DOMTRACE_LOG_H
+#define DOMTRACE_LOG_H
+
+enum dt_log_level {
+	DT_LOG_ERR = 0,
+	DT_LOG_WARN,
+	DT_LOG_INFO,
+	DT_LOG_DEBUG,
+	DT_LOG_TRACE,
+};
+
+/* Messages above `level` are dropped. Default DT_LOG_INFO. Set once at start. */
+void dt_log_set_level(enum dt_log_level level);
+enum dt_log_level dt_log_get_level(void);
+
+void dt_log(enum dt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define dt_err(...) dt_log(DT_LOG_ERR, __VA_ARGS__)
+#define dt_warn(...) dt_log(DT_LOG_WARN, __VA_ARGS__)
+#define dt_info(...) dt_log(DT_LOG_INFO, __VA_ARGS__)
+#define dt_debug(...)                                      \
+	do {                                               \
+		if (dt_log_get_level() >= DT_LOG_DEBUG)    \
+			dt_log(DT_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
+
+#endif /* DOMTRACE_LOG_H */
