@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/probes/site.h"
+#include "engine/probes/table.h"
 
 #define FUNC 0xffffffff81234500ull
 #define THUNK 0xffffffff81e00000ull
@@ -136,6 +137,52 @@ START_TEST(emulation)
 }
 END_TEST
 
+/* Random puts and dels against a reference array: lookups always agree. */
+START_TEST(table_matches_reference)
+{
+	enum { N = 2000 };
+	static uint64_t addrs[N];
+	static bool present[N];
+	struct dt_probe_table *t = NULL;
+	unsigned seed = 12345;
+	size_t i, k, count = 0;
+
+	ck_assert_int_eq(dt_probe_table_new(&t), 0);
+	for (i = 0; i < N; i++)
+		addrs[i] = 0xffffffff81000000ull + (uint64_t)i * 48 + (i % 7) * 16;
+	for (k = 0; k < 40000; k++) {
+		size_t j = (size_t)rand_r(&seed) % N;
+		struct dt_probe p = { .site.addr = addrs[j], .func_id = (int)j };
+
+		if (present[j]) {
+			ck_assert_int_eq(dt_probe_table_del(t, addrs[j]), 0);
+			present[j] = false;
+			count--;
+		} else {
+			ck_assert_ptr_nonnull(dt_probe_table_put(t, &p));
+			present[j] = true;
+			count++;
+		}
+		if (k % 97 == 0) {
+			for (i = 0; i < N; i++) {
+				struct dt_probe *q = dt_probe_table_get(t, addrs[i]);
+
+				ck_assert(!!q == present[i]);
+				if (q)
+					ck_assert_int_eq(q->func_id, (int)i);
+			}
+			ck_assert_uint_eq(dt_probe_table_count(t), count);
+		}
+	}
+	if (!present[0])
+		ck_assert_ptr_nonnull(dt_probe_table_put(t, &(struct dt_probe){ .site.addr = addrs[0] }));
+	ck_assert_ptr_null(dt_probe_table_put(t, &(struct dt_probe){ .site.addr = addrs[0] }));
+	ck_assert_int_eq(errno, EEXIST);
+	dt_probe_table_free(t);
+	dt_probe_table_free(NULL);
+}
+END_TEST
+
 static Suite *probes_suite(void)
 {
 	Suite *s = suite_create("probes");
@@ -146,6 +193,9 @@ static Suite *probes_suite(void)
 	tcase_add_test(tc, exits_refused);
 	tcase_add_test(tc, jcc_to_thunk_is_conditional_exit);
 	tcase_add_test(tc, emulation);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("table");
+	tcase_add_test(tc, table_matches_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }
