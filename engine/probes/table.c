@@ -1,22 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Breakpoint table (open addressing on the site address) and guest writes. */
+/* Breakpoint table (a hash map on the site address) and guest writes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/probes/table.h"
+#include "engine/util/hashmap.h"
 
 struct dt_probe_table {
-	size_t count, cap; /* cap: power of two */
-	struct dt_probe *slots;
-	bool *used;
+	struct dt_hashmap map; /* (site address, 0) -> struct dt_probe */
 };
-
-static size_t slot_of(uint64_t addr, size_t cap)
-{
-	/* Fibonacci hashing: kernel text addresses differ in their low bits. */
-	return (size_t)((addr * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-}
 
 int dt_probe_table_new(struct dt_probe_table **ret_table)
 {
@@ -24,11 +17,8 @@ int dt_probe_table_new(struct dt_probe_table **ret_table)
 
 	if (!t)
 		return -ENOMEM;
-	t->cap = 64;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	t->used = calloc(t->cap, sizeof(*t->used));
-	if (!t->slots || !t->used) {
-		dt_probe_table_free(t);
+	if (dt_hashmap_init(&t->map, sizeof(struct dt_probe), 0) < 0) {
+		free(t);
 		return -ENOMEM;
 	}
 	*ret_table = t;
@@ -39,114 +29,49 @@ void dt_probe_table_free(struct dt_probe_table *t)
 {
 	if (!t)
 		return;
-	free(t->slots);
-	free(t->used);
+	dt_hashmap_fini(&t->map);
 	free(t);
-}
-
-static ssize_t find(const struct dt_probe_table *t, uint64_t addr)
-{
-	size_t i = slot_of(addr, t->cap);
-
-	while (t->used[i]) {
-		if (t->slots[i].site.addr == addr)
-			return (ssize_t)i;
-		i = (i + 1) & (t->cap - 1);
-	}
-	return -1;
 }
 
 struct dt_probe *dt_probe_table_get(struct dt_probe_table *t, uint64_t addr)
 {
-	ssize_t i = find(t, addr);
-
-	return i < 0 ? NULL : &t->slots[i];
-}
-
-static void insert(struct dt_probe_table *t, const struct dt_probe *p)
-{
-	size_t i = slot_of(p->site.addr, t->cap);
-
-	while (t->used[i])
-		i = (i + 1) & (t->cap - 1);
-	t->slots[i] = *p;
-	t->used[i] = true;
-	t->count++;
-}
-
-static int grow(struct dt_probe_table *t)
-{
-	struct dt_probe_table n = { .cap = t->cap * 2 };
-	size_t i;
-
-	n.slots = calloc(n.cap, sizeof(*n.slots));
-	n.used = calloc(n.cap, sizeof(*n.used));
-	if (!n.slots || !n.used) {
-		free(n.slots);
-		free(n.used);
-		return -ENOMEM;
-	}
-	for (i = 0; i < t->cap; i++)
-		if (t->used[i])
-			insert(&n, &t->slots[i]);
-	free(t->slots);
-	free(t->used);
-	*t = n;
-	return 0;
+	return dt_hashmap_get(&t->map, addr, 0);
 }
 
 struct dt_probe *dt_probe_table_put(struct dt_probe_table *t, const struct dt_probe *p)
 {
-	if (find(t, p->site.addr) >= 0) {
+	struct dt_probe *slot;
+	bool fresh;
+
+	slot = dt_hashmap_put(&t->map, p->site.addr, 0, &fresh);
+	if (!slot)
+		return NULL;
+	if (!fresh) {
 		errno = EEXIST;
 		return NULL;
 	}
-	if ((t->count + 1) * 4 > t->cap * 3 && grow(t) < 0) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	insert(t, p);
-	return dt_probe_table_get(t, p->site.addr);
+	*slot = *p;
+	return slot;
 }
 
 int dt_probe_table_del(struct dt_probe_table *t, uint64_t addr)
 {
-	ssize_t hole = find(t, addr);
-	size_t i, j;
-
-	if (hole < 0)
-		return -ENOENT;
-	/* Backward-shift deletion keeps probe chains intact without tombstones. */
-	i = (size_t)hole;
-	t->used[i] = false;
-	t->count--;
-	for (j = (i + 1) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
-		size_t home = slot_of(t->slots[j].site.addr, t->cap);
-
-		/* move j into the hole if its home is not cyclically in (i, j] */
-		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-			t->slots[i] = t->slots[j];
-			t->used[i] = true;
-			t->used[j] = false;
-			i = j;
-		}
-	}
-	return 0;
+	return dt_hashmap_del(&t->map, addr, 0);
 }
 
 size_t dt_probe_table_count(const struct dt_probe_table *t)
 {
-	return t->count;
+	return t->map.count;
 }
 
 size_t dt_probe_table_capacity(const struct dt_probe_table *t)
 {
-	return t->cap;
+	return t->map.cap;
 }
 
 struct dt_probe *dt_probe_table_slot(struct dt_probe_table *t, size_t i)
 {
-	return i < t->cap && t->used[i] ? &t->slots[i] : NULL;
+	return dt_hashmap_slot(&t->map, i, NULL, NULL);
 }
 
 static int read_exact(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint64_t cr3, uint64_t va,
