@@ -21,7 +21,8 @@
 enum dt_probe_role {
 	DT_PROBE_ENTRY = 1, /* a traced function begins */
 	DT_PROBE_EXIT,	    /* a traced function returns */
-	DT_PROBE_HELPER,    /* internal: a point where execve's strings are in memory */
+	DT_PROBE_EXEC_HELPER, /* internal: execve's strings are in memory here; exec happens */
+	DT_PROBE_EXIT_HELPER, /* internal: a task exits (keeps the ancestry cache honest) */
 };
 
 struct dt_probe {
