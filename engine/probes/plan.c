@@ -73,11 +73,12 @@ static ssize_t read_function(struct dt_worker *w, const struct dt_sym *sym, uint
 
 /* Plan the entry (and, if wanted, the exits) of one kernel symbol. */
 static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_sym *sym, int func_id,
-		       bool compat, uint8_t role, bool want_exits, bool *ret_exits_ok, const char **ret_why)
+		       bool compat, bool regs_abi, uint8_t role, bool want_exits, bool *ret_exits_ok,
+		       const char **ret_why)
 {
 	uint8_t *code = w->code_buf;
 	struct dt_site exits[DT_EXITS_MAX];
-	struct dt_probe p = { .role = role, .compat = compat, .func_id = func_id };
+	struct dt_probe p = { .role = role, .compat = compat, .regs_abi = regs_abi, .func_id = func_id };
 	uint64_t va = dt_guest_sym_runtime(w->guest, sym);
 	size_t nexits = 0, i;
 	ssize_t len;
@@ -107,7 +108,7 @@ static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_
 		return 0; /* traced without return values; the caller says why */
 	for (i = 0; i < nexits; i++) {
 		struct dt_probe x = { .site = exits[i], .role = DT_PROBE_EXIT, .compat = compat,
-				      .func_id = func_id };
+				      .regs_abi = regs_abi, .func_id = func_id };
 
 		r = planned_add(pl, &x);
 		if (r < 0)
@@ -117,33 +118,32 @@ static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_
 	return 0;
 }
 
-/* The kernel symbols that implement function `fd`: 64-bit and ia32 entry points. */
+/* The kernel symbols that implement function `fd`: the 64-bit and the ia32 entry
+ * points; the pt_regs wrappers of >= 4.17, else the older register-ABI functions. */
 static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, const struct dt_sym **syms,
-			 bool *compat)
+			 bool *compat, bool *regs_abi)
 {
+	const char *base[2] = { fd->sym64, fd->sym32 };
 	char name[DT_SYM_NAME_MAX];
-	size_t n = 0;
+	size_t n = 0, k;
 
 	if (!(fd->flags & DT_FN_SYSCALL)) {
-		syms[n] = dt_symtab_find(w->map, fd->name);
-		compat[n] = false;
-		return syms[n] ? 1 : 0;
+		syms[0] = dt_symtab_find(w->map, fd->name);
+		compat[0] = false;
+		regs_abi[0] = true;
+		return syms[0] ? 1 : 0;
 	}
-	if (fd->nr64 >= 0) {
-		snprintf(name, sizeof(name), "__x64_sys_%s", fd->name);
+	for (k = 0; k < 2; k++) {
+		if (!base[k] || !base[k][0])
+			continue;
+		snprintf(name, sizeof(name), "%s%s", k ? "__ia32_" : "__x64_", base[k]);
 		syms[n] = dt_symtab_find(w->map, name);
-		compat[n] = false;
-		if (syms[n])
-			n++;
-	}
-	if (fd->nr32 >= 0) {
-		snprintf(name, sizeof(name), "__ia32_compat_sys_%s", fd->name);
-		syms[n] = dt_symtab_find(w->map, name);
-		if (!syms[n]) {
-			snprintf(name, sizeof(name), "__ia32_sys_%s", fd->name);
-			syms[n] = dt_symtab_find(w->map, name);
+		regs_abi[n] = false;
+		if (!syms[n] && k == 0) {
+			syms[n] = dt_symtab_find(w->map, base[k]);
+			regs_abi[n] = true;
 		}
-		compat[n] = true;
+		compat[n] = k == 1;
 		if (syms[n])
 			n++;
 	}
@@ -192,7 +192,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		const struct dt_funcdesc *fd = dt_catalog_get((int)id);
 		struct dt_func_plan *fp = &w->plan[id];
 		const struct dt_sym *syms[2];
-		bool compat[2];
+		bool compat[2], regs_abi[2];
 		size_t k, nsym;
 
 		fp->flags = flags[id];
@@ -201,9 +201,11 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 			continue;
 		if (o->returns && !(fd->flags & DT_FN_NORETURN))
 			fp->flags |= DT_PROBE_POST;
-		if (!strcmp(fd->name, "execve"))
+		if (!strcmp(fd->name, "execve") || !strcmp(fd->name, "execveat"))
 			exec_traced = true;
-		nsym = symbols_of(w, fd, syms, compat);
+		if (fd->flags & DT_FN_UNIMPL)
+			continue;
+		nsym = symbols_of(w, fd, syms, compat, regs_abi);
 		if (nsym == 0) {
 			/* not every kernel has every syscall; only say so at debug level */
 			dt_debug("VM %s: %s: no entry point in the System.map", w->vm.name, fd->name);
@@ -217,8 +219,8 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 			bool want_exits = (fp->flags & DT_PROBE_POST) || !strcmp(fd->name, "execve") ||
 					  !strcmp(fd->name, "execveat");
 
-			r = plan_symbol(w, pl, syms[k], (int)id, compat[k], DT_PROBE_ENTRY, want_exits,
-					&exits_ok, &why);
+			r = plan_symbol(w, pl, syms[k], (int)id, compat[k], regs_abi[k], DT_PROBE_ENTRY,
+					want_exits, &exits_ok, &why);
 			if (r == -EINVAL || r == -EMSGSIZE || r == -EFAULT) {
 				log_refusal(w, fp, syms[k]->name, "entry", why ? why : strerror(-r));
 				r = 0;
@@ -240,7 +242,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 
 		if (!s)
 			continue;
-		r = plan_symbol(w, pl, s, -1, false, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
+		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
 		if (r == 0)
 			break;
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
@@ -253,8 +255,8 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		bool dummy;
 
 		if (s) {
-			r = plan_symbol(w, pl, s, w->exit_id, false, DT_PROBE_EXIT_HELPER, false, &dummy,
-					&why);
+			r = plan_symbol(w, pl, s, w->exit_id, false, true, DT_PROBE_EXIT_HELPER, false,
+					&dummy, &why);
 			if (r < 0 && r != -ENOMEM && r != -ENODEV) {
 				dt_warn("VM %s: do_exit: %s: ancestry may be stale after exits", w->vm.name,
 					why ? why : strerror(-r));

@@ -29,6 +29,8 @@ struct dt_probe {
 	struct dt_site site;
 	uint8_t role;	   /* enum dt_probe_role */
 	bool compat;	   /* an __ia32_ entry point */
+	bool regs_abi;	   /* arguments in registers (kernel functions, syscalls < 4.17),
+			    * not in the pt_regs the __x64_/__ia32_ wrappers receive */
 	bool armed;	   /* our bytes are in guest memory */
 	bool gone;	   /* removed from the config; kept so late traps are answered */
 	int func_id;	   /* catalogue id (-1 for helpers) */

@@ -213,13 +213,13 @@ static int on_entry(struct dt_worker *w, struct dt_probe *p, const struct dt_tra
 	ev->func_id = p->func_id;
 	ev->compat = p->compat;
 	ev->site = p->site.addr;
-	ev->func = (fd->flags & DT_FN_SYSCALL) ? dt_event_printf(ev, "sys_%s", fd->name) : fd->name;
+	ev->func = (fd->flags & DT_FN_SYSCALL) ? dt_catalog_sys_name(p->func_id) : fd->name;
 	ev->nr = (fd->flags & DT_FN_SYSCALL) ? (p->compat ? fd->nr32 : fd->nr64) : -1;
 	if (dt_guest_proc_info(w->guest, task, &ev->proc) < 0) {
 		dt_event_free(ev);
 		goto undecodable;
 	}
-	if (fd->flags & DT_FN_SYSCALL) {
+	if (!p->regs_abi) {
 		int64_t orig_ax;
 
 		if (dt_guest_syscall_args(w->guest, t->regs.rdi, p->compat, raw, &orig_ax) < 0) {
@@ -227,7 +227,7 @@ static int on_entry(struct dt_worker *w, struct dt_probe *p, const struct dt_tra
 			atomic_fetch_add(&w->d->stats.errors, 1);
 		}
 	} else {
-		/* a plain kernel function: the C calling convention */
+		/* a kernel function or a pre-4.17 syscall: the C calling convention */
 		raw[0] = t->regs.rdi, raw[1] = t->regs.rsi, raw[2] = t->regs.rdx;
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
