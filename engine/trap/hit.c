@@ -184,7 +184,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	submit(w, ev);
 }
 
-static int on_entry(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
+static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
 		    struct dt_regs *regs)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(p->func_id);
@@ -280,7 +280,7 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 }
 
 /* A traced function returns: pair it with its call, send the return's event. */
-static int on_exit(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t)
+static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(p->func_id);
 	struct anc_ctx actx;
@@ -367,13 +367,13 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 	switch (p->role) {
 	case DT_PROBE_ENTRY:
 	case DT_PROBE_EXIT_HELPER:
-		(void)on_entry(w, p, t, &regs);
+		(void)on_call(w, p, t, &regs);
 		break;
 	case DT_PROBE_EXEC_HELPER:
 		on_exec_helper(w, t, &regs);
 		break;
 	case DT_PROBE_EXIT:
-		(void)on_exit(w, p, t);
+		(void)on_return(w, p, t);
 		break;
 	}
 	if (regs.rip != t->regs.rip)
