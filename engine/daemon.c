@@ -143,18 +143,6 @@ static int publish_config(struct dt_daemon *d)
 	return 0;
 }
 
-static void reload(struct dt_daemon *d)
-{
-	dt_info("reloading the config%s%s", d->opts->config ? " " : "",
-		d->opts->config ? d->opts->config : "");
-	if (publish_config(d) < 0) {
-		dt_err("config not reloaded: the running one stays in force");
-		return;
-	}
-	dt_daemon_apply_policy(d);
-	dt_info("config reloaded");
-}
-
 int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **ret_tab, char *err,
 		      size_t errlen)
 {
@@ -325,16 +313,10 @@ static void main_loop(struct dt_daemon *d, int sfd)
 			dt_info("%s: detaching from every VM", strsignal((int)si.ssi_signo));
 			break;
 		}
-		if (si.ssi_signo == SIGUSR1) {
-			bool on = !atomic_load(&d->action_on);
-
-			atomic_store(&d->action_on, on);
-			/* the ancestor's words */
-			dt_info("Resetting global filtering to %d (%s).", on ? 1 : 0,
-				on ? "abort filters apply" : "abort filters only report would-abort");
-		} else {
-			reload(d);
-		}
+		if (si.ssi_signo == SIGUSR1)
+			dt_daemon_set_action(d, !atomic_load(&d->action_on));
+		else
+			(void)dt_daemon_reload(d);
 	}
 	if (tfd >= 0)
 		close(tfd);
@@ -342,17 +324,108 @@ static void main_loop(struct dt_daemon *d, int sfd)
 		close(stfd);
 }
 
-int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params)
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params,
+		    struct dt_daemon **ret_d)
 {
-	struct dt_daemon d = { .opts = opts, .ops = ops, .stop_fd = -1 };
+	struct dt_daemon *d;
 	struct dt_vm_info *vms = NULL;
 	size_t n = 0, i;
-	sigset_t set;
-	int sfd, r, status = 1;
+	int r;
 
-	pthread_mutex_init(&d.vms_lock, NULL);
-	pthread_mutex_init(&d.maps_lock, NULL);
-	atomic_store(&d.action_on, true);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->opts = opts;
+	d->ops = ops;
+	d->stop_fd = -1;
+	pthread_mutex_init(&d->vms_lock, NULL);
+	pthread_mutex_init(&d->maps_lock, NULL);
+	atomic_store(&d->action_on, true);
+	rcu_register_thread();
+	r = publish_config(d);
+	if (r < 0) {
+		dt_err("no valid config: not starting");
+		goto fail;
+	}
+	r = report_open(d);
+	if (r < 0)
+		goto fail;
+	r = ops->open(params, &d->hv);
+	if (r < 0) {
+		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
+		       !strcmp(ops->name, "xen") ? " (is this a Xen dom0, run as root? try --sim N)" : "");
+		goto fail;
+	}
+	r = dt_watcher_start(d);
+	if (r < 0) {
+		dt_err("cannot start the watcher: %s", strerror(-r));
+		goto fail;
+	}
+	r = ops->list_vms(d->hv, &vms, &n);
+	if (r < 0)
+		dt_err("cannot list VMs: %s", strerror(-r));
+	for (i = 0; i < n; i++)
+		(void)dt_daemon_attach_vm(d, &vms[i]);
+	free(vms);
+	dt_info("domtrace %s: %zu VMs found on %s", DT_VERSION, n, ops->name);
+	*ret_d = d;
+	return 0;
+fail:
+	dt_daemon_stop(d);
+	return r;
+}
+
+int dt_daemon_reload(struct dt_daemon *d)
+{
+	dt_info("reloading the config%s%s", d->opts->config ? " " : "",
+		d->opts->config ? d->opts->config : "");
+	if (publish_config(d) < 0) {
+		dt_err("config not reloaded: the running one stays in force");
+		return -EINVAL;
+	}
+	dt_daemon_apply_policy(d);
+	dt_info("config reloaded");
+	return 0;
+}
+
+void dt_daemon_set_action(struct dt_daemon *d, bool on)
+{
+	atomic_store(&d->action_on, on);
+	/* the ancestor's words */
+	dt_info("Resetting global filtering to %d (%s).", on ? 1 : 0,
+		on ? "abort filters apply" : "abort filters only report would-abort");
+}
+
+struct dt_hv *dt_daemon_hv(struct dt_daemon *d)
+{
+	return d->hv;
+}
+
+void dt_daemon_stop(struct dt_daemon *d)
+{
+	if (!d)
+		return;
+	atomic_store(&d->stopping, true);
+	dt_watcher_stop(d);
+	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
+	if (d->hv)
+		d->ops->close(d->hv);
+	if (d->reporter && dt_report_stop(d->reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
+		dt_warn("some A3 events could not be delivered before the time limit");
+	dt_report_free(d->reporter);
+	dt_chain_slot_clear(&d->policy);
+	rcu_unregister_thread();
+	pthread_mutex_destroy(&d->vms_lock);
+	pthread_mutex_destroy(&d->maps_lock);
+	free(d);
+}
+
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params)
+{
+	struct dt_daemon *d = NULL;
+	sigset_t set;
+	int sfd, r;
+
 	sfd = signal_fd(&set);
 	if (sfd < 0) {
 		dt_err("signalfd: %s", strerror(errno));
@@ -360,58 +433,18 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, c
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		dt_err("libcurl initialisation failed");
-		goto out_sfd;
+		close(sfd);
+		return 1;
 	}
-	rcu_register_thread();
-	r = publish_config(&d);
-	if (r < 0) {
-		dt_err("no valid config: not starting");
-		status = r == -EINVAL ? EXIT_BAD_CONFIG : 1;
-		goto out_rcu;
+	r = dt_daemon_start(opts, ops, params, &d);
+	if (r == 0) {
+		dt_info("%s", opts->duration > 0 ? "running for --duration" : "SIGINT/SIGTERM to stop");
+		main_loop(d, sfd);
+		if (opts->stats_interval)
+			print_stats(d);
+		dt_daemon_stop(d);
 	}
-	if (report_open(&d) < 0)
-		goto out_chain;
-	r = ops->open(params, &d.hv);
-	if (r < 0) {
-		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
-		       !strcmp(ops->name, "xen") ? " (is this a Xen dom0, run as root? try --sim N)" : "");
-		goto out_report;
-	}
-	r = dt_watcher_start(&d);
-	if (r < 0) {
-		dt_err("cannot start the watcher: %s", strerror(-r));
-		goto out_hv;
-	}
-	r = ops->list_vms(d.hv, &vms, &n);
-	if (r < 0)
-		dt_err("cannot list VMs: %s", strerror(-r));
-	for (i = 0; i < n; i++)
-		(void)dt_daemon_attach_vm(&d, &vms[i]);
-	free(vms);
-	dt_info("domtrace %s: %zu VMs found on %s; %s", DT_VERSION, n, ops->name,
-		opts->duration > 0 ? "running for --duration" : "SIGINT/SIGTERM to stop");
-
-	main_loop(&d, sfd);
-	status = 0;
-out_hv:
-	atomic_store(&d.stopping, true);
-	dt_watcher_stop(&d);
-	dt_daemon_stop_workers(&d); /* each restores its VM's bytes */
-	if (status == 0 && opts->stats_interval)
-		print_stats(&d);
-	ops->close(d.hv);
-out_report:
-	if (d.reporter && dt_report_stop(d.reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
-		dt_warn("some A3 events could not be delivered before the time limit");
-	dt_report_free(d.reporter);
-out_chain:
-	dt_chain_slot_clear(&d.policy);
-out_rcu:
-	rcu_unregister_thread();
 	curl_global_cleanup();
-out_sfd:
 	close(sfd);
-	pthread_mutex_destroy(&d.vms_lock);
-	pthread_mutex_destroy(&d.maps_lock);
-	return status;
+	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;
 }

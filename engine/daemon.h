@@ -86,6 +86,15 @@ struct dt_daemon {
  * with `params`. Returns the process exit status. Main thread. */
 int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params);
 
+/* The same in parts, for tests and benches (no signal handling): start (open the
+ * backend, attach every VM), reload, flip the action bit, stop (detach all, free). */
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params,
+		    struct dt_daemon **ret_d);
+int dt_daemon_reload(struct dt_daemon *d); /* -EINVAL: bad config, nothing changed */
+void dt_daemon_set_action(struct dt_daemon *d, bool on);
+struct dt_hv *dt_daemon_hv(struct dt_daemon *d);
+void dt_daemon_stop(struct dt_daemon *d); /* NULL ok */
+
 /* --check-config: parse, print every diagnostic, return the exit status. */
 int dt_daemon_check_config(const struct dt_options *opts);
 
