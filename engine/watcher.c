@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <urcu.h>
+
 #include "domtrace/config.h"
 #include "domtrace/log.h"
 #include "engine/daemon.h"
@@ -189,6 +191,7 @@ static void *watcher_main(void *arg)
 	};
 	struct dt_vm_note note;
 
+	rcu_register_thread(); /* wanted() reads the policy */
 	while (!atomic_load(&d->stopping)) {
 		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
 			break;
@@ -205,6 +208,7 @@ static void *watcher_main(void *arg)
 		}
 		reap_ended(d);
 	}
+	rcu_unregister_thread();
 	return NULL;
 }
 

@@ -7,6 +7,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <urcu.h>
+
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
