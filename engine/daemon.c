@@ -249,19 +249,25 @@ static int report_open(struct dt_daemon *d)
 	return r;
 }
 
-static int signal_fd(sigset_t *set)
+int dt_daemon_signal_fd(void)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGUSR1);
-	sigaddset(set, SIGUSR2);
+	static int fd = -1;
+	sigset_t set;
+
+	if (fd >= 0)
+		return fd;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	/* blocked before any thread starts, so every thread inherits the mask */
-	if (pthread_sigmask(SIG_BLOCK, set, NULL) != 0)
-		return -EINVAL;
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
 	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd;
 }
 
 static int arm_timer(double seconds, bool periodic)
@@ -324,7 +330,7 @@ static void main_loop(struct dt_daemon *d, int sfd)
 		close(stfd);
 }
 
-int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params,
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
 		    struct dt_daemon **ret_d)
 {
 	struct dt_daemon *d;
@@ -337,6 +343,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 		return -ENOMEM;
 	d->opts = opts;
 	d->ops = ops;
+	d->hv = hv;
 	d->stop_fd = -1;
 	pthread_mutex_init(&d->vms_lock, NULL);
 	pthread_mutex_init(&d->maps_lock, NULL);
@@ -350,12 +357,6 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	r = report_open(d);
 	if (r < 0)
 		goto fail;
-	r = ops->open(params, &d->hv);
-	if (r < 0) {
-		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
-		       !strcmp(ops->name, "xen") ? " (is this a Xen dom0, run as root? try --sim N)" : "");
-		goto fail;
-	}
 	r = dt_watcher_start(d);
 	if (r < 0) {
 		dt_err("cannot start the watcher: %s", strerror(-r));
@@ -408,8 +409,6 @@ void dt_daemon_stop(struct dt_daemon *d)
 	atomic_store(&d->stopping, true);
 	dt_watcher_stop(d);
 	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
-	if (d->hv)
-		d->ops->close(d->hv);
 	if (d->reporter && dt_report_stop(d->reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
 		dt_warn("some A3 events could not be delivered before the time limit");
 	dt_report_free(d->reporter);
@@ -420,13 +419,12 @@ void dt_daemon_stop(struct dt_daemon *d)
 	free(d);
 }
 
-int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params)
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv)
 {
 	struct dt_daemon *d = NULL;
-	sigset_t set;
 	int sfd, r;
 
-	sfd = signal_fd(&set);
+	sfd = dt_daemon_signal_fd();
 	if (sfd < 0) {
 		dt_err("signalfd: %s", strerror(errno));
 		return 1;
@@ -436,7 +434,7 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, c
 		close(sfd);
 		return 1;
 	}
-	r = dt_daemon_start(opts, ops, params, &d);
+	r = dt_daemon_start(opts, ops, hv, &d);
 	if (r == 0) {
 		dt_info("%s", opts->duration > 0 ? "running for --duration" : "SIGINT/SIGTERM to stop");
 		main_loop(d, sfd);
@@ -445,6 +443,5 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, c
 		dt_daemon_stop(d);
 	}
 	curl_global_cleanup();
-	close(sfd);
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;
 }

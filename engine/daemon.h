@@ -59,8 +59,7 @@ struct dt_map_ref {
 struct dt_daemon {
 	const struct dt_options *opts;
 	const struct dt_hv_ops *ops;
-	struct dt_hv *hv;
-	const void *hv_params;
+	struct dt_hv *hv; /* borrowed: opened and closed by the caller */
 
 	struct dt_chain_slot policy; /* RCU-published chain; never empty while workers run */
 	atomic_bool action_on;	 /* the global action bit (SIGUSR1) */
@@ -82,13 +81,17 @@ struct dt_daemon {
 	struct dt_daemon_stats stats;
 };
 
-/* Run until stopped (signal or --duration) with the hypervisor backend `ops` opened
- * with `params`. Returns the process exit status. Main thread. */
-int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params);
+/* Block the daemon's signals (in every thread created after this call) and return a
+ * signalfd for them. Call first thing in main(). -1 on failure. */
+int dt_daemon_signal_fd(void);
+
+/* Run on an opened hypervisor until stopped (signal or --duration). Returns the process
+ * exit status. Main thread; the caller opened hv and closes it afterwards. */
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv);
 
 /* The same in parts, for tests and benches (no signal handling): start (open the
  * backend, attach every VM), reload, flip the action bit, stop (detach all, free). */
-int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, const void *params,
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
 		    struct dt_daemon **ret_d);
 int dt_daemon_reload(struct dt_daemon *d); /* -EINVAL: bad config, nothing changed */
 void dt_daemon_set_action(struct dt_daemon *d, bool on);

@@ -30,6 +30,7 @@ enum {
 	OPT_SIM_SEED,
 	OPT_SIM_SCENARIO,
 	OPT_SIM_DIR,
+	OPT_MAP_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +41,7 @@ static const struct option long_opts[] = {
 	{ "debug", no_argument, NULL, 'd' },
 	{ "hv-debug", no_argument, NULL, 'x' },
 	{ "system-map", required_argument, NULL, 'm' },
+	{ "system-map-dir", required_argument, NULL, OPT_MAP_DIR },
 	{ "report-file", required_argument, NULL, 'R' },
 	{ "real-parent", no_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -86,6 +88,8 @@ void dt_options_usage(FILE *out)
 	      "  -d, --debug             more diagnostics (repeat for more)\n"
 	      "  -x, --hv-debug          hypervisor backend diagnostics (repeat for more)\n"
 	      "  -m, --system-map FILE   default System.map (or /proc/kallsyms copy) for guests\n"
+	      "  --system-map-dir DIR    System.map-<release> files; the one that fits a guest\n"
+	      "                          is used (also the config's SystemMapDir)\n"
 	      "  -s LIST, -f FILTER      deprecated: same as config lines 'Functions LIST' and\n"
 	      "                          'Filter FILTER'\n"
 	      "  -R, --report-file FILE  write matches and aborts with their pid lineage\n"
@@ -349,6 +353,9 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 		case OPT_SIM_SCENARIO:
 			o->sim_scenario = optarg;
 			o->backend = DT_BACKEND_SIM;
+			break;
+		case OPT_MAP_DIR:
+			o->sysmap_dir = optarg;
 			break;
 		case OPT_SIM_DIR:
 			o->sim_dir = optarg;

@@ -43,6 +43,7 @@ struct dt_options {
 	int debug;		/* -d count */
 	int hv_debug;		/* -x count */
 	const char *sysmap;	/* -m */
+	const char *sysmap_dir;	/* --system-map-dir: System.map-<release> files */
 	const char *report_file;/* -R */
 	bool real_parent;	/* -r: ancestry through real_parent */
 	bool quiet;		/* -q: log only calls a filter matched */

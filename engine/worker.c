@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A VM's worker thread: attach, trap loop, re-plan, detach (see worker.h for the laws). */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -41,48 +42,103 @@ static void unpause_dom(struct dt_worker *w)
 	}
 }
 
-/*
- * Choose the System.map: the config's SystemMap/SystemMapDir for this VM, else -m.
- * A SystemMapDir needs the guest's release, which needs a map: every System.map-* in
- * the directory is tried and the one whose release matches the banner wins.
- */
-static int open_guest(struct dt_worker *w, char *err, size_t errlen)
+/* Try one map: load (shared) and verify it against the running kernel. */
+static int try_map(struct dt_worker *w, const char *path, char *err, size_t errlen)
 {
-	const struct dt_options *o = w->d->opts;
-	struct dt_guest_params gp = {
-		.vm_name = w->vm.name,
-		.vcpu = 0,
-	};
-	char path[sizeof(w->map_path)];
-	const struct dt_config *cfg;
+	struct dt_guest_params gp = { .vm_name = w->vm.name, .vcpu = 0 };
 	int r;
 
-	dt_chain_read_lock();
-	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
-	r = dt_config_system_map(cfg, w->vm.name, NULL, path, sizeof(path));
-	dt_chain_read_unlock();
-	if (r == -ENOENT) {
-		if (!o->sysmap) {
-			snprintf(err, errlen, "no System.map for VM %s: give -m FILE or a SystemMap line",
-				 w->vm.name);
-			return -ENOENT;
-		}
-		snprintf(path, sizeof(path), "%s", o->sysmap);
-	} else if (r < 0) {
-		snprintf(err, errlen, "VM %s: no usable System.map (%s)", w->vm.name, strerror(-r));
-		return r;
-	}
 	r = dt_daemon_get_map(w->d, path, &w->map, err, errlen);
 	if (r < 0)
 		return r;
-	snprintf(w->map_path, sizeof(w->map_path), "%s", path);
 	gp.symtab = w->map;
 	r = dt_guest_open(w->ops, w->dom, &gp, &w->guest, err, errlen);
 	if (r < 0) {
 		dt_daemon_put_map(w->d, w->map);
 		w->map = NULL;
+		return r;
 	}
+	snprintf(w->map_path, sizeof(w->map_path), "%s", path);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A directory of maps named System.map-<release>: the guest's release is only known
+ * once a map fits it, so each map is tried (in name order) until one is verified.
+ */
+static int try_map_dir(struct dt_worker *w, const char *dir, char *err, size_t errlen)
+{
+	char path[sizeof(w->map_path)], *names[256];
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *dh;
+	int r = -ENOENT;
+
+	dh = opendir(dir);
+	if (!dh) {
+		snprintf(err, errlen, "VM %s: map directory %s: %s", w->vm.name, dir, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(dh)) && n < 256)
+		if (!strncmp(de->d_name, "System.map-", 11) && (names[n] = strdup(de->d_name)))
+			n++;
+	closedir(dh);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (r < 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			r = try_map(w, path, err, errlen);
+			dt_debug("VM %s: %s: %s", w->vm.name, path, r == 0 ? "fits" : err);
+		}
+		free(names[i]);
+	}
+	if (r < 0 && n == 0)
+		snprintf(err, errlen, "VM %s: no System.map-* file in %s", w->vm.name, dir);
+	else if (r < 0)
+		snprintf(err, errlen, "VM %s: none of the %zu maps in %s fits its kernel", w->vm.name, n,
+			 dir);
 	return r;
+}
+
+/*
+ * Choose the System.map: the config's SystemMap or SystemMapDir for this VM, else -m,
+ * else --system-map-dir. A map that does not fit is refused before anything is written.
+ */
+static int open_guest(struct dt_worker *w, char *err, size_t errlen)
+{
+	const struct dt_options *o = w->d->opts;
+	char path[sizeof(w->map_path)];
+	const struct dt_config *cfg;
+	size_t len;
+	int r, rd = -ENOENT;
+
+	dt_chain_read_lock();
+	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
+	r = dt_config_system_map(cfg, w->vm.name, NULL, path, sizeof(path));
+	if (r == -EINVAL) /* a SystemMapDir applies: find its directory */
+		rd = dt_config_system_map(cfg, w->vm.name, "x", path, sizeof(path));
+	dt_chain_read_unlock();
+	if (r == 0)
+		return try_map(w, path, err, errlen);
+	if (rd == 0) {
+		len = strlen(path);
+		if (len > strlen("/System.map-x"))
+			path[len - strlen("/System.map-x")] = '\0';
+		return try_map_dir(w, path, err, errlen);
+	}
+	if (o->sysmap)
+		return try_map(w, o->sysmap, err, errlen);
+	if (o->sysmap_dir)
+		return try_map_dir(w, o->sysmap_dir, err, errlen);
+	snprintf(err, errlen,
+		 "VM %s: no System.map: give -m FILE, --system-map-dir DIR, or SystemMap in the config",
+		 w->vm.name);
+	return -ENOENT;
 }
 
 static int attach(struct dt_worker *w, char *err, size_t errlen)
