@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,6 +604,69 @@ START_TEST(test_domain_list_diff)
 }
 END_TEST
 
+static void *watcher(void *arg)
+{
+	struct dt_hv *hv = arg;
+	struct dt_vm_note note;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		fire_watch();
+		while (dt_hv_xen.watch_read(hv, &note) == 0)
+			;
+	}
+	return NULL;
+}
+
+START_TEST(test_host_threads)
+{
+	struct dt_hv *hv = open_hv(DT_TRAP_INT3);
+	struct dt_vm_info *vms;
+	struct dt_hv_dom *dom = NULL;
+	pthread_t tid;
+	size_t n;
+	int i;
+
+	/* hv.h: list_vms on the main thread, the watch on the watcher, dom_open anywhere. */
+	ck_assert_int_eq(pthread_create(&tid, NULL, watcher, hv), 0);
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(dt_hv_xen.list_vms(hv, &vms, &n), 0);
+		free(vms);
+		if (i == 100) {
+			dom = open_dom(hv, 1);
+			dt_hv_xen.dom_close(dom);
+		}
+	}
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	dt_hv_xen.close(hv);
+}
+END_TEST
+
+/* The real seam on a machine that is not a Xen dom0: a clean error, and silence. */
+START_TEST(test_real_open_is_quiet)
+{
+	struct dt_hv *hv = NULL;
+	int err_pipe[2], saved, r;
+	char c;
+
+	ck_assert_int_eq(pipe2(err_pipe, O_NONBLOCK), 0);
+	saved = dup(2);
+	ck_assert_int_eq(dup2(err_pipe[1], 2), 2);
+	r = dt_hv_xen.open(NULL, &hv);
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+	ck_assert_int_eq(read(err_pipe[0], &c, 1), -1); /* nothing printed */
+	close(err_pipe[0]);
+	close(err_pipe[1]);
+	if (r == 0)
+		dt_hv_xen.close(hv); /* running on a real dom0 */
+	else
+		ck_assert_int_lt(r, 0);
+	ck_assert_str_eq(dt_hv_xen.name, "xen");
+	ck_assert_uint_eq(dt_hv_xen.abi, DT_HV_ABI);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- domain tests */
 
 START_TEST(test_dom_open_refusals)
@@ -950,6 +1014,8 @@ static Suite *xen_hv_suite(void)
 	tcase_add_test(host, test_watch);
 	tcase_add_test(host, test_list_vms_is_the_baseline);
 	tcase_add_test(host, test_domain_list_diff);
+	tcase_add_test(host, test_host_threads);
+	tcase_add_test(host, test_real_open_is_quiet);
 	suite_add_tcase(s, host);
 
 	tcase_add_checked_fixture(dom, setup, teardown);
