@@ -20,7 +20,7 @@
 #include "engine/options.h"
 #include "sim/sim.h"
 #ifdef DT_HAVE_XEN
-#include "xen/xen.h"
+#include "xen/dt_xen.h"
 #endif
 
 #define EXIT_GUEST_HARMED 3
@@ -155,9 +155,8 @@ int main(int argc, char **argv)
 			o.sysmap_dir = sim.sysmap_dir;
 	} else {
 #ifdef DT_HAVE_XEN
-		dt_xen_params_default(&xen);
-		xen.trap = o.trap;
-		xen.debug = o.hv_debug;
+		memset(&xen, 0, sizeof(xen));
+		xen.flavour = o.trap;
 		ops = &dt_hv_xen;
 		params = &xen;
 #else
