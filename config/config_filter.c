@@ -268,6 +268,11 @@ static void argnames_hint(int id, char *buf, size_t size)
 
 		r = snprintf(buf + used, size - used, " %s", fd->args[a].name);
 		used += r > 0 ? (size_t)r : 0;
+		if (dt_argtype_symbolic((enum dt_argtype)fd->args[a].type) && used < size) {
+			r = snprintf(buf + used, size - used, " %s:%s", fd->args[a].name,
+				     fd->args[a].name);
+			used += r > 0 ? (size_t)r : 0;
+		}
 		for (; dec && *dec && used < size; dec++) {
 			r = snprintf(buf + used, size - used, " %s:%s", fd->args[a].name, *dec);
 			used += r > 0 ? (size_t)r : 0;
