@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "domtrace/guest.h"
 #include "engine/guest/guest_internal.h"
@@ -245,14 +248,33 @@ static int find_member(const struct btf *btf, const struct btf_type *t, const ch
 	return 0;
 }
 
+/*
+ * libbpf prints its parse warnings to stderr by default; a guest's corrupt BTF would
+ * write lines to our log at will. Our callers report the error themselves, so
+ * libbpf's printing is switched off (process-wide, once: domtrace has no other
+ * libbpf user that prints).
+ */
+static int libbpf_silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+static void silence_libbpf(void)
+{
+	libbpf_set_print(libbpf_silent);
+}
+
 int dt_offsets_from_btf(const void *blob, size_t len, struct dt_offsets *ret, char *err,
 			size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	struct dt_offsets o;
 	struct btf *btf;
 	size_t i;
 	int r;
 
+	pthread_once(&once, silence_libbpf);
 	memset(&o, 0, sizeof(o));
 	if (!len || len > DT_BTF_MAX) {
 		dt_errf(err, errlen, "BTF: bad size %zu", len);
