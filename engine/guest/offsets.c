@@ -269,6 +269,7 @@ int dt_offsets_from_btf(const void *blob, size_t len, struct dt_offsets *ret, ch
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+	int ids[_DT_OFF_MAX];
 	struct dt_offsets o;
 	struct btf *btf;
 	size_t i;
@@ -291,12 +292,24 @@ int dt_offsets_from_btf(const void *blob, size_t len, struct dt_offsets *ret, ch
 		const struct btf_type *st;
 		uint64_t bits = 0, size;
 		uint32_t mtype = 0;
-		int id;
+		size_t j;
+		int id = -1;
 
-		id = btf__find_by_name_kind(btf, k->st, BTF_KIND_STRUCT);
-		if (id < 0 && !(k->flags & SIZEKEY))
-			id = btf__find_by_name_kind(btf, k->st, BTF_KIND_UNION);
+		/* a vmlinux BTF has ~100k types: look each struct up once (linear scan) */
+		for (j = 0; j < i; j++)
+			if (!strcmp(keys[j].st, k->st))
+				break;
+		if (j < i) {
+			id = ids[j];
+		} else {
+			id = btf__find_by_name_kind(btf, k->st, BTF_KIND_STRUCT);
+			if (id < 0)
+				id = btf__find_by_name_kind(btf, k->st, BTF_KIND_UNION);
+		}
+		ids[i] = id;
 		st = id > 0 ? type_at(btf, (uint32_t)id) : NULL;
+		if (st && (k->flags & SIZEKEY) && !btf_is_struct(st))
+			st = NULL;
 		if (!st)
 			continue;
 		if (k->flags & SIZEKEY) {
