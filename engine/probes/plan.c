@@ -169,6 +169,18 @@ static bool config_uses_ancestry(const struct dt_config *cfg)
 	return false;
 }
 
+/* pslist events go to the A3 monitor; without -a they are made only when the config
+ * shows interest (a ProcessListNames line for this VM). */
+static bool config_names_pslist(const struct dt_config *cfg, const char *vm)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsections; i++)
+		if (cfg->sections[i].npslist_names && dt_config_section_applies(cfg, i, vm))
+			return true;
+	return false;
+}
+
 /* Compute the wanted probe set into pl from the policy. */
 static int make_plan(struct dt_worker *w, struct planned *pl)
 {
@@ -186,6 +198,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
 	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
 	w->want_ancestry = o->report_file || config_uses_ancestry(cfg);
+	w->want_pslist = o->a3 || config_names_pslist(cfg, w->vm.name);
 	dt_chain_read_unlock();
 
 	for (id = 0; id < w->nfuncs && r == 0; id++) {
