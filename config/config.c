@@ -159,6 +159,17 @@ const char *cfg_suggest(const char *s, const char *const *words)
 	return best;
 }
 
+const char *cfg_suggest_function(struct cfg_parser *p, const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	/* only identifier-like names can be typos of a function name */
+	if (p->nsuggest >= 4 || n == 0 || n > 40 || name[n])
+		return NULL;
+	p->nsuggest++;
+	return dt_catalog_suggest(name);
+}
+
 int cfg_resolve_function(struct cfg_parser *p, const char *name)
 {
 	if (p->cfg->ncatalog == 0)
@@ -224,7 +235,7 @@ static void add_function(struct cfg_parser *p, char *item, unsigned col)
 	}
 	n = cfg_resolve_function(p, item);
 	if (n < 0) {
-		const char *s = dt_catalog_suggest(item);
+		const char *s = cfg_suggest_function(p, item);
 		char hint[128];
 
 		if (s)

@@ -218,7 +218,7 @@ static void set_function(struct fparse *fp)
 		return;
 	n = cfg_resolve_function(p, v);
 	if (n < 0) {
-		const char *s = dt_catalog_suggest(v);
+		const char *s = cfg_suggest_function(p, v);
 
 		if (s)
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", s);

@@ -19,6 +19,7 @@ struct cfg_parser {
 	size_t ndiags, nerrors;
 	bool stop; /* too many diagnostics */
 	bool oom;
+	unsigned nsuggest; /* "did you mean" lookups done (each scans the catalogue) */
 	unsigned line;
 	size_t section; /* current section index */
 	int *ids;	/* scratch for dt_catalog_resolve, cfg->ncatalog entries */
@@ -39,6 +40,10 @@ bool cfg_push_str(struct cfg_parser *p, char ***arr, size_t *n, char *s);
 unsigned cfg_distance(const char *a, const char *b);
 /* The closest of words[] (NULL-ended) to s within distance 2, or NULL. */
 const char *cfg_suggest(const char *s, const char *const *words);
+
+/* dt_catalog_suggest() (a scan of the catalogue) at most 4 times per file: a garbage
+ * file stays cheap to check. */
+const char *cfg_suggest_function(struct cfg_parser *p, const char *name);
 
 /* Resolve a function name to catalogue ids into p->ids; count or -ENOENT. */
 int cfg_resolve_function(struct cfg_parser *p, const char *name);

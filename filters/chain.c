@@ -8,8 +8,9 @@
  * argument by argument, so a later filter on argument 0 beat an earlier one on
  * argument 1; and calls without arguments never matched: both fixed).
  *
- * Hot path rules: no allocation (pcre2 match data is per reader, JIT code uses its
- * own 32 KiB machine stack), no locks, no logging, ancestry loaded only when a
+ * Hot path rules: no allocation (pcre2 match data and JIT stack are per reader; only if
+ * PCRE2 could not JIT-compile a pattern does its interpreter grow the match data, once),
+ * no locks, no logging, ancestry loaded only when a
  * filter needs it and the process itself does not decide.
  */
 #include <errno.h>
@@ -24,6 +25,9 @@
 
 /* Bounds a hostile guest string against a backtracking-prone user regex. */
 #define DT_REGEX_MATCH_LIMIT 1000000u
+/* Each reader's JIT stack: PCRE2's default 32 KiB on the machine stack could fail a
+ * legitimate regex on a long value. Reserved once per reader, never on the hot path. */
+#define DT_REGEX_JIT_STACK (1u << 20)
 
 struct dt_chain {
 	struct dt_config *cfg;
@@ -41,6 +45,7 @@ struct dt_chain_reader {
 	uint64_t sections[DT_CONFIG_MAX_SECTIONS / 64];
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
 };
 
 static uint64_t chain_generation;
@@ -149,11 +154,13 @@ int dt_chain_reader_new(const char *vm, struct dt_chain_reader **ret_reader)
 	strcpy(rd->vm, vm);
 	rd->md = pcre2_match_data_create(1, NULL);
 	rd->mctx = pcre2_match_context_create(NULL);
-	if (!rd->md || !rd->mctx) {
+	rd->jit_stack = pcre2_jit_stack_create(32 * 1024, DT_REGEX_JIT_STACK, NULL);
+	if (!rd->md || !rd->mctx || !rd->jit_stack) {
 		dt_chain_reader_free(rd);
 		return -ENOMEM;
 	}
 	pcre2_set_match_limit(rd->mctx, DT_REGEX_MATCH_LIMIT);
+	pcre2_jit_stack_assign(rd->mctx, NULL, rd->jit_stack);
 	*ret_reader = rd;
 	return 0;
 }
@@ -164,6 +171,7 @@ void dt_chain_reader_free(struct dt_chain_reader *rd)
 		return;
 	pcre2_match_data_free(rd->md);
 	pcre2_match_context_free(rd->mctx);
+	pcre2_jit_stack_free(rd->jit_stack);
 	free(rd);
 }
 
