@@ -60,6 +60,7 @@ struct dt_arg {
 	uint64_t raw;	   /* the register value */
 	const char *value; /* text a filter's argval matches (unescaped); NULL: not rendered */
 	bool pending;	   /* OUT argument, value filled after the call */
+	bool truncated;	   /* value was cut (DT_STR_MAX, DT_ARGV_*, DT_BUF_SHOW, arena full) */
 };
 
 struct dt_decoding {
