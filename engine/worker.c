@@ -232,6 +232,7 @@ static void detach(struct dt_worker *w)
 	if (!w->gone)
 		unpause_dom(w);
 	w->ops->dom_close(w->dom); /* answers anything left, drops our pauses */
+	dt_worker_flush_inflight(w);
 	w->dom = NULL;
 	w->paused = 0;
 }

@@ -109,6 +109,9 @@ void dt_worker_join(struct dt_worker *w);
 /* engine/trap/hit.c: handle one trap; fills the resume decision. */
 int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t);
 
+/* Send the entry events of calls that have not returned (at detach). */
+void dt_worker_flush_inflight(struct dt_worker *w);
+
 /* engine/probes/plan.c: make the probe set match the current policy (domain paused
  * by the caller). Returns 0 or -errno (-ENODEV). */
 int dt_worker_plan_probes(struct dt_worker *w);

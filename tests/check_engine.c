@@ -35,8 +35,8 @@ START_TEST(trace_then_detach_leaves_guests_identical)
 	ck_assert_uint_eq(c.traps, c.resumes);
 	ck_assert_uint_ge(c.traps, 500);
 	/* both kernel flavours were traced */
-	ck_assert_ptr_nonnull(dt_harness_wait_line(&h, 0, "\"vm\":\"sim-vm0\"", "\"when\":\"pre\"", NULL));
-	ck_assert_ptr_nonnull(dt_harness_wait_line(&h, 0, "\"vm\":\"sim-vm1\"", "\"when\":\"pre\"", NULL));
+	ck_assert_uint_gt(dt_harness_count_lines(&h, "\"vm\":\"sim-vm0\"", "\"type\":\"call\"", NULL), 0);
+	ck_assert_uint_gt(dt_harness_count_lines(&h, "\"vm\":\"sim-vm1\"", "\"type\":\"call\"", NULL), 0);
 	dt_harness_free(&h);
 }
 END_TEST

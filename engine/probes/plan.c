@@ -60,15 +60,27 @@ static const struct dt_sym *next_symbol(const struct dt_symtab *map, uint64_t ad
 	return lo < dt_symtab_count(map) ? dt_symtab_index(map, lo) : NULL;
 }
 
-/* The bytes of a whole function: from its symbol to the next one, bounded. */
+/*
+ * The bytes of a whole function (from its symbol to the next one, bounded) as the
+ * kernel has them: where our own breakpoints are armed, their original bytes.
+ */
 static ssize_t read_function(struct dt_worker *w, const struct dt_sym *sym, uint8_t *buf, size_t cap)
 {
 	const struct dt_sym *next = next_symbol(w->map, sym->addr);
-	uint64_t len = cap;
+	uint64_t va = dt_guest_sym_runtime(w->guest, sym), len = cap;
+	ssize_t n;
+	size_t i;
 
 	if (next && next->addr - sym->addr < len)
 		len = next->addr - sym->addr;
-	return dt_guest_read_kernel(w->guest, dt_guest_sym_runtime(w->guest, sym), buf, (size_t)len);
+	n = dt_guest_read_kernel(w->guest, va, buf, (size_t)len);
+	for (i = 0; n > 0 && i < dt_probe_table_capacity(w->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+
+		if (p && p->armed && p->site.addr >= va && p->site.addr + w->insn.len <= va + (uint64_t)n)
+			memcpy(buf + (p->site.addr - va), p->site.orig, w->insn.len);
+	}
+	return n;
 }
 
 /* Plan the entry (and, if wanted, the exits) of one kernel symbol. */
@@ -188,6 +200,8 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	const struct dt_config *cfg;
 	uint8_t *flags;
 	bool exec_traced = false;
+	const char *noret_fn = NULL, *noret_why = NULL;
+	unsigned noret = 0;
 	size_t id;
 	int r = 0;
 
@@ -239,12 +253,18 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 				r = 0;
 				continue;
 			}
-			if (want_exits && !exits_ok && why)
-				dt_warn("VM %s: %s: no return probes (%s): traced without return values",
-					w->vm.name, syms[k]->name, why);
+			if (want_exits && !exits_ok && why && !fp->refused) {
+				noret++;
+				noret_fn = syms[k]->name;
+				noret_why = why;
+			}
 			fp->post_ok |= exits_ok;
 		}
 	}
+	if (noret)
+		dt_warn("VM %s: %u entry points without return probes, traced without return values "
+			"(e.g. %s: %s)",
+			w->vm.name, noret, noret_fn, noret_why);
 	/* execve's strings may be on pages not yet present at entry: a helper probe where
 	 * the kernel has faulted them in completes the event (and tells the ancestry cache
 	 * that a task is changing its image). */

@@ -180,6 +180,13 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		}
 	} else if (call) {
 		dt_inflight_del(&w->inflight, call->task, call->rsp);
+		call = NULL;
+	}
+	if (call && call->pre && ev->type == DT_EV_CALL) {
+		/* An unmatched call whose return will be reported: one line, at the return,
+		 * with the arguments and the value (the copy above keeps them). */
+		dt_event_free(ev);
+		return;
 	}
 	submit(w, ev);
 }
@@ -342,6 +349,24 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 		(void)load_ancestry(&actx, &(size_t){ 0 });
 	submit(w, ev);
 	return 0;
+}
+
+void dt_worker_flush_inflight(struct dt_worker *w)
+{
+	size_t i;
+
+	/* Calls still running when we detach (a long wait4, accept): their entries are
+	 * sent now, marked as never returned, rather than lost. */
+	for (i = 0; i < w->inflight.map.cap; i++) {
+		struct dt_inflight_call *c = dt_hashmap_slot(&w->inflight.map, i, NULL, NULL);
+
+		if (!c || !c->pre)
+			continue;
+		c->pre->when = DT_WHEN_PRE;
+		c->pre->unfinished = true;
+		submit(w, c->pre);
+		c->pre = NULL;
+	}
 }
 
 int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
