@@ -181,7 +181,9 @@ static void render_argv(struct ctx *c, unsigned i, uint64_t va, struct rendered 
 			dt_sb_puts(&sv, ", ");
 			dt_sb_putc(&sj, ' ');
 		}
-		st = dt_gread_str(c->mem, p, str, sizeof(str), &len, &cut);
+		/* read no more than the byte budget can still show */
+		st = dt_gread_str(c->mem, p, str, budget + 1 < sizeof(str) ? budget + 1 : sizeof(str),
+				  &len, &cut);
 		if (st != DT_GR_OK) {
 			sb_failed(c, i, &sv, st, p);
 			sb_failed(c, i, &sj, st, p);
