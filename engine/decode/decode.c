@@ -10,64 +10,6 @@
 
 #include "internal.h"
 
-/* What rendering one argument produced; strings live in the arena or are static. */
-struct rendered {
-	const char *value; /* NULL: pending (OUT argument before the call) */
-	const char *sym;   /* the "<arg>:<arg>" decoding of a symbolic type */
-	const char *sub[DT_MAX_DECODINGS]; /* the dt_catalog_decodings(type) values */
-	bool truncated;
-};
-
-struct ctx {
-	struct dt_event *ev;
-	const struct dt_guest_mem *mem;
-	uint64_t raw[DT_MAX_ARGS];
-	bool compat;
-	bool post;
-	int bit;	  /* argument bit to report "not present" on, -1: the argument's own */
-	unsigned missing; /* bitmask of arguments with memory not present */
-};
-
-#define ARGV_VALUE_MAX (DT_ARGV_BYTES * 3 / 2)
-
-static uint64_t uptr(const struct ctx *c, uint64_t v)
-{
-	return c->compat ? (uint32_t)v : v;
-}
-
-static void sb_ptr(struct dt_sbuf *sb, uint64_t p)
-{
-	if (p)
-		dt_sb_printf(sb, "%#llx", (unsigned long long)p);
-	else
-		dt_sb_puts(sb, "NULL");
-}
-
-/* The text of a failed read; sets the argument's not-present bit. */
-static void sb_failed(struct ctx *c, unsigned i, struct dt_sbuf *sb, enum dt_gread st, uint64_t va)
-{
-	if (st == DT_GR_NOT_PRESENT) {
-		c->missing |= 1u << (c->bit >= 0 ? (unsigned)c->bit : i);
-		dt_sb_printf(sb, "<not present %#llx>", (unsigned long long)va);
-	} else {
-		dt_sb_printf(sb, "<unreadable %#llx>", (unsigned long long)va);
-	}
-}
-
-static const char *commit(struct ctx *c, const struct dt_sbuf *sb, bool *trunc)
-{
-	const char *s = dt_event_strdup(c->ev, sb->buf, sb->len);
-
-	if (sb->trunc || strlen(s) < sb->len)
-		*trunc = true;
-	return s;
-}
-
-static const char *arena_printf_int(struct ctx *c, long long v)
-{
-	return dt_event_printf(c->ev, "%lld", v);
-}
-
 static bool is_named(const struct dt_funcdesc *fd, const char *const *names)
 {
 	for (; *names; names++)
@@ -76,292 +18,8 @@ static bool is_named(const struct dt_funcdesc *fd, const char *const *names)
 	return false;
 }
 
-static bool returned_error(const struct ctx *c)
-{
-	return c->ev->has_ret && c->ev->ret < 0;
-}
-
-static void render_string(struct ctx *c, unsigned i, uint64_t va, struct rendered *r)
-{
-	char buf[DT_STR_MAX];
-	struct dt_sbuf sb;
-	enum dt_gread st;
-	size_t len;
-	bool trunc;
-
-	if (!va) {
-		r->value = "NULL";
-		return;
-	}
-	st = dt_gread_str(c->mem, va, buf, sizeof(buf), &len, &trunc);
-	if (st == DT_GR_OK) {
-		r->value = dt_event_strdup(c->ev, buf, len);
-		r->truncated = trunc || strlen(r->value) < len;
-		return;
-	}
-	dt_sb_init(&sb, buf, sizeof(buf));
-	sb_failed(c, i, &sb, st, va);
-	r->value = commit(c, &sb, &r->truncated);
-}
-
-/* A data buffer: its first DT_BUF_SHOW bytes as a quoted C string, "..." if longer. */
-static void render_buf(struct ctx *c, unsigned i, uint64_t va, uint64_t len, struct dt_sbuf *sb,
-		       struct rendered *r)
-{
-	uint8_t data[DT_BUF_SHOW];
-	size_t show;
-	enum dt_gread st;
-
-	if (!va) {
-		dt_sb_puts(sb, "NULL");
-		return;
-	}
-	show = len < DT_BUF_SHOW ? (size_t)len : DT_BUF_SHOW;
-	st = dt_gread_all(c->mem, va, data, show);
-	if (st != DT_GR_OK) {
-		sb_failed(c, i, sb, st, va);
-		return;
-	}
-	dt_sb_putc(sb, '"');
-	dt_sb_escaped(sb, data, show);
-	dt_sb_putc(sb, '"');
-	if (len > show) {
-		dt_sb_puts(sb, "...");
-		r->truncated = true;
-	}
-}
-
-/*
- * argv/envp: value ["/bin/sh", "-c", "id"] (quoted, escaped), and the joined raw
- * text /bin/sh -c id for the argv:argv / regs:args decodings. At most DT_ARGV_MAX
- * elements and DT_ARGV_BYTES string bytes; each element is a separate bounded read,
- * so cyclic or repeated pointers cost no more than distinct ones.
- */
-static void render_argv(struct ctx *c, unsigned i, uint64_t va, struct rendered *r)
-{
-	char val[ARGV_VALUE_MAX], join[DT_ARGV_BYTES + DT_ARGV_MAX + 1], str[DT_STR_MAX];
-	uint8_t ptrs[(DT_ARGV_MAX + 1) * 8];
-	size_t psize = c->compat ? 4 : 8, have, k, budget = DT_ARGV_BYTES;
-	struct dt_sbuf sv, sj;
-	enum dt_gread st;
-	bool trunc = false;
-
-	if (!va) {
-		r->value = r->sym = "NULL";
-		return;
-	}
-	dt_sb_init(&sv, val, sizeof(val));
-	dt_sb_init(&sj, join, sizeof(join));
-	st = dt_gread_some(c->mem, va, ptrs, (DT_ARGV_MAX + 1) * psize, &have);
-	dt_sb_putc(&sv, '[');
-	for (k = 0;; k++) {
-		uint64_t p = 0, slot = va + k * psize;
-		size_t len;
-		bool cut;
-
-		if ((k + 1) * psize > have) {
-			/* the array itself runs onto a page we cannot read */
-			if (k) {
-				dt_sb_puts(&sv, ", ");
-				dt_sb_putc(&sj, ' ');
-			}
-			sb_failed(c, i, &sv, st == DT_GR_OK ? DT_GR_NOT_PRESENT : st, slot);
-			sb_failed(c, i, &sj, st == DT_GR_OK ? DT_GR_NOT_PRESENT : st, slot);
-			break;
-		}
-		memcpy(&p, ptrs + k * psize, psize); /* x86 guests are little-endian */
-		if (!p)
-			break;
-		if (k == DT_ARGV_MAX || budget == 0) {
-			dt_sb_puts(&sv, k ? ", ..." : "...");
-			trunc = true;
-			break;
-		}
-		if (k) {
-			dt_sb_puts(&sv, ", ");
-			dt_sb_putc(&sj, ' ');
-		}
-		st = dt_gread_str(c->mem, p, str, sizeof(str), &len, &cut);
-		if (st != DT_GR_OK) {
-			sb_failed(c, i, &sv, st, p);
-			sb_failed(c, i, &sj, st, p);
-			continue;
-		}
-		if (len > budget) {
-			len = budget;
-			cut = true;
-		}
-		budget -= len;
-		dt_sb_putc(&sv, '"');
-		dt_sb_escaped(&sv, str, len);
-		dt_sb_puts(&sv, cut ? "\"..." : "\"");
-		dt_sb_putmem(&sj, str, len);
-		trunc |= cut;
-	}
-	dt_sb_putc(&sv, ']');
-	if (sv.trunc) /* keep the closing bracket visible */
-		memcpy(val + sv.len - 4, "...]", 4);
-	r->value = commit(c, &sv, &r->truncated);
-	r->sym = commit(c, &sj, &r->truncated);
-	r->truncated |= trunc;
-}
-
-/* exit()'s status, or do_exit()'s wait-encoded code */
-static void render_exit(struct ctx *c, const struct dt_argdesc *ad, uint64_t v, struct rendered *r)
-{
-	if (ad->type == DT_AT_EXIT_STATUS) {
-		r->value = arena_printf_int(c, (int32_t)v);
-		r->sub[0] = "exit";
-		r->sub[1] = arena_printf_int(c, (long long)(v & 0xff));
-		r->sub[2] = r->sub[3] = "";
-		return;
-	}
-	r->value = dt_event_printf(c->ev, "%#llx", (unsigned long long)uptr(c, v));
-	if ((v & 0x7f) == 0) {
-		r->sub[0] = "exit";
-		r->sub[1] = arena_printf_int(c, (long long)((v >> 8) & 0xff));
-		r->sub[2] = r->sub[3] = "";
-	} else if ((v & 0x7f) != 0x7f) {
-		const char *sig = dt_signal_name((int)(v & 0x7f));
-
-		r->sub[0] = "signal";
-		r->sub[1] = "";
-		r->sub[2] = sig ? sig : arena_printf_int(c, (long long)(v & 0x7f));
-		r->sub[3] = (v & 0x80) ? "1" : "0";
-	} else {
-		r->sub[0] = "unknown";
-		r->sub[1] = r->sub[2] = r->sub[3] = "";
-	}
-}
-
-/* wait4/waitpid status, after the call: strace's [{WIFEXITED(s) && WEXITSTATUS(s) == 0}] */
-static void render_wait_status(struct ctx *c, unsigned i, uint64_t va, struct dt_sbuf *sb,
-			       struct rendered *r)
-{
-	uint32_t s;
-	enum dt_gread st;
-	const char *sig;
-
-	r->sub[0] = "nostatus";
-	r->sub[1] = r->sub[2] = r->sub[3] = "";
-	if (!va || !c->ev->has_ret || c->ev->ret <= 0) { /* nothing was reaped */
-		sb_ptr(sb, va);
-		return;
-	}
-	st = dt_gread_all(c->mem, va, &s, sizeof(s));
-	if (st != DT_GR_OK) {
-		sb_failed(c, i, sb, st, va);
-		r->sub[0] = "unknown";
-		return;
-	}
-	sig = dt_signal_name((int)(s & 0x7f));
-	if ((s & 0x7f) == 0) {
-		dt_sb_printf(sb, "[{WIFEXITED(s) && WEXITSTATUS(s) == %u}]", (s >> 8) & 0xff);
-		r->sub[0] = "exit";
-		r->sub[1] = arena_printf_int(c, (s >> 8) & 0xff);
-	} else if ((s & 0xffff) == 0xffff) {
-		dt_sb_puts(sb, "[{WIFCONTINUED(s)}]");
-		r->sub[0] = "continued";
-	} else if ((s & 0xff) == 0x7f) {
-		sig = dt_signal_name((int)((s >> 8) & 0xff));
-		if (sig)
-			dt_sb_printf(sb, "[{WIFSTOPPED(s) && WSTOPSIG(s) == %s}", sig);
-		else
-			dt_sb_printf(sb, "[{WIFSTOPPED(s) && WSTOPSIG(s) == %u}", (s >> 8) & 0xff);
-		if (s >> 16)
-			dt_sb_printf(sb, " | %#x", s >> 16 << 16); /* ptrace event */
-		dt_sb_putc(sb, ']');
-		r->sub[0] = "stopped";
-		r->sub[2] = sig ? sig : arena_printf_int(c, (s >> 8) & 0xff);
-	} else {
-		dt_sb_puts(sb, "[{WIFSIGNALED(s) && WTERMSIG(s) == ");
-		dt_sb_signal(sb, s & 0x7f);
-		dt_sb_puts(sb, (s & 0x80) ? " && WCOREDUMP(s)}]" : "}]");
-		r->sub[0] = "signal";
-		r->sub[2] = sig ? sig : arena_printf_int(c, s & 0x7f);
-		r->sub[3] = (s & 0x80) ? "1" : "0";
-	}
-}
-
-static void render_timespec(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, uint64_t va,
-			    struct dt_sbuf *sb)
-{
-	/* a compat call uses old_timespec32 unless it is one of the *_time64 calls */
-	bool t32 = c->compat && !strstr(fd->name, "time64");
-	uint8_t b[16];
-	int64_t sec, nsec;
-	enum dt_gread st;
-
-	if (!va) {
-		dt_sb_puts(sb, "NULL");
-		return;
-	}
-	st = dt_gread_all(c->mem, va, b, t32 ? 8 : 16);
-	if (st != DT_GR_OK) {
-		sb_failed(c, i, sb, st, va);
-		return;
-	}
-	if (t32) {
-		int32_t s32, n32;
-
-		memcpy(&s32, b, 4);
-		memcpy(&n32, b + 4, 4);
-		sec = s32;
-		nsec = n32;
-	} else {
-		memcpy(&sec, b, 8);
-		memcpy(&nsec, b + 8, 8);
-	}
-	dt_sb_printf(sb, "{tv_sec=%lld, tv_nsec=%lld}", (long long)sec, (long long)nsec);
-}
-
-/* clone3's struct clone_args (the 64-byte CLONE_ARGS_SIZE_VER0 part) */
-static void render_clone_args(struct ctx *c, unsigned i, uint64_t va, struct dt_sbuf *sb,
-			      struct rendered *r)
-{
-	static const char *const names[] = { "flags", "pidfd", "child_tid", "parent_tid",
-					     "exit_signal", "stack", "stack_size", "tls" };
-	uint64_t a[8];
-	char fbuf[512];
-	struct dt_sbuf fsb;
-	enum dt_gread st;
-	unsigned k;
-
-	if (!va) {
-		dt_sb_puts(sb, "NULL");
-		return;
-	}
-	st = dt_gread_all(c->mem, va, a, sizeof(a));
-	if (st != DT_GR_OK) {
-		sb_failed(c, i, sb, st, va);
-		return;
-	}
-	dt_sb_init(&fsb, fbuf, sizeof(fbuf));
-	dt_sb_clone_flags(&fsb, a[0], false);
-	r->sub[0] = commit(c, &fsb, &r->truncated);
-	dt_sb_printf(sb, "{flags=%s, exit_signal=", fbuf);
-	dt_sb_signal(sb, (int64_t)a[4]);
-	for (k = 1; k < 8; k++)
-		if (k != 4 && a[k])
-			dt_sb_printf(sb, ", %s=%#llx", names[k], (unsigned long long)a[k]);
-	dt_sb_putc(sb, '}');
-}
-
-static void render_kill_pid(struct ctx *c, int32_t pid, struct rendered *r)
-{
-	r->value = arena_printf_int(c, pid);
-	if (pid > 0)
-		r->sym = dt_event_printf(c->ev, "process %d", pid);
-	else if (pid == 0)
-		r->sym = "own process group";
-	else if (pid == -1)
-		r->sym = "all processes";
-	else
-		r->sym = dt_event_printf(c->ev, "process group %lld", -(long long)pid);
-}
-
 /* The length a sockaddr/buffer argument's len_arg gives (a value or an int pointer). */
-static bool arg_length(struct ctx *c, const struct dt_funcdesc *fd, const struct dt_argdesc *ad,
+static bool arg_length(struct dt_dctx *c, const struct dt_funcdesc *fd, const struct dt_argdesc *ad,
 		       uint64_t *ret_len)
 {
 	int32_t n;
@@ -374,13 +32,13 @@ static bool arg_length(struct ctx *c, const struct dt_funcdesc *fd, const struct
 			*ret_len = (uint64_t)(int64_t)(int32_t)*ret_len;
 		return (int64_t)*ret_len >= 0;
 	}
-	if (dt_gread_all(c->mem, uptr(c, c->raw[ad->len_arg]), &n, sizeof(n)) != DT_GR_OK || n < 0)
+	if (dt_gread_all(c->mem, dt_uptr(c, c->raw[ad->len_arg]), &n, sizeof(n)) != DT_GR_OK || n < 0)
 		return false;
 	*ret_len = (uint64_t)n;
 	return true;
 }
 
-static void render_sockaddr(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, uint64_t va,
+static void render_sockaddr(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i, uint64_t va,
 			    struct dt_sbuf *sb)
 {
 	uint8_t b[DT_SOCKADDR_MAX];
@@ -397,13 +55,13 @@ static void render_sockaddr(struct ctx *c, const struct dt_funcdesc *fd, unsigne
 	}
 	st = dt_gread_all(c->mem, va, b, len < sizeof(b) ? (size_t)len : sizeof(b));
 	if (st != DT_GR_OK) {
-		sb_failed(c, i, sb, st, va);
+		dt_sb_failed(c, i, sb, st, va);
 		return;
 	}
 	dt_sb_sockaddr(sb, b, len);
 }
 
-static int64_t family_of(const struct ctx *c, const struct dt_funcdesc *fd)
+static int64_t family_of(const struct dt_dctx *c, const struct dt_funcdesc *fd)
 {
 	unsigned k;
 
@@ -413,18 +71,19 @@ static int64_t family_of(const struct ctx *c, const struct dt_funcdesc *fd)
 	return -1;
 }
 
-static void render_socketcall_args(struct ctx *c, const struct dt_funcdesc *fd, unsigned i,
-				   struct rendered *r);
+static void render_socketcall_args(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i,
+				   struct dt_rendered *r);
 
 static const char *const open_like[] = { "open", "openat", "open_by_handle_at", "mq_open",
 					 "fanotify_init", NULL };
 
 /* Render argument i of fd from c->raw into r. Memory arguments wait for the call's end
  * when they are OUT; a call that failed wrote nothing, so they show their pointer. */
-static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, struct rendered *r)
+static void render_one(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i,
+		       struct dt_rendered *r)
 {
 	const struct dt_argdesc *ad = &fd->args[i];
-	uint64_t v = c->raw[i], va = uptr(c, v), len;
+	uint64_t v = c->raw[i], va = dt_uptr(c, v), len;
 	char buf[DT_VALUE_MAX];
 	struct dt_sbuf sb;
 	bool deferred = ad->dir == DT_DIR_OUT &&
@@ -436,9 +95,9 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 	if (deferred && !c->post)
 		return; /* pending */
 	dt_sb_init(&sb, buf, sizeof(buf));
-	if (deferred && returned_error(c) && ad->type != DT_AT_WAIT_STATUS) {
-		sb_ptr(&sb, va);
-		r->value = commit(c, &sb, &r->truncated);
+	if (deferred && dt_dctx_failed(c) && ad->type != DT_AT_WAIT_STATUS) {
+		dt_sb_ptr(&sb, va);
+		r->value = dt_commit(c, &sb, &r->truncated);
 		return;
 	}
 	switch ((enum dt_argtype)ad->type) {
@@ -454,13 +113,13 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		dt_sb_printf(&sb, "%lld", c->compat ? (long long)(int32_t)v : (long long)v);
 		break;
 	case DT_AT_ULONG:
-		dt_sb_printf(&sb, "%llu", (unsigned long long)uptr(c, v));
+		dt_sb_printf(&sb, "%llu", (unsigned long long)dt_uptr(c, v));
 		break;
 	case DT_AT_HEX:
-		dt_sb_printf(&sb, "%#llx", (unsigned long long)uptr(c, v));
+		dt_sb_printf(&sb, "%#llx", (unsigned long long)dt_uptr(c, v));
 		break;
 	case DT_AT_PTR:
-		sb_ptr(&sb, va);
+		dt_sb_ptr(&sb, va);
 		break;
 	case DT_AT_DIRFD:
 		if ((int32_t)v == -100)
@@ -470,17 +129,17 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		break;
 	case DT_AT_STR:
 	case DT_AT_PATH:
-		render_string(c, i, va, r);
+		dt_render_string(c, i, va, r);
 		return;
 	case DT_AT_BUF:
 		if (!arg_length(c, fd, ad, &len))
 			len = 0;
 		if (c->post && ad->dir == DT_DIR_OUT && c->ev->has_ret && (uint64_t)c->ev->ret < len)
 			len = (uint64_t)c->ev->ret; /* what the call produced */
-		render_buf(c, i, va, len, &sb, r);
+		dt_render_buf(c, i, va, len, &sb, r);
 		break;
 	case DT_AT_ARGV:
-		render_argv(c, i, va, r);
+		dt_render_argv(c, i, va, r);
 		return;
 	case DT_AT_OPEN_FLAGS:
 		dt_sb_open_flags(&sb, v, is_named(fd, open_like));
@@ -496,10 +155,10 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		break;
 	case DT_AT_EXIT_CODE:
 	case DT_AT_EXIT_STATUS:
-		render_exit(c, ad, v, r);
+		dt_render_exit(c, ad, v, r);
 		return;
 	case DT_AT_WAIT_STATUS:
-		render_wait_status(c, i, va, &sb, r);
+		dt_render_wait_status(c, i, va, &sb, r);
 		break;
 	case DT_AT_WAIT_OPTIONS:
 		dt_sb_wait_options(&sb, v);
@@ -511,13 +170,13 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		dt_sb_ioctl_cmd(&sb, v, c->compat);
 		break;
 	case DT_AT_MMAP_PROT:
-		dt_sb_mmap_prot(&sb, uptr(c, v));
+		dt_sb_mmap_prot(&sb, dt_uptr(c, v));
 		break;
 	case DT_AT_MMAP_FLAGS:
-		dt_sb_mmap_flags(&sb, uptr(c, v));
+		dt_sb_mmap_flags(&sb, dt_uptr(c, v));
 		break;
 	case DT_AT_CLONE_FLAGS:
-		dt_sb_clone_flags(&sb, uptr(c, v), strcmp(fd->name, "clone") == 0);
+		dt_sb_clone_flags(&sb, dt_uptr(c, v), strcmp(fd->name, "clone") == 0);
 		break;
 	case DT_AT_SOCK_FAMILY:
 		dt_sb_sock_family(&sb, (int32_t)v);
@@ -534,7 +193,7 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		break;
 	case DT_AT_SOCKADDR:
 		render_sockaddr(c, fd, i, va, &sb);
-		r->value = commit(c, &sb, &r->truncated);
+		r->value = dt_commit(c, &sb, &r->truncated);
 		r->sub[0] = r->value;
 		return;
 	case DT_AT_SOCKLEN_PTR: {
@@ -547,11 +206,11 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		}
 		st = dt_gread_all(c->mem, va, &n, sizeof(n));
 		if (st != DT_GR_OK) {
-			sb_failed(c, i, &sb, st, va);
+			dt_sb_failed(c, i, &sb, st, va);
 			break;
 		}
 		dt_sb_printf(&sb, "[%d]", n);
-		r->sub[0] = arena_printf_int(c, n);
+		r->sub[0] = dt_arena_int(c, n);
 		break;
 	}
 	case DT_AT_SOCKCALL: {
@@ -577,16 +236,16 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		}
 		st = dt_gread_all(c->mem, va, fds, sizeof(fds));
 		if (st != DT_GR_OK)
-			sb_failed(c, i, &sb, st, va);
+			dt_sb_failed(c, i, &sb, st, va);
 		else
 			dt_sb_printf(&sb, "[%d, %d]", fds[0], fds[1]);
 		break;
 	}
 	case DT_AT_CLONE_ARGS:
-		render_clone_args(c, i, va, &sb, r);
+		dt_render_clone_args(c, i, va, &sb, r);
 		break;
 	case DT_AT_TIMESPEC:
-		render_timespec(c, fd, i, va, &sb);
+		dt_render_timespec(c, fd, i, va, &sb);
 		break;
 	case DT_AT_SIGSET: {
 		uint64_t set;
@@ -598,13 +257,13 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		}
 		st = dt_gread_all(c->mem, va, &set, sizeof(set));
 		if (st != DT_GR_OK)
-			sb_failed(c, i, &sb, st, va);
+			dt_sb_failed(c, i, &sb, st, va);
 		else
 			dt_sb_sigset(&sb, set);
 		break;
 	}
 	case DT_AT_KILL_PID:
-		render_kill_pid(c, (int32_t)v, r);
+		dt_render_kill_pid(c, (int32_t)v, r);
 		return;
 	case DT_AT_SEEK_WHENCE:
 		dt_sb_whence(&sb, v);
@@ -616,7 +275,7 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 		dt_sb_printf(&sb, "%#llx", (unsigned long long)v);
 		break;
 	}
-	r->value = commit(c, &sb, &r->truncated);
+	r->value = dt_commit(c, &sb, &r->truncated);
 	if (dt_argtype_symbolic(ad->type) && !r->sym)
 		r->sym = r->value;
 }
@@ -624,7 +283,7 @@ static void render_one(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, 
 /* ---- decodings ---- */
 
 /* Set decoding "a:d" (replacing its value if the event has it already). */
-static void set_dec(struct ctx *c, const char *a, const char *d, const char *value)
+static void set_dec(struct dt_dctx *c, const char *a, const char *d, const char *value)
 {
 	struct dt_event *ev = c->ev;
 	size_t la = strlen(a);
@@ -651,7 +310,8 @@ static bool is_execve(const struct dt_funcdesc *fd)
 	return strcmp(fd->name, "execve") == 0 || strcmp(fd->name, "execveat") == 0;
 }
 
-static void add_decs(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, const struct rendered *r)
+static void add_decs(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i,
+		     const struct dt_rendered *r)
 {
 	const struct dt_argdesc *ad = &fd->args[i];
 	const char *const *decs = dt_catalog_decodings(ad->type);
@@ -684,7 +344,7 @@ static void add_decs(struct ctx *c, const struct dt_funcdesc *fd, unsigned i, co
 
 /* "fd=3, uservaddr=AF_INET 1.2.3.4:80, addrlen=16": a socket call's arguments, as the
  * ancestor's args:args gave them; a pending argument shows its pointer. */
-static void sb_named_args(struct ctx *c, const struct dt_funcdesc *fd, unsigned n,
+static void sb_named_args(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned n,
 			  const char *const *values, struct dt_sbuf *sb)
 {
 	unsigned k;
@@ -694,11 +354,11 @@ static void sb_named_args(struct ctx *c, const struct dt_funcdesc *fd, unsigned 
 		if (values[k])
 			dt_sb_puts(sb, values[k]);
 		else
-			sb_ptr(sb, uptr(c, c->raw[k]));
+			dt_sb_ptr(sb, dt_uptr(c, c->raw[k]));
 	}
 }
 
-static void socket_decs(struct ctx *c, const struct dt_funcdesc *fd)
+static void socket_decs(struct dt_dctx *c, const struct dt_funcdesc *fd)
 {
 	const char *values[DT_MAX_ARGS];
 	char buf[DT_VALUE_MAX];
@@ -713,7 +373,7 @@ static void socket_decs(struct ctx *c, const struct dt_funcdesc *fd)
 	dt_sb_init(&sb, buf, sizeof(buf));
 	sb_named_args(c, fd, fd->nargs, values, &sb);
 	set_dec(c, "call", "call", dt_sockcall_name(fd->sockcall));
-	set_dec(c, "args", "args", commit(c, &sb, &trunc));
+	set_dec(c, "args", "args", dt_commit(c, &sb, &trunc));
 }
 
 /* The call socketcall(call, args) multiplexes: its catalogue entry and arity. */
@@ -742,17 +402,17 @@ static const struct dt_funcdesc *sockcall_target(int call, unsigned *ret_nargs)
  * values, [3, AF_INET 1.2.3.4:80, 16]; args:args: fd=3, uservaddr=..., addrlen=16;
  * plus the inner arguments' own decodings (uservaddr:addr, addr:addr, ...).
  */
-static void render_socketcall_args(struct ctx *c, const struct dt_funcdesc *fd, unsigned i,
-				   struct rendered *r)
+static void render_socketcall_args(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i,
+				   struct dt_rendered *r)
 {
 	const struct dt_funcdesc *inner = NULL;
-	struct rendered ir[DT_MAX_ARGS];
-	const char *values[DT_MAX_ARGS];
+	struct dt_rendered ir[DT_MAX_ARGS];
+	const char *values[DT_MAX_ARGS] = { NULL };
 	char buf[DT_VALUE_MAX];
 	struct dt_sbuf sb;
-	struct ctx ic;
+	struct dt_dctx ic;
 	uint32_t words[DT_MAX_ARGS];
-	uint64_t va = uptr(c, c->raw[i]);
+	uint64_t va = dt_uptr(c, c->raw[i]);
 	unsigned k, n = 0;
 	enum dt_gread st;
 	int call = -1;
@@ -763,14 +423,14 @@ static void render_socketcall_args(struct ctx *c, const struct dt_funcdesc *fd, 
 	dt_sb_init(&sb, buf, sizeof(buf));
 	inner = sockcall_target(call, &n);
 	if (!inner || !va) {
-		sb_ptr(&sb, va);
-		r->value = commit(c, &sb, &r->truncated);
+		dt_sb_ptr(&sb, va);
+		r->value = dt_commit(c, &sb, &r->truncated);
 		return;
 	}
 	st = dt_gread_all(c->mem, va, words, n * sizeof(words[0]));
 	if (st != DT_GR_OK) {
-		sb_failed(c, i, &sb, st, va);
-		r->value = commit(c, &sb, &r->truncated);
+		dt_sb_failed(c, i, &sb, st, va);
+		r->value = dt_commit(c, &sb, &r->truncated);
 		return;
 	}
 	ic = *c;
@@ -792,20 +452,20 @@ static void render_socketcall_args(struct ctx *c, const struct dt_funcdesc *fd, 
 		if (values[k])
 			dt_sb_puts(&sb, values[k]);
 		else
-			sb_ptr(&sb, (uint32_t)ic.raw[k]);
+			dt_sb_ptr(&sb, (uint32_t)ic.raw[k]);
 	}
 	dt_sb_putc(&sb, ']');
-	r->value = commit(c, &sb, &r->truncated);
+	r->value = dt_commit(c, &sb, &r->truncated);
 	dt_sb_init(&sb, buf, sizeof(buf));
 	sb_named_args(&ic, inner, n, values, &sb);
-	r->sub[0] = commit(c, &sb, &r->truncated);
+	r->sub[0] = dt_commit(c, &sb, &r->truncated);
 	for (k = 0; k < n; k++)
 		r->truncated |= ir[k].truncated;
 }
 
 /* ---- entry points ---- */
 
-static void ctx_init(struct ctx *c, struct dt_event *ev, const struct dt_guest_mem *mem, bool post)
+static void ctx_init(struct dt_dctx *c, struct dt_event *ev, const struct dt_guest_mem *mem, bool post)
 {
 	unsigned k;
 
@@ -819,9 +479,9 @@ static void ctx_init(struct ctx *c, struct dt_event *ev, const struct dt_guest_m
 		c->raw[k] = ev->args[k].raw;
 }
 
-static void render_into_event(struct ctx *c, const struct dt_funcdesc *fd, unsigned i)
+static void render_into_event(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i)
 {
-	struct rendered r;
+	struct dt_rendered r;
 
 	render_one(c, fd, i, &r);
 	c->ev->args[i].value = r.value;
@@ -833,7 +493,7 @@ static void render_into_event(struct ctx *c, const struct dt_funcdesc *fd, unsig
 int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint64_t raw[DT_MAX_ARGS],
 		  const struct dt_guest_mem *mem)
 {
-	struct ctx c;
+	struct dt_dctx c;
 	unsigned i;
 
 	ev->nargs = fd->nargs <= DT_MAX_ARGS ? fd->nargs : DT_MAX_ARGS;
@@ -852,7 +512,7 @@ int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint6
 int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
 			const struct dt_guest_mem *mem)
 {
-	struct ctx c;
+	struct dt_dctx c;
 
 	if (i >= ev->nargs || i >= fd->nargs)
 		return 0;
@@ -864,7 +524,7 @@ int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsig
 
 int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem)
 {
-	struct ctx c;
+	struct dt_dctx c;
 	unsigned i;
 
 	ctx_init(&c, ev, mem, true);

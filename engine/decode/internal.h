@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * internal.h - shared by the engine/decode sources only: a bounded string builder, the
- * symbolic-name tables (names.c) and the guest readers (guestread.c).
+ * symbolic-name tables (names.c), the guest readers (guestread.c) and the per-call
+ * decoding context with its renderers (render.c, decode.c).
  * Thread: any; nothing here keeps state.
  */
 #ifndef DOMTRACE_DECODE_INTERNAL_H
@@ -82,5 +83,58 @@ enum dt_gread dt_gread_all(const struct dt_guest_mem *mem, uint64_t va, void *bu
  * its length, *ret_trunc if no NUL came before cap - 1 bytes. Reads page by page. */
 enum dt_gread dt_gread_str(const struct dt_guest_mem *mem, uint64_t va, char *buf, size_t cap,
 			   size_t *ret_len, bool *ret_trunc);
+
+/* ---- decoding one call (decode.c, render.c) ---- */
+
+/* What rendering one argument produced; strings live in the arena or are static. */
+struct dt_rendered {
+	const char *value; /* NULL: pending (OUT argument before the call) */
+	const char *sym;   /* the "<arg>:<arg>" decoding of a symbolic type */
+	const char *sub[DT_MAX_DECODINGS]; /* the dt_catalog_decodings(type) values */
+	bool truncated;
+};
+
+struct dt_dctx {
+	struct dt_event *ev;
+	const struct dt_guest_mem *mem;
+	uint64_t raw[DT_MAX_ARGS];
+	bool compat;
+	bool post;
+	int bit;	  /* argument bit to report "not present" on, -1: the argument's own */
+	unsigned missing; /* bitmask of arguments with memory not present */
+};
+
+/* a user pointer or long of the traced ABI */
+static inline uint64_t dt_uptr(const struct dt_dctx *c, uint64_t v)
+{
+	return c->compat ? (uint32_t)v : v;
+}
+
+/* after a call that failed: it wrote nothing */
+static inline bool dt_dctx_failed(const struct dt_dctx *c)
+{
+	return c->ev->has_ret && c->ev->ret < 0;
+}
+
+void dt_sb_ptr(struct dt_sbuf *sb, uint64_t p); /* 0x... or NULL */
+/* The text of a failed read; sets the argument's not-present bit. */
+void dt_sb_failed(struct dt_dctx *c, unsigned i, struct dt_sbuf *sb, enum dt_gread st, uint64_t va);
+/* Copy the builder's text to the arena; *trunc set if it was cut on the way. */
+const char *dt_commit(struct dt_dctx *c, const struct dt_sbuf *sb, bool *trunc);
+const char *dt_arena_int(struct dt_dctx *c, long long v);
+
+void dt_render_string(struct dt_dctx *c, unsigned i, uint64_t va, struct dt_rendered *r);
+void dt_render_buf(struct dt_dctx *c, unsigned i, uint64_t va, uint64_t len, struct dt_sbuf *sb,
+		   struct dt_rendered *r);
+void dt_render_argv(struct dt_dctx *c, unsigned i, uint64_t va, struct dt_rendered *r);
+void dt_render_exit(struct dt_dctx *c, const struct dt_argdesc *ad, uint64_t v,
+		    struct dt_rendered *r);
+void dt_render_wait_status(struct dt_dctx *c, unsigned i, uint64_t va, struct dt_sbuf *sb,
+			   struct dt_rendered *r);
+void dt_render_timespec(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i, uint64_t va,
+			struct dt_sbuf *sb);
+void dt_render_clone_args(struct dt_dctx *c, unsigned i, uint64_t va, struct dt_sbuf *sb,
+			  struct dt_rendered *r);
+void dt_render_kill_pid(struct dt_dctx *c, int32_t pid, struct dt_rendered *r);
 
 #endif /* DOMTRACE_DECODE_INTERNAL_H */
