@@ -217,10 +217,10 @@ static void *reporter_main(void *arg)
 			}
 			if (now >= end) {
 				drain(r);
+				r->result = sinks_idle(r) ? 0 : -ETIMEDOUT;
 				for (s = 0; s < r->nsinks; s++)
 					if (r->sink[s].ops->abandon)
 						r->sink[s].ops->abandon(r->sink[s].state);
-				r->result = sinks_idle(r) ? 0 : -ETIMEDOUT;
 				break;
 			}
 			if (any)

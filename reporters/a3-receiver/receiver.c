@@ -532,7 +532,7 @@ int main(int argc, char **argv)
 				c->close_after = true; /* EOF: answer what came, then close */
 			/* answer, then take the next request the client pipelined */
 			for (;;) {
-				if (c->out_len && conn_flush(c) < 0) {
+				if (c->out_len && !c->respond_at && conn_flush(c) < 0) {
 					conn_close(c);
 					break;
 				}
