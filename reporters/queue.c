@@ -280,15 +280,18 @@ struct dt_event *dt_queue_next(struct dt_queue_batch *b)
 
 void dt_queue_done(struct dt_queue *q, struct dt_event *ev)
 {
-	size_t size;
+	size_t size, after;
 
 	if (!ev)
 		return;
 	size = ev->size;
 	dt_event_free(ev);
 	atomic_fetch_add_explicit(&q->delivered, 1, memory_order_relaxed);
-	atomic_fetch_sub(&q->bytes, size);
-	if (atomic_load(&q->waiters)) {
+	after = atomic_fetch_sub(&q->bytes, size) - size;
+	/* Wake waiting workers once a quarter of the bound is free, not per event:
+	 * waking them for every event makes them and us thrash. Everything in flight
+	 * drains eventually, so a waiter for a big event is woken at 0 at the latest. */
+	if (atomic_load(&q->waiters) && after <= q->max_bytes - q->max_bytes / 4) {
 		pthread_mutex_lock(&q->lock);
 		pthread_cond_broadcast(&q->room);
 		pthread_mutex_unlock(&q->lock);
