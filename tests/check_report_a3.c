@@ -57,7 +57,7 @@ static void a3_opts(struct dt_report_opts *o, enum dt_report_a3 mode, unsigned p
 	o->a3_delay_ms = 5;
 	o->a3_backoff_min_ms = 20;
 	o->a3_backoff_max_ms = 200;
-	o->a3_timeout_ms = 3000;
+	o->a3_timeout_ms = 10000; /* sanitizer builds on a loaded machine are slow */
 	o->max_bytes = 1u << 30;
 }
 
@@ -363,7 +363,7 @@ END_TEST
  * batch by its id), workers never wait, and stop gives up at its time limit. */
 START_TEST(test_slow_server_timeout)
 {
-	const char *const extra[] = { "-d", "600", NULL };
+	const char *const extra[] = { "-d", "3000", NULL };
 	struct submit_arg a;
 	struct dt_report_stats st;
 	struct dt_report_opts o;
