@@ -338,6 +338,14 @@ START_TEST(test_hostile_strings)
 		free(undec);
 		free(s);
 
+		{ /* report file: the entry line, "Pid lineage:", the process */
+			struct dt_buf b = { 0 };
+
+			ck_assert(dt_fmt_report(&b, ev));
+			assert_clean_text(b.p, 3);
+			dt_buf_free(&b);
+		}
+
 		s = a3_line(ev);
 		assert_clean_text(s, 0);
 		/* the comm field is one token: no space can end it early */
