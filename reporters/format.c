@@ -20,18 +20,36 @@ static const char *when_name(const struct dt_event *ev)
 	return ev->when == DT_WHEN_POST ? "post" : "pre";
 }
 
+/* Milliseconds as three digits. */
+static void put_ms3(struct dt_buf *b, uint64_t ts_ns)
+{
+	unsigned ms = (unsigned)(ts_ns / 1000000u % 1000u);
+	char t[3] = { (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10) };
+
+	dt_buf_put(b, t, 3);
+}
+
+/* HH:MM:SS.mmm; the second is formatted once per thread and second (localtime_r
+ * takes a lock and strftime is slow). */
 static void put_time(struct dt_buf *b, uint64_t ts_ns, bool utc)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread bool cached_utc;
+	static __thread char cached[16];
 	time_t sec = (time_t)(ts_ns / 1000000000u);
 	struct tm tm;
-	char tmp[32];
 
-	if (utc)
-		gmtime_r(&sec, &tm);
-	else
-		localtime_r(&sec, &tm);
-	strftime(tmp, sizeof(tmp), "%H:%M:%S", &tm);
-	dt_buf_printf(b, "%s.%03u", tmp, (unsigned)(ts_ns / 1000000u % 1000u));
+	if (sec != cached_sec || utc != cached_utc) {
+		if (utc)
+			gmtime_r(&sec, &tm);
+		else
+			localtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached), "%H:%M:%S.", &tm);
+		cached_sec = sec;
+		cached_utc = utc;
+	}
+	dt_buf_puts(b, cached);
+	put_ms3(b, ts_ns);
 }
 
 static void put_field(struct dt_buf *b, const char *s)
@@ -44,7 +62,7 @@ static void put_ret(struct dt_buf *b, const struct dt_event *ev, int64_t ret)
 {
 	const char *name = NULL;
 
-	dt_buf_printf(b, "%" PRId64, ret);
+	dt_buf_put_i64(b, ret);
 	if (ev->nr >= 0 && ret < 0 && ret >= -4095)
 		name = strerrorname_np((int)-ret);
 	if (name)
@@ -87,7 +105,7 @@ static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 		put_field(b, a->name ? a->name : "?");
 		dt_buf_putc(b, '=');
 		if (!a->value) {
-			dt_buf_printf(b, "0x%" PRIx64, a->raw);
+			dt_buf_put_hex(b, a->raw);
 		} else if (arg_is_string(ev, i, lookup)) {
 			bool cut;
 
@@ -119,10 +137,13 @@ static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 static void put_log_proc(struct dt_buf *b, const struct dt_proc_info *p)
 {
 	put_field(b, p->comm);
-	if (p->ppid >= 0)
-		dt_buf_printf(b, "[%d<-%d]", p->pid, p->ppid);
-	else
-		dt_buf_printf(b, "[%d]", p->pid);
+	dt_buf_putc(b, '[');
+	dt_buf_put_i64(b, p->pid);
+	if (p->ppid >= 0) {
+		dt_buf_puts(b, "<-");
+		dt_buf_put_i64(b, p->ppid);
+	}
+	dt_buf_putc(b, ']');
 }
 
 void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
@@ -143,7 +164,9 @@ void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
 		dt_buf_putc(b, '\n');
 		return;
 	}
-	dt_buf_printf(b, " v%u ", ev->vcpu);
+	dt_buf_puts(b, " v");
+	dt_buf_put_u64(b, ev->vcpu);
+	dt_buf_putc(b, ' ');
 	put_log_proc(b, &ev->proc);
 	dt_buf_putc(b, ' ');
 	if (ev->type == DT_EV_PSLIST) {
@@ -214,37 +237,48 @@ static void jsep(struct dt_buf *b)
 		dt_buf_putc(b, ',');
 }
 
-static void jstr(struct dt_buf *b, const char *key, const char *val)
+static void jkey(struct dt_buf *b, const char *key)
 {
 	jsep(b);
-	dt_buf_printf(b, "\"%s\":\"", key);
+	dt_buf_putc(b, '"');
+	dt_buf_puts(b, key);
+	dt_buf_puts(b, "\":");
+}
+
+static void jstr(struct dt_buf *b, const char *key, const char *val)
+{
+	jkey(b, key);
+	dt_buf_putc(b, '"');
 	dt_esc_json(b, val);
 	dt_buf_putc(b, '"');
 }
 
 static void jint(struct dt_buf *b, const char *key, int64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":%" PRId64, key, v);
+	jkey(b, key);
+	dt_buf_put_i64(b, v);
 }
 
 static void juint(struct dt_buf *b, const char *key, uint64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":%" PRIu64, key, v);
+	jkey(b, key);
+	dt_buf_put_u64(b, v);
 }
 
 static void jhex(struct dt_buf *b, const char *key, uint64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":\"0x%" PRIx64 "\"", key, v);
+	jkey(b, key);
+	dt_buf_putc(b, '"');
+	dt_buf_put_hex(b, v);
+	dt_buf_putc(b, '"');
 }
 
 static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *p)
 {
-	jsep(b);
 	if (key)
-		dt_buf_printf(b, "\"%s\":", key);
+		jkey(b, key);
+	else
+		jsep(b);
 	dt_buf_putc(b, '{');
 	jint(b, "pid", p->pid);
 	jint(b, "tgid", p->tgid);
@@ -261,14 +295,26 @@ static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *
 
 static void put_iso_time(struct dt_buf *b, uint64_t ts_ns)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[32];
 	time_t sec = (time_t)(ts_ns / 1000000000u);
+	uint64_t ns = ts_ns % 1000000000u;
+	char frac[9];
 	struct tm tm;
-	char tmp[32];
+	int i;
 
-	gmtime_r(&sec, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	jsep(b);
-	dt_buf_printf(b, "\"ts\":\"%s.%09" PRIu64 "Z\"", tmp, ts_ns % 1000000000u);
+	if (sec != cached_sec) {
+		gmtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S.", &tm);
+		cached_sec = sec;
+	}
+	for (i = 8; i >= 0; i--, ns /= 10)
+		frac[i] = (char)('0' + ns % 10);
+	jkey(b, "ts");
+	dt_buf_putc(b, '"');
+	dt_buf_puts(b, cached);
+	dt_buf_put(b, frac, 9);
+	dt_buf_puts(b, "Z\"");
 }
 
 void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
@@ -323,29 +369,28 @@ void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
 	jstr(b, "when", when_name(ev));
 	jstr(b, "func", ev->func ? ev->func : "");
 	jint(b, "nr", ev->nr);
-	jsep(b);
-	dt_buf_printf(b, "\"compat\":%s", ev->compat ? "true" : "false");
+	jkey(b, "compat");
+	dt_buf_puts(b, ev->compat ? "true" : "false");
 	jhex(b, "site", ev->site);
 	jsep(b);
 	dt_buf_puts(b, "\"args\":{");
 	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
-		char raw[24];
-		const char *v = ev->args[i].value;
-
-		if (!v) {
-			snprintf(raw, sizeof(raw), "0x%" PRIx64, ev->args[i].raw);
-			v = raw;
-		}
 		jsep(b);
 		dt_buf_putc(b, '"');
 		dt_esc_json(b, ev->args[i].name ? ev->args[i].name : "?");
 		dt_buf_puts(b, "\":\"");
-		dt_esc_json(b, v);
+		if (ev->args[i].value)
+			dt_esc_json(b, ev->args[i].value);
+		else
+			dt_buf_put_hex(b, ev->args[i].raw);
 		dt_buf_putc(b, '"');
 	}
 	dt_buf_puts(b, "},\"raw\":[");
-	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++)
-		dt_buf_printf(b, "%s\"0x%" PRIx64 "\"", i ? "," : "", ev->args[i].raw);
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
+		dt_buf_puts(b, i ? ",\"" : "\"");
+		dt_buf_put_hex(b, ev->args[i].raw);
+		dt_buf_putc(b, '"');
+	}
 	dt_buf_putc(b, ']');
 	if (ev->ndec) {
 		jsep(b);
@@ -391,7 +436,8 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		return false;
 	dt_buf_puts(b, "domain=");
 	put_field(b, ev->vm);
-	dt_buf_printf(b, " type=%s", dt_event_type_name(ev->type));
+	dt_buf_puts(b, " type=");
+	dt_buf_puts(b, dt_event_type_name(ev->type));
 	switch (ev->type) {
 	case DT_EV_LOST:
 		dt_buf_printf(b, " count=%" PRIu64, ev->lost);
@@ -409,15 +455,21 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		}
 		return true;
 	case DT_EV_MATCH:
-		dt_buf_printf(b, " when=%s", when_name(ev));
+		dt_buf_puts(b, " when=");
+		dt_buf_puts(b, when_name(ev));
 		break;
 	default: /* abort, would-abort */
-		dt_buf_printf(b, " retval=%" PRId64, ev->abort_ret);
+		dt_buf_puts(b, " retval=");
+		dt_buf_put_i64(b, ev->abort_ret);
 		break;
 	}
-	dt_buf_printf(b, " pid=%d name=", ev->proc.pid);
+	dt_buf_puts(b, " pid=");
+	dt_buf_put_i64(b, ev->proc.pid);
+	dt_buf_puts(b, " name=");
 	put_field(b, ev->proc.comm);
-	dt_buf_printf(b, " ppid=%d ", ev->proc.ppid);
+	dt_buf_puts(b, " ppid=");
+	dt_buf_put_i64(b, ev->proc.ppid);
+	dt_buf_putc(b, ' ');
 	if (ev->func)
 		put_field(b, ev->func);
 	else
@@ -429,7 +481,7 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		if (ev->args[i].value)
 			dt_esc_text(b, ev->args[i].value, 0, 0);
 		else
-			dt_buf_printf(b, "0x%" PRIx64, ev->args[i].raw);
+			dt_buf_put_hex(b, ev->args[i].raw);
 		dt_buf_putc(b, ',');
 	}
 	for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
@@ -438,8 +490,10 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL", 0, 0);
 		dt_buf_putc(b, ',');
 	}
-	if (ev->when == DT_WHEN_POST && ev->has_ret)
-		dt_buf_printf(b, "ret_value=%" PRId64, ev->ret);
+	if (ev->when == DT_WHEN_POST && ev->has_ret) {
+		dt_buf_puts(b, "ret_value=");
+		dt_buf_put_i64(b, ev->ret);
+	}
 	dt_buf_putc(b, ')');
 	return true;
 }
