@@ -91,6 +91,39 @@ static bool arg_is_string(const struct dt_event *ev, unsigned i,
 	return false;
 }
 
+/*
+ * The human log shows a decoding only where it says more than the argument: the named
+ * decodings of its type (an exit code's cause and signal, a wait status), not the
+ * aliases kept for filters (regs:filename, flags:flags, call:call, ...). JSON and A3
+ * carry them all.
+ */
+static bool dec_informative(const struct dt_event *ev, unsigned k,
+			    const struct dt_funcdesc *(*lookup)(int func_id))
+{
+	const struct dt_funcdesc *fd = lookup && ev->func_id >= 0 ? lookup(ev->func_id) : NULL;
+	const char *name = ev->dec[k].name, *colon = name ? strchr(name, ':') : NULL;
+	const char *const *d;
+	unsigned i;
+
+	if (!fd || !colon)
+		return fd == NULL; /* without a catalogue, show everything */
+	for (i = 0; i < fd->nargs && i < ev->nargs; i++) {
+		const char *an = fd->args[i].name;
+
+		if (strlen(an) != (size_t)(colon - name) || strncmp(an, name, (size_t)(colon - name)))
+			continue;
+		if (!ev->dec[k].value || !ev->dec[k].value[0] ||
+		    (ev->args[i].value && (!strcmp(ev->args[i].value, ev->dec[k].value) ||
+					   !strcmp(ev->args[i].value, "NULL"))))
+			return false; /* empty, a repeat of the argument, or of a NULL pointer */
+		for (d = dt_catalog_decodings(fd->args[i].type); *d; d++)
+			if (!strcmp(*d, colon + 1))
+				return true;
+		return false;
+	}
+	return false;
+}
+
 static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 			 const struct dt_funcdesc *(*lookup)(int func_id))
 {
@@ -114,23 +147,29 @@ static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 			dt_buf_putc(b, '"');
 			if (cut)
 				dt_buf_puts(b, "...");
-		} else if (dt_esc_text(b, a->value, DT_ESC_FIELD, DT_FMT_STR_MAX)) {
+		} else if (dt_esc_text(b, a->value, 0, DT_FMT_STR_MAX)) {
+			/* a decoder's rendering (flags, ["argv", ...], sockaddr): guest bytes in
+			 * it are escaped by the decoder; controls are escaped again here */
 			dt_buf_puts(b, "...");
 		}
 	}
 	dt_buf_putc(b, ')');
 	if (ev->ndec) {
-		dt_buf_puts(b, " {");
+		bool any = false;
+
 		for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
-			if (i)
-				dt_buf_puts(b, ", ");
+			if (!dec_informative(ev, i, lookup))
+				continue;
+			dt_buf_puts(b, any ? ", " : " {");
+			any = true;
 			put_field(b, ev->dec[i].name ? ev->dec[i].name : "?");
 			dt_buf_putc(b, '=');
 			if (dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL",
 					DT_ESC_FIELD, DT_FMT_STR_MAX))
 				dt_buf_puts(b, "...");
 		}
-		dt_buf_putc(b, '}');
+		if (any)
+			dt_buf_putc(b, '}');
 	}
 }
 
