@@ -245,7 +245,10 @@ void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
 			dt_buf_printf(b, " <%" PRIu64 ".%06" PRIu64 ">", ev->latency_ns / 1000000000u,
 				      ev->latency_ns / 1000u % 1000000u);
 	} else {
-		dt_buf_puts(b, ev->when == DT_WHEN_POST ? " = ?" : " ...");
+		dt_buf_puts(b, ev->when == DT_WHEN_POST ? " = ?"
+			       : ev->unfinished	  ? " <unfinished when domtrace detached>"
+			       : ev->post_follows ? " ..."
+						  : "");
 	}
 	switch (ev->type) {
 	case DT_EV_MATCH:

@@ -172,6 +172,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		if (!call)
 			call = dt_inflight_add(&w->inflight, ev->proc.task, t->regs.rsp);
 		if (call) {
+			ev->post_follows = true;
 			call->func_id = ev->func_id;
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
