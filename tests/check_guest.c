@@ -393,6 +393,222 @@ START_TEST(profile_fallback)
 }
 END_TEST
 
+/* Write the map at `path` with `edit` applied to each line (returns the new path). */
+static char *edited_map(const char *path, const char *tag, void (*edit)(char *line))
+{
+	char *out, line[1024];
+	FILE *in, *o;
+
+	ck_assert_int_ge(asprintf(&out, "%s/System.map-%s", tmpdir, tag), 0);
+	in = fopen(path, "r");
+	o = fopen(out, "w");
+	ck_assert(in && o);
+	while (fgets(line, sizeof(line), in)) {
+		edit(line);
+		fputs(line, o);
+	}
+	fclose(in);
+	fclose(o);
+	return out;
+}
+
+/* another build: all text 2 MiB further */
+static void shift_text(char *line)
+{
+	unsigned long long a;
+	char type, name[512];
+
+	if (sscanf(line, "%llx %c %511s", &a, &type, name) == 3 && (type == 'T' || type == 't'))
+		sprintf(line, "%016llx %c %s\n", a + 0x200000, type, name);
+}
+
+/* one function moved */
+static void move_getpid(char *line)
+{
+	unsigned long long a;
+	char type, name[512];
+
+	if (sscanf(line, "%llx %c %511s", &a, &type, name) == 3 &&
+	    !strcmp(name, "__x64_sys_getpid"))
+		sprintf(line, "%016llx %c %s\n", a + 0x40, type, name);
+}
+
+static int open_with_map(struct vm *v, const char *map, const char *profile, char *err,
+			 size_t errlen)
+{
+	struct dt_guest_params gp;
+	struct dt_symtab *tab = NULL;
+	struct dt_guest *g = (struct dt_guest *)0x1;
+	int r;
+
+	ck_assert_msg(!dt_symtab_load(map, &tab, err, errlen), "%s", err);
+	gp = (struct dt_guest_params){ .vm_name = v->name, .symtab = tab, .profile_path = profile };
+	r = dt_guest_open(&dt_hv_sim, v->dom, &gp, &g, err, errlen);
+	if (!r)
+		dt_guest_close(g);
+	else
+		ck_assert_ptr_eq(g, (struct dt_guest *)0x1);
+	dt_symtab_free(tab);
+	return r;
+}
+
+START_TEST(wrong_maps_refused)
+{
+	struct dt_sim_snapshot *snap;
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(2, true, &h);
+	struct vm v0, v1;
+	char err[512] = "", *m;
+	uint64_t diff;
+
+	vm_open(&v0, hv, h, 0, false);
+	vm_open(&v1, hv, h, 1, false);
+	ck_assert_int_ne(v0.ki.flavour, v1.ki.flavour);
+	ck_assert_int_eq(dt_sim_snapshot_take(h, v1.domid, &snap), 0);
+
+	/* another VM's map (the other kernel) */
+	ck_assert_int_eq(open_with_map(&v1, v0.ki.sysmap_path, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, v1.name));
+	ck_assert_ptr_nonnull(strstr(err, v0.ki.sysmap_path));
+	ck_assert_ptr_nonnull(strstr(err, "does not fit"));
+
+	/* its own map, shifted as another build would be */
+	m = edited_map(v1.ki.sysmap_path, "shifted", shift_text);
+	ck_assert_int_eq(open_with_map(&v1, m, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, v1.name));
+	ck_assert_ptr_nonnull(strstr(err, m));
+	free(m);
+
+	/* one symbol edited */
+	m = edited_map(v1.ki.sysmap_path, "edited", move_getpid);
+	ck_assert_int_eq(open_with_map(&v1, m, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "sys_call_table[39]"));
+	ck_assert_ptr_nonnull(strstr(err, m));
+	free(m);
+
+	/* the right one works */
+	ck_assert_int_eq(open_with_map(&v1, v1.ki.sysmap_path, NULL, err, sizeof(err)), 0);
+
+	/* the guest is byte-identical: nothing was written */
+	ck_assert_int_eq(dt_sim_snapshot_compare(h, snap, &diff), 0);
+	dt_sim_snapshot_free(snap);
+	vm_close(&v0);
+	vm_close(&v1);
+	ck_assert_uint_eq(dt_sim_crashes(h, 0, NULL, 0), 0);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
+static uint64_t kread64(struct vm *v, uint64_t va)
+{
+	uint64_t x = 0;
+
+	ck_assert_int_eq(dt_hv_sim.read_va(v->dom, dt_guest_kernel_cr3(v->g), va, &x, 8), 8);
+	return x;
+}
+
+static void kwrite64(struct vm *v, uint64_t va, uint64_t x)
+{
+	ck_assert_int_eq(dt_hv_sim.write_va(v->dom, dt_guest_kernel_cr3(v->g), va, &x, 8), 0);
+}
+
+START_TEST(hostile_guest)
+{
+	struct dt_proc_info anc[DT_ANCESTRY_MAX];
+	struct dt_sim_snapshot *snap;
+	struct dt_pslist_entry *ps;
+	struct dt_sim_task *t;
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(1, true, &h);
+	const struct dt_offsets *o;
+	struct vm v;
+	char err[512] = "", junk[64];
+	uint64_t start, save_next, save_p4, save_p5, diff, kcr3;
+	uint8_t saved[64];
+	size_t n, nps, na;
+	int stop;
+
+	vm_open(&v, hv, h, 0, true);
+	ck_assert_int_eq(dt_hv_sim.unpause(v.dom), 0);
+	usleep(100 * 1000);
+	ck_assert_int_eq(dt_hv_sim.pause(v.dom), 0);
+	o = dt_guest_offsets(v.g);
+	kcr3 = dt_guest_kernel_cr3(v.g);
+	ck_assert_int_eq(dt_sim_tasks(h, v.domid, &t, &n), 0);
+	ck_assert_uint_ge(n, 6);
+
+	/* the task list loops back from t[4] to t[2]: bounded, partial, -ELOOP */
+	save_next = kread64(&v, t[4].task_va + o->off[DT_OFF_TASK_TASKS]);
+	kwrite64(&v, t[4].task_va + o->off[DT_OFF_TASK_TASKS],
+		 t[2].task_va + o->off[DT_OFF_TASK_TASKS]);
+	ck_assert_int_eq(dt_guest_pslist(v.g, &ps, &nps, &stop), 0);
+	ck_assert_int_eq(stop, -ELOOP);
+	ck_assert_uint_eq(nps, 5);
+	ck_assert_int_eq(ps[4].pid, t[4].pid);
+	free(ps);
+	/* ... or into user space */
+	kwrite64(&v, t[4].task_va + o->off[DT_OFF_TASK_TASKS], 0x00007ffff0000000ull);
+	ck_assert_int_eq(dt_guest_pslist(v.g, &ps, &nps, &stop), 0);
+	ck_assert_int_eq(stop, -EFAULT);
+	ck_assert_uint_eq(nps, 5);
+	free(ps);
+	kwrite64(&v, t[4].task_va + o->off[DT_OFF_TASK_TASKS], save_next);
+	ck_assert_int_eq(dt_guest_pslist(v.g, &ps, &nps, &stop), 0);
+	ck_assert_int_eq(stop, 0);
+	ck_assert_uint_eq(nps, n);
+	free(ps);
+
+	/* a parent cycle t[4] <-> t[5]: the ancestry walk stops */
+	save_p4 = kread64(&v, t[4].task_va + o->off[DT_OFF_TASK_PARENT]);
+	save_p5 = kread64(&v, t[5].task_va + o->off[DT_OFF_TASK_PARENT]);
+	kwrite64(&v, t[4].task_va + o->off[DT_OFF_TASK_PARENT], t[5].task_va);
+	kwrite64(&v, t[5].task_va + o->off[DT_OFF_TASK_PARENT], t[4].task_va);
+	dt_guest_invalidate_all(v.g);
+	ck_assert_int_eq(dt_guest_ancestry(v.g, t[5].task_va, false, anc, DT_ANCESTRY_MAX, &na),
+			 0);
+	ck_assert_uint_eq(na, 1);
+	ck_assert_int_eq(anc[0].pid, t[4].pid);
+	kwrite64(&v, t[4].task_va + o->off[DT_OFF_TASK_PARENT], save_p4);
+	kwrite64(&v, t[5].task_va + o->off[DT_OFF_TASK_PARENT], save_p5);
+	dt_guest_invalidate(v.g, t[4].task_va);
+	dt_guest_invalidate(v.g, t[5].task_va);
+	free(t);
+
+	/* a corrupt BTF blob: refused without a profile, the profile with one */
+	ck_assert_int_eq(dt_sim_snapshot_take(h, v.domid, &snap), 0);
+	ck_assert_int_eq(dt_guest_sym_va(v.g, "__start_BTF", &start), 0);
+	ck_assert_int_eq(dt_hv_sim.read_va(v.dom, kcr3, start + 24, saved, sizeof(saved)), 64);
+	memset(junk, 0xff, sizeof(junk));
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, kcr3, start + 24, junk, sizeof(junk)), 0);
+	ck_assert_int_eq(open_with_map(&v, v.ki.sysmap_path, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "BTF"));
+	ck_assert_ptr_nonnull(strstr(err, v.name));
+	ck_assert_int_eq(open_with_map(&v, v.ki.sysmap_path, v.ki.profile_path, err, sizeof(err)),
+			 0);
+	/* a BTF header claiming a huge type section */
+	memset(junk, 0, sizeof(junk));
+	ck_assert_int_eq(dt_hv_sim.read_va(v.dom, kcr3, start, junk, 24), 24);
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, kcr3, start + 24, saved, sizeof(saved)), 0);
+	{
+		uint8_t hdr[24];
+		uint32_t big = 0x7ffffff0;
+
+		memcpy(hdr, junk, 24);
+		memcpy(hdr + 12, &big, 4); /* type_len */
+		ck_assert_int_eq(dt_hv_sim.write_va(v.dom, kcr3, start, hdr, 24), 0);
+		ck_assert_int_eq(open_with_map(&v, v.ki.sysmap_path, NULL, err, sizeof(err)),
+				 -EINVAL);
+		ck_assert_int_eq(dt_hv_sim.write_va(v.dom, kcr3, start, junk, 24), 0);
+	}
+	ck_assert_int_eq(dt_sim_snapshot_compare(h, snap, &diff), 0);
+	dt_sim_snapshot_free(snap);
+	ck_assert_int_eq(open_with_map(&v, v.ki.sysmap_path, NULL, err, sizeof(err)), 0);
+	vm_close(&v);
+	ck_assert_uint_eq(dt_sim_crashes(h, 0, NULL, 0), 0);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
 static Suite *guest_suite(void)
 {
 	Suite *s = suite_create("guest");
@@ -403,6 +619,8 @@ static Suite *guest_suite(void)
 	tcase_add_test(tc, processes_match_the_sim);
 	tcase_add_test(tc, current_task_at_traps);
 	tcase_add_test(tc, profile_fallback);
+	tcase_add_test(tc, wrong_maps_refused);
+	tcase_add_test(tc, hostile_guest);
 	suite_add_tcase(s, tc);
 	return s;
 }
