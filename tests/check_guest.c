@@ -139,6 +139,27 @@ START_TEST(attach_both_flavours)
 								   "pcpu_hot" : "current_task",
 					       &truth), 0);
 		ck_assert_uint_eq(va, truth);
+
+		/* the guest's own syscall metadata */
+		{
+			struct dt_guest_syscall_meta *meta;
+			size_t n, k, found = 0;
+
+			ck_assert_int_eq(dt_guest_syscall_meta(v.g, &meta, &n), 0);
+			ck_assert_uint_gt(n, 10);
+			for (k = 0; k < n; k++) {
+				ck_assert_uint_le(meta[k].nargs, 6);
+				if (strcmp(meta[k].name, "sys_openat"))
+					continue;
+				found++;
+				ck_assert_int_eq(meta[k].nr, 257);
+				ck_assert_uint_eq(meta[k].nargs, 4);
+				ck_assert_str_eq(meta[k].arg_names[1], "filename");
+				ck_assert_ptr_nonnull(strstr(meta[k].arg_types[1], "char"));
+			}
+			ck_assert_uint_eq(found, 1);
+			free(meta);
+		}
 		vm_close(&v);
 	}
 	dt_hv_sim.close(hv);
