@@ -55,6 +55,14 @@ enum dt_argtype {
 	DT_AT_TIMESPEC,	  /* struct __kernel_timespec __user * */
 	DT_AT_SIGSET,	  /* sigset_t __user * */
 	DT_AT_KILL_PID,	  /* kill()'s pid: -1, 0, <0 = process group */
+	DT_AT_EXIT_STATUS,/* exit()/exit_group() status (not wait-encoded): cause, status, signal */
+	DT_AT_SOCK_PROTO, /* socket protocol, named per the call's family (IPPROTO_TCP, ...) */
+	DT_AT_SOCK_FLAGS, /* accept4 SOCK_CLOEXEC|SOCK_NONBLOCK */
+	DT_AT_MSG_FLAGS,  /* MSG_* */
+	DT_AT_FDPAIR,	  /* int __user [2] written by pipe/pipe2/socketpair: read post-call */
+	DT_AT_CLONE_ARGS, /* struct clone_args __user *: decoding "flags" */
+	DT_AT_SEEK_WHENCE,/* SEEK_* */
+	DT_AT_ACCESS_MODE,/* F_OK / R_OK|W_OK|X_OK */
 	_DT_AT_MAX,
 };
 
@@ -77,8 +85,9 @@ enum dt_func_flags {
 	DT_FN_NORETURN = 1u << 1, /* never returns: exit, exit_group, do_exit; no post */
 	DT_FN_PSLIST = 1u << 2,	  /* execve/fork/vfork/clone/clone3: triggers pslist */
 	DT_FN_SOCKET = 1u << 3,	  /* a socket call: matches function=sys_socketcall */
-	DT_FN_WAIT = 1u << 4,	  /* wait4/waitid/waitpid: matches function=sys_waitpid */
+	DT_FN_WAIT = 1u << 4,	  /* wait4/waitpid: matches function=sys_waitpid */
 	DT_FN_NOARGS_REGS = 1u << 5, /* kernel function: args in registers, not pt_regs */
+	DT_FN_UNIMPL = 1u << 6,	  /* number reserved or historic: no kernel implements it, no args */
 };
 
 struct dt_funcdesc {
@@ -88,6 +97,11 @@ struct dt_funcdesc {
 	uint8_t nargs;
 	uint16_t flags; /* enum dt_func_flags */
 	int16_t sockcall; /* socketcall call number this syscall is (SYS_CONNECT = 3), or 0 */
+	/* Kernel entry points (x86 Linux 6.x, without the "__x64_" / "__ia32_" prefix that
+	 * kernels >= 4.17 add): "sys_openat" and "compat_sys_openat"; "" if none. A kernel
+	 * older than 4.17 uses sym64 unprefixed; a native i386 kernel the "sys_" form. */
+	const char *sym64;
+	const char *sym32;
 	struct dt_argdesc args[DT_MAX_ARGS];
 };
 
@@ -96,16 +110,23 @@ const struct dt_funcdesc *dt_catalog_funcs(size_t *ret_n);
 const struct dt_funcdesc *dt_catalog_get(int func_id);
 
 /* Lookup by canonical name ("execve"), by kernel symbol ("__x64_sys_execve",
- * "__ia32_sys_execve", "__ia32_compat_sys_execve", "sys_execve", "do_exit").
- * Returns the function id or -ENOENT. *ret_compat is set for ia32 symbols. */
+ * "__ia32_sys_execve", "__ia32_compat_sys_execve", "compat_sys_execve", "sys_execve",
+ * "do_exit"). Returns the function id or -ENOENT. *ret_compat (may be NULL) is set
+ * for ia32 symbols, and for "sys_X" / "X" when only an i386 entry exists. */
 int dt_catalog_by_symbol(const char *sym, bool *ret_compat);
 int dt_catalog_by_nr(int nr, bool compat); /* id or -ENOENT */
 
 /*
+ * Entries may share a name when the two ABIs take different arguments: "mmap" is the
+ * x86-64 mmap (6 args) and the i386 old_mmap (struct pointer); likewise pread64,
+ * clone, select, ... Every x86-64 number and every i386 number has exactly one entry.
+ *
  * A name as the user writes it in `Functions` or `function=` resolves to a set of
  * function ids: "sys_execve" -> {execve}; "sys_socketcall" -> {socketcall and every
  * socket syscall}; "sys_waitpid" -> {waitpid, wait4}; "openat" -> {openat}; "*" -> all.
- * Fills ids[] (up to max) and returns the count, or -ENOENT for an unknown name.
+ * Fills ids[] (up to max, ascending, no duplicates) and returns the number of ids the
+ * name means (which may exceed max: then only max were stored), or -ENOENT for an
+ * unknown name. The full alias list is in docs/DECODING.md.
  */
 int dt_catalog_resolve(const char *user_name, int *ids, size_t max);
 /* The closest known name to an unknown one, for "did you mean" hints; NULL if none. */
@@ -114,11 +135,26 @@ const char *dt_catalog_suggest(const char *user_name);
 /*
  * Argument names a filter may use on a function: an argument ("filename"), or an
  * argument decoding ("code:signal", "call:call", and the seed's "regs:filename",
- * "regs:args", "regs:env" for execve). True if valid for func_id.
+ * "regs:args", "regs:env" for execve). True if valid for func_id. The rules:
+ *  - "<arg>" for every argument;
+ *  - "<arg>:<d>" for every d in dt_catalog_decodings(type of arg);
+ *  - "<arg>:<arg>" for an argument whose type renders symbolically (flags, modes,
+ *    signals, commands, families, sigsets, ...: see dt_argtype_symbolic);
+ *  - "addr:addr", "len:len", "status:cause|code|signal|core" on a function with a
+ *    sockaddr, socklen pointer or wait status argument whatever its name;
+ *  - every socket call (DT_FN_SOCKET): "call:call", "args:args"; socketcall also
+ *    every name any direct socket syscall offers;
+ *  - execve/execveat: "regs:filename", "regs:args", "regs:env", "filename:filename".
+ * The decoders (decode.h) produce exactly these names.
  */
 bool dt_catalog_has_argname(int func_id, const char *argname);
 
-/* Decoding names an argument type offers ("cause", "status", "signal"), NULL-ended. */
+/* Decoding names an argument type offers ("cause", "status", "signal"), NULL-ended
+ * (an empty list for most types). */
 const char *const *dt_catalog_decodings(enum dt_argtype type);
+/* True if the type renders symbolically and so offers the "<arg>:<arg>" decoding. */
+bool dt_argtype_symbolic(enum dt_argtype type);
+/* Each function's name with the seed's "sys_" prefix ("sys_openat"); static. */
+const char *dt_catalog_sys_name(int func_id);
 
 #endif /* DOMTRACE_CATALOG_H */
