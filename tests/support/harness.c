@@ -72,7 +72,7 @@ void dt_harness_start(struct dt_harness *h, const char *config, const char *scen
 	free(vms);
 	ck_assert_int_eq(dt_daemon_start(&h->o, &dt_hv_sim, h->hv, &h->d), 0);
 	/* scripted calls must not run before the breakpoints are in */
-	ck_assert_msg(dt_harness_wait_attached(h, h->nvms, 20000), "VMs not attached");
+	ck_assert_msg(dt_daemon_wait_attached(h->d, h->d->initial_workers, 20000), "VMs not attached");
 	if (scenario) {
 		int r = dt_sim_scenario_text(h->host, scenario, err, sizeof(err));
 
