@@ -90,11 +90,15 @@ static const struct dt_proc_info *load_ancestry(void *ctx, size_t *ret_n)
 	return v;
 }
 
-/* A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames. */
-static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const struct dt_event *call,
-			const struct dt_config *cfg)
+/*
+ * A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames.
+ * The task list is walked outside the RCU read lock (it allocates); the names are
+ * checked inside it, against the chain in force then.
+ */
+static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const struct dt_event *call)
 {
 	struct dt_pslist_entry *all = NULL;
+	const struct dt_config *cfg;
 	struct dt_event *ev;
 	size_t n = 0, i, k = 0;
 	int stop = 0;
@@ -106,9 +110,12 @@ static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const stru
 		fill_common(w, ev, t);
 		ev->proc = call->proc;
 		ev->ps = dt_event_alloc(ev, n * sizeof(*all));
+		dt_chain_read_lock();
+		cfg = dt_chain_config(dt_chain_current(&w->d->policy));
 		for (i = 0; ev->ps && i < n; i++)
 			if (dt_config_pslist_wants(cfg, w->vm.name, all[i].comm))
 				ev->ps[k++] = all[i];
+		dt_chain_read_unlock();
 		ev->nps = (uint32_t)k;
 		submit(w, ev);
 	}
@@ -151,9 +158,9 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	if ((fd->flags & DT_FN_PSLIST) && w->want_pslist &&
 	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
 		pslist = true;
-	if (pslist)
-		send_pslist(w, t, ev, cfg);
 	dt_chain_read_unlock();
+	if (pslist)
+		send_pslist(w, t, ev);
 
 	if (w->want_ancestry && ev->nanc == 0 && ev->type != DT_EV_CALL)
 		(void)load_ancestry(&actx, &(size_t){ 0 }); /* the report file shows the lineage */
