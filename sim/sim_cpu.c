@@ -141,6 +141,13 @@ static void switch_out(struct sim_vcpu *c)
 	idle_regs(c);
 }
 
+static void drop_task(struct sim_vcpu *c)
+{
+	c->task = NULL;
+	set_current(c, c->vm->idle[c->id]);
+	idle_regs(c);
+}
+
 /* ---- crash ---- */
 static enum run crash(struct sim_vcpu *c, const char *why)
 {
@@ -338,6 +345,12 @@ static enum run exec_one(struct sim_vcpu *c)
 
 			pthread_mutex_lock(&vm->lock);
 			a = dt_sim_action(c, (uint32_t)s32(i + 3), r->rip + 7, &nrip);
+			/* A task that sleeps or dies leaves the CPU before anyone can wake or
+			 * reap it: the same critical section. */
+			if (a == ACT_BLOCK)
+				switch_out(c);
+			else if (a == ACT_GONE)
+				drop_task(c);
 			pthread_mutex_unlock(&vm->lock);
 			switch (a) {
 			case ACT_NEXT:
@@ -655,13 +668,8 @@ static void run(struct sim_vcpu *c)
 			c->next_ns = (c->next_ns > now ? c->next_ns : now) + pace_ns(vm);
 		}
 		break;
-	case R_BLOCK:
-		switch_out(c);
-		break;
+	case R_BLOCK: /* the task already left the CPU (exec_one) */
 	case R_GONE:
-		c->task = NULL;
-		set_current(c, vm->idle[c->id]);
-		idle_regs(c);
 		break;
 	default: /* stop or crash: stay on the CPU; the loop parks us */
 		break;

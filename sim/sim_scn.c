@@ -18,7 +18,7 @@
 #define SCN_MAX_ARGS 6
 #define SCN_MAX_STRV 16
 
-enum ak { AK_INT, AK_STR, AK_BUF, AK_STRV, AK_SIN, AK_SIN6, AK_SUN, AK_INTP, AK_REF };
+enum ak { AK_INT, AK_STR, AK_BUF, AK_STRV, AK_SIN, AK_SIN6, AK_SUN, AK_INTP, AK_REF, AK_INTV };
 
 struct sarg {
 	enum ak kind;
@@ -31,6 +31,7 @@ struct sarg {
 	uint8_t addr[16];
 	uint16_t port;
 	char ref[32];
+	int32_t iv[SCN_MAX_STRV]; /* AK_INTV */
 };
 
 enum sk { SK_CALL, SK_SLEEP, SK_SEGV, SK_AWAIT };
@@ -48,6 +49,7 @@ struct sstep {
 
 struct sim_script {
 	struct sim_script *next;
+	struct sim_script *next_start; /* file order, while starting */
 	char vm[DT_VM_NAME_MAX];
 	uint32_t domid;
 	int pid, ppid, line;
@@ -99,7 +101,7 @@ static void sarg_free(struct sarg *a)
 	size_t i;
 
 	free(a->s);
-	for (i = 0; i < a->nstrv; i++)
+	for (i = 0; a->kind == AK_STRV && i < a->nstrv; i++)
 		free(a->strv[i]);
 }
 
@@ -360,6 +362,29 @@ static bool parse_arg(struct parse *ps, const char *raw, struct sarg *a)
 	if (a->np) {
 		perr(ps, "np: applies to strings, lists and buffers only");
 		return false;
+	}
+	if (!strncmp(raw, "ints:[", 6)) {
+		char buf[256], *save = NULL, *tok;
+		size_t n = strlen(raw);
+
+		a->kind = AK_INTV;
+		if (raw[n - 1] != ']' || n - 7 >= sizeof(buf)) {
+			perr(ps, "expected ints:[N,N,...]");
+			return false;
+		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n - 7), raw + 6);
+		for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			int64_t v;
+
+			if (a->nstrv >= SCN_MAX_STRV) {
+				perr(ps, "ints: at most %d values", SCN_MAX_STRV);
+				return false;
+			}
+			if (!parse_int(ps, tok, &v))
+				return false;
+			a->iv[a->nstrv++] = (int32_t)v;
+		}
+		return true;
 	}
 	if (!strncmp(raw, "int:", 4)) {
 		a->kind = AK_INTP;
@@ -750,22 +775,32 @@ static int run_fail(struct parse *ps, int line, int err, const char *what)
 	return err;
 }
 
+/* A registered script whose process will never run. */
+static void script_abandon(struct dt_sim_host *h, struct sim_script *s)
+{
+	pthread_mutex_lock(&h->lock);
+	if (!s->finished) {
+		s->finished = true;
+		if (h->scripts_running)
+			h->scripts_running--;
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 static int start_proc(struct dt_sim_host *h, struct parse *ps, struct sim_script *s)
 {
 	struct sim_task *parent, *t;
 	struct sim_vm *vm;
-	uint32_t domid;
 	int err;
 
-	err = dt_sim_vm_find(h, s->vm, &domid);
-	if (err)
-		return run_fail(ps, s->line, err, "proc: VM not found");
-	s->domid = domid;
 	if (s->forked)
 		return 0;
-	vm = dt_sim_vm_get(h, domid);
-	if (!vm)
+	vm = dt_sim_vm_get(h, s->domid);
+	if (!vm) {
+		script_abandon(h, s);
 		return run_fail(ps, s->line, -ENODEV, "proc");
+	}
 	pthread_mutex_lock(&vm->lock);
 	err = -ESRCH;
 	parent = dt_sim_task_find(vm, s->ppid);
@@ -790,7 +825,10 @@ static int start_proc(struct dt_sim_host *h, struct parse *ps, struct sim_script
 out:
 	pthread_mutex_unlock(&vm->lock);
 	dt_sim_vm_put(vm);
-	return err ? run_fail(ps, s->line, err, "proc: cannot create the process") : 0;
+	if (!err)
+		return 0;
+	script_abandon(h, s);
+	return run_fail(ps, s->line, err, "proc: cannot create the process");
 }
 
 static int register_labels(struct dt_sim_host *h, struct sim_script *s)
@@ -891,30 +929,52 @@ int dt_sim_scn_run(struct dt_sim_host *h, const char *text, const char *fname, c
 			rev = s;
 		}
 		ps.scripts = rev;
+		for (s = rev; s; s = s->next)
+			s->next_start = s->next;
 	}
+	/* every script is known to the host (labels, VM) before any process runs: a
+	 * process may fork a 'forked' one at once */
 	rc = 0;
-	while ((s = ps.scripts)) {
-		bool counted = false;
+	{
+		unsigned counted = 0;
 
-		ps.scripts = s->next;
-		if (!rc) {
+		for (s = ps.scripts; s && !rc; s = s->next) {
+			uint32_t domid;
+
+			rc = dt_sim_vm_find(h, s->vm, &domid);
+			if (rc) {
+				run_fail(&ps, s->line, rc, "proc: VM not found");
+				break;
+			}
+			s->domid = domid;
 			rc = register_labels(h, s);
-			counted = !rc;
+			counted += !rc;
 		}
-		/* hand the script to the host before its process can run */
-		pthread_mutex_lock(&h->lock);
-		s->finished = rc != 0;
-		s->next = h->scripts;
-		h->scripts = s;
-		pthread_mutex_unlock(&h->lock);
-		if (!rc)
-			rc = start_proc(h, &ps, s);
-		if (rc && counted) {
+		if (rc) { /* these scripts are dropped: uncount them */
 			pthread_mutex_lock(&h->lock);
-			s->finished = true;
-			h->scripts_running--;
+			h->scripts_running -= counted;
 			pthread_cond_broadcast(&h->cond);
 			pthread_mutex_unlock(&h->lock);
+			goto out;
+		}
+	}
+	{
+		struct sim_script *list = ps.scripts, *nx;
+
+		ps.scripts = NULL;
+		pthread_mutex_lock(&h->lock);
+		for (s = list; s; s = nx) {
+			nx = s->next;
+			s->next = h->scripts;
+			h->scripts = s;
+		}
+		pthread_mutex_unlock(&h->lock);
+		for (s = list; s; s = nx) {
+			nx = s->next_start;
+			if (!rc)
+				rc = start_proc(h, &ps, s);
+			else
+				script_abandon(h, s);
 		}
 	}
 out:
@@ -1014,6 +1074,8 @@ static uint64_t build_arg(struct ubuf *u, const struct sarg *a, bool *ok)
 		return t->compat ? uplace(u, p32, (a->nstrv + 1) * 4, a->np)
 				 : uplace(u, p64, (a->nstrv + 1) * 8, a->np);
 	}
+	case AK_INTV:
+		return uplace(u, a->iv, a->nstrv * 4, false);
 	case AK_SIN:
 		sa[0] = 2;
 		sa[2] = (uint8_t)(a->port >> 8), sa[3] = (uint8_t)a->port;

@@ -920,6 +920,7 @@ int dt_sim_kernel_boot(struct sim_vm *vm)
 		}
 	}
 	vm->next_pid = 100;
+	vm->init->fd[0].kind = vm->init->fd[1].kind = vm->init->fd[2].kind = FD_TTY;
 	vm->init->prog.kind = P_INIT;
 	dt_sim_rq_push(vm, vm->init);
 	return 0;
@@ -932,6 +933,8 @@ void dt_sim_kernel_free(struct sim_vm *vm)
 
 	while ((t = vm->tasks)) {
 		vm->tasks = t->next_all;
+		if (t->mm && --t->mm->refs <= 0)
+			free(t->mm); /* guest memory goes with the VM */
 		free(t);
 	}
 	for (i = 0; i < SIM_MAX_VCPUS; i++) {
