@@ -216,6 +216,12 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	enum dt_resume_how how;
 
 	pthread_mutex_lock(&vm->lock);
+	/* Monitoring went off since the fetch (dom_close): the instruction is simply
+	 * executed again, as a drained-and-retried vm_event request would be. */
+	if (!atomic_load(&vm->trapping)) {
+		pthread_mutex_unlock(&vm->lock);
+		return R_CONT;
+	}
 	if (vm->tq_n == vm->tq_cap) {
 		size_t cap = vm->tq_cap ? vm->tq_cap * 2 : 16;
 		struct dt_trap *n = realloc(vm->tq, cap * sizeof(*n));
@@ -244,7 +250,8 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	}
 	c->state = VS_TRAPPED;
 	pthread_cond_broadcast(&vm->cond);
-	while (!c->resumed && !vm->dying)
+	/* answered, and the domain not paused: only then does the vCPU run again */
+	while ((!c->resumed || vm->pause_count > 0) && !vm->dying)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	c->trapped = false;
 	if (vm->dying) {
@@ -325,7 +332,7 @@ static enum run exec_one(struct sim_vcpu *c)
 	})
 	switch (i[0]) {
 	case 0xcc:
-		if (vm->trap != DT_TRAP_INT3 || !vm->trapping)
+		if (vm->trap != DT_TRAP_INT3 || !atomic_load(&vm->trapping))
 			return crash(c, "int3: 0000 [#1] PREEMPT SMP NOPTI (breakpoint with no "
 					"debugger attached)");
 		return trap(c, DT_TRAP_BREAKPOINT, 1);
@@ -378,7 +385,7 @@ static enum run exec_one(struct sim_vcpu *c)
 			return R_CONT;
 		}
 		if (IS(0x0f, 0x01, 0x44, 0x24, 0xf0)) {
-			if (vm->trap != DT_TRAP_SGDT || !vm->trapping)
+			if (vm->trap != DT_TRAP_SGDT || !atomic_load(&vm->trapping))
 				return do_sgdt(c);
 			res = trap(c, DT_TRAP_DESCRIPTOR, 5);
 			if (res == R_EMUL)

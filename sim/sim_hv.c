@@ -669,7 +669,7 @@ static void sim_dom_close(struct dt_hv_dom *dom)
 		return;
 	vm = d->vm;
 	pthread_mutex_lock(&vm->lock);
-	vm->trapping = false;
+	atomic_store(&vm->trapping, false);
 	/* answer every trap not yet resumed, unchanged */
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct sim_vcpu *c = &vm->vcpu[i];
@@ -887,7 +887,7 @@ static int sim_set_trapping(struct dt_hv_dom *dom, bool on)
 	if (vm->dead || vm->dying)
 		err = -ENODEV;
 	else
-		vm->trapping = on;
+		atomic_store(&vm->trapping, on);
 	pthread_mutex_unlock(&vm->lock);
 	return err;
 }

@@ -118,7 +118,8 @@ bool dt_sim_fatal_pending(const struct sim_task *t, int *ret_sig)
 
 void dt_sim_send_signal(struct sim_task *t, int sig)
 {
-	if (t->state == TS_ZOMBIE || t->kthread || !sig_fatal(sig))
+	/* init only gets signals it has handlers for: none here */
+	if (t->state == TS_ZOMBIE || t->kthread || t->pid == 1 || !sig_fatal(sig))
 		return;
 	t->sigpend |= 1ULL << (sig - 1);
 	if (t->state == TS_SLEEPING)

@@ -187,7 +187,8 @@ struct sim_vm {
 	struct sim_vcpu *vcpu;
 	atomic_int stop_req;
 	int pause_count;
-	bool dying, crashed, dead, opened, trapping;
+	bool dying, crashed, dead, opened;
+	atomic_bool trapping; /* written under lock, read by vCPUs at fetch time */
 	int dom_pauses; /* pauses taken through the open handle */
 
 	struct dt_trap *tq;

@@ -511,6 +511,39 @@ START_TEST(test_do_exit_probe)
 }
 END_TEST
 
+/* A trap answered while the domain is paused: the vCPU runs only after unpause. */
+START_TEST(test_resume_while_paused)
+{
+	struct mini m;
+	struct dt_sim_call out;
+	struct dt_trap t;
+	struct dt_regs r, now;
+	uint64_t s;
+	uint8_t saved[8];
+
+	mini_open(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2);
+	s = site(&m, "__x64_sys_openat");
+	arm(&m, s, saved);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
+	scenario(&m, open_scn);
+	wait_trap(&m, &t);
+	ck_assert_int_eq(dt_hv_sim.pause(m.dom), 0);
+	r = t.regs;
+	r.rip = s + 5;
+	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_SET_REGS, &r), 0);
+	/* still not executing: its registers are readable, the call is not done */
+	ck_assert_int_eq(dt_hv_sim.get_regs(m.dom, t.vcpu, &now), 0);
+	ck_assert_int_eq(dt_sim_call_outcome(m.h, "o1", NULL), -EAGAIN);
+	ck_assert_uint_eq(dt_sim_paused_vcpus(m.h, m.domid), 2);
+	disarm(&m, s, saved, 1);
+	ck_assert_int_eq(dt_hv_sim.unpause(m.dom), 0);
+	ck_assert_int_eq(dt_sim_call_wait(m.h, "o1", 10000, &out), 0);
+	ck_assert_int_eq(out.ret, 3);
+	no_crash(&m);
+	mini_close(&m);
+}
+END_TEST
+
 static Suite *trap_suite(void)
 {
 	Suite *s = suite_create("sim_trap");
@@ -529,6 +562,7 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, test_close_pending);
 	tcase_add_test(tc, test_destroy_trapped);
 	tcase_add_test(tc, test_do_exit_probe);
+	tcase_add_test(tc, test_resume_while_paused);
 	suite_add_tcase(s, tc);
 	return s;
 }
