@@ -184,6 +184,13 @@ int dt_sim_build_write_files(const struct sim_build *b, const char *dir, char *m
 void dt_sim_layout_make(struct sim_layout *l, enum dt_sim_flavour f, uint64_t seed);
 int dt_sim_btf_make(const struct sim_layout *l, enum dt_sim_flavour f, void **ret_blob,
 		    uint32_t *ret_size);
+/* sim_ksyms.c: naming tables. */
+const char *dt_sim_x64_fn_name(const char *unistd_name); /* "stat" -> "newstat" ... */
+bool dt_sim_x64_ni(const char *unistd_name);		  /* served by sys_ni_syscall */
+bool dt_sim_i386_ni(const char *unistd_name);
+bool dt_sim_i386_compat(const char *unistd_name);	  /* has __ia32_compat_sys_ */
+const char *const *dt_sim_filler(size_t *ret_n);
+const char *const *dt_sim_meta_src(size_t *ret_n);	  /* "name|type arg|..." */
 /* sim_kernel.c: the image. */
 int dt_sim_image_make(struct sim_build *b, uint64_t seed);
 
