@@ -14,9 +14,9 @@
  * what a RUNNING vCPU thread touches alone (its regs, decoding). Guest memory is accessed
  * only through the relaxed-atomic helpers of sim_mem.c (the engine writes into it while
  * vCPUs run, as it does on real hardware). host->lock protects the VM list, notes, crash
- * list and scenario labels; it is never taken while holding a vm->lock... except
- * dt_sim_record_crash and the label table, which take host->lock inside vm->lock (order:
- * vm->lock, then host->lock; never the other way round).
+ * list, scripts and labels. Lock order: vm->lock, then host->lock (vCPUs record crashes and
+ * labels while holding their VM's lock); code holding host->lock never takes a vm->lock -
+ * it takes a VM reference, drops host->lock, then locks the VM.
  */
 #ifndef DOMTRACE_SIM_PRIV_H
 #define DOMTRACE_SIM_PRIV_H
