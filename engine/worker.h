@@ -52,6 +52,7 @@ struct dt_func_plan {
 	uint8_t flags;	   /* DT_PROBE_PRE / DT_PROBE_POST (config.h) */
 	bool post_ok;	   /* exits found and armed */
 	bool refused;	   /* entry could not be probed (reason logged once) */
+	bool late_abort_warned;
 };
 
 struct dt_worker {

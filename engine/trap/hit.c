@@ -150,6 +150,14 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			ev->abort_ret = m.abort_ret;
 			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
 										: DT_EV_WOULD_ABORT;
+			if (!can_abort && atomic_load(&w->d->action_on) &&
+			    !w->plan[ev->func_id].late_abort_warned) {
+				w->plan[ev->func_id].late_abort_warned = true;
+				dt_warn("VM %s: %s matched abort filter #%u only after the call ran (its "
+					"arguments were on pages not present at entry): reported as "
+					"would-abort",
+					w->vm.name, ev->func, m.filter);
+			}
 		}
 	}
 	want_post = w->plan[ev->func_id].post_ok &&
@@ -247,13 +255,16 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	if (missing > 0 && is_exec(w, p->func_id)) {
-		/* Strings on pages the guest has not faulted in yet: the exec helper probe
-		 * (bprm_execve) sees them present. The decision waits until then. */
+	if (missing > 0 && (is_exec(w, p->func_id) || w->plan[p->func_id].post_ok)) {
+		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
+		 * the kernel touches them during the call. The decision waits for a point
+		 * where they are present: the exec helper probe (bprm_execve) for execve,
+		 * the return for other calls (too late to abort those: see docs/DESIGN.md). */
 		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 
 		if (c) {
 			c->deferred = true;
+			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
 			c->ts_ns = ev->ts_ns;
@@ -289,7 +300,8 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	c->pre = NULL;
 	w->hit_cr3 = t->regs.cr3;
 	for (i = 0; i < ev->nargs; i++)
-		(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
+		if (c->missing & (1u << i))
+			(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
 	/* the decision happens here; an abort returns from this function instead */
 	decide_pre(w, t, ev, c, regs, true);
 }
@@ -311,12 +323,17 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 	if (!c)
 		return 0; /* a call we did not see begin, or that no one wants the end of */
 	if (c->deferred) {
-		/* execve failed before the helper saw it: send what the entry saw (too late
-		 * to abort: it has returned already) */
+		/* The entry waited for its strings: the call has touched them by now (an
+		 * execve that failed before bprm_execve still has its old memory). Decide
+		 * now; too late to abort. */
 		struct dt_event *pre = c->pre;
 		struct dt_regs unused = t->regs;
+		unsigned i;
 
 		c->pre = NULL;
+		for (i = 0; i < pre->nargs; i++)
+			if (c->missing & (1u << i))
+				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
 		decide_pre(w, t, pre, c, &unused, false);
 		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
 		if (!c)
