@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/check_run.h"
 #include "support/harness.h"
 
 #define BUSY_CONFIG "Functions openat, read, write, close, getpid, sys_execve, sys_clone, wait4\n"
@@ -132,8 +133,6 @@ int main(void)
 {
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("sim");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, trace_then_detach_leaves_guests_identical);
@@ -142,9 +141,5 @@ int main(void)
 	tcase_add_test(tc, vm_destroyed_while_traced);
 	tcase_add_test(tc, reload_changes_breakpoints_by_difference);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return dt_check_run(s);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/check_run.h"
 #include "support/harness.h"
 
 #define WAIT_MS 20000
@@ -264,8 +265,6 @@ int main(void)
 {
 	Suite *s = suite_create("introspect");
 	TCase *tc = tcase_create("sim");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, seed_example_filters);
@@ -273,9 +272,5 @@ int main(void)
 	tcase_add_test(tc, abort_and_would_abort);
 	tcase_add_test(tc, wrong_map_refused_guest_untouched);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return dt_check_run(s);
 }

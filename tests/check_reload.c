@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/worker.h"
+#include "support/check_run.h"
 #include "support/harness.h"
 
 static struct dt_worker *worker_of(struct dt_daemon *d, const char *vm)
@@ -128,16 +129,10 @@ int main(void)
 {
 	Suite *s = suite_create("reload");
 	TCase *tc = tcase_create("sim");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, reload_storm_while_trapping);
 	tcase_add_test(tc, vms_enabled_and_disabled_by_name);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return dt_check_run(s);
 }
