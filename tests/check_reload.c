@@ -44,7 +44,7 @@ START_TEST(reload_storm_while_trapping)
 	dt_harness_start(&h, cfg[0], NULL);
 	ck_assert(dt_harness_wait_traps(&h, 200, 20000));
 	opens_before = dt_harness_count_lines(&h, "\"func\":\"sys_openat\"", NULL);
-	for (i = 1; i <= 1000; i++) {
+	for (i = 1; i <= 2000; i++) {
 		dt_harness_write_config(&h, cfg[i & 1]);
 		ck_assert_int_eq(dt_daemon_reload(h.d), 0);
 	}
@@ -52,7 +52,7 @@ START_TEST(reload_storm_while_trapping)
 	usleep(300000);
 	opens_after = dt_harness_count_lines(&h, "\"func\":\"sys_openat\"", NULL);
 	ck_assert_uint_gt(opens_after, opens_before);
-	/* the last config (1000 is even: cfg[0]) is in force: read is traced, write no more */
+	/* the last config (2000 is even: cfg[0]) is in force: read is traced, write no more */
 	{
 		size_t writes = dt_harness_count_lines(&h, "\"func\":\"sys_write\"", NULL);
 		char *line = dt_harness_wait_line(&h, 20000, "\"func\":\"sys_read\"", NULL);
