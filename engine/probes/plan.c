@@ -208,6 +208,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	flags = calloc(w->nfuncs, 1);
 	if (!flags)
 		return -ENOMEM;
+	w->exec_helper = false;
 	dt_chain_read_lock();
 	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
 	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
@@ -276,8 +277,10 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		if (!s)
 			continue;
 		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
-		if (r == 0)
+		if (r == 0) {
+			w->exec_helper = true;
 			break;
+		}
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
 		r = r == -ENOMEM || r == -ENODEV ? r : 0;
 	}

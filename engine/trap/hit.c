@@ -255,7 +255,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	if (missing > 0 && (is_exec(w, p->func_id) || w->plan[p->func_id].post_ok)) {
+	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok)) {
 		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
 		 * the kernel touches them during the call. The decision waits for a point
 		 * where they are present: the exec helper probe (bprm_execve) for execve,
