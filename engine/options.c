@@ -31,6 +31,7 @@ enum {
 	OPT_SIM_SCENARIO,
 	OPT_SIM_DIR,
 	OPT_MAP_DIR,
+	OPT_SGDT_RETURNS,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "trap", required_argument, NULL, OPT_TRAP },
 	{ "no-returns", no_argument, NULL, OPT_NO_RETURNS },
+	{ "sgdt-returns", no_argument, NULL, OPT_SGDT_RETURNS },
 	{ "lossless", no_argument, NULL, OPT_LOSSLESS },
 	{ "queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES },
 	{ "stats", required_argument, NULL, OPT_STATS },
@@ -118,6 +120,8 @@ void dt_options_usage(FILE *out)
 	      "  --backend xen|sim       hypervisor (default xen)\n"
 	      "  --trap int3|sgdt        how a probe traps on Xen (default int3; sgdt for\n"
 	      "                          emulators that never report int3, e.g. QEMU TCG)\n"
+	      "  --sgdt-returns          with --trap sgdt, also probe returns (experimental:\n"
+	      "                          see domtrace(8))\n"
 	      "  --duration SECONDS      stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 	      "  -t, --check-config      check the config file, print every error, exit\n"
 	      "\n"
@@ -296,6 +300,9 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			break;
 		case OPT_NO_RETURNS:
 			o->returns = false;
+			break;
+		case OPT_SGDT_RETURNS:
+			o->sgdt_returns = true;
 			break;
 		case OPT_LOSSLESS:
 			o->lossless = true;

@@ -51,6 +51,7 @@ struct dt_options {
 	const char *log_file;	/* --log FILE (default stdout) */
 	bool check_config;	/* -t */
 	bool returns;		/* trace return values of every traced call (--no-returns) */
+	bool sgdt_returns;	/* --sgdt-returns: return probes with --trap sgdt (experimental) */
 	bool lossless;		/* --lossless: guests wait instead of losing events */
 	size_t queue_bytes;	/* --queue-bytes */
 	double duration;	/* --duration S, 0 = until SIGINT/SIGTERM */

@@ -87,6 +87,7 @@ struct dt_worker {
 	bool want_ancestry; /* some filter needs name=^ / ppid=^, or a report file */
 	bool want_pslist;
 	bool exec_helper;   /* a probe completes execve events whose strings were absent */
+	bool sgdt_returns_said;
 	unsigned seen_gen; /* policy generation the plan was made for */
 
 	struct dt_inflight inflight;

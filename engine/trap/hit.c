@@ -405,7 +405,12 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 	atomic_fetch_add(&w->d->stats.traps, 1);
 	if (!p) {
 		/* not ours: the guest's own int3, or a descriptor access in sgdt mode */
-		w->not_ours++;
+		if (++w->not_ours <= 10)
+			dt_info("VM %s: trap not ours on vCPU %u at 0x%llx (%s, %u bytes): handed back "
+				"to the guest%s",
+				w->vm.name, t->vcpu, (unsigned long long)t->gla,
+				t->reason == DT_TRAP_BREAKPOINT ? "int3" : "descriptor access", t->insn_len,
+				w->not_ours == 10 ? " (no more of these are logged)" : "");
 		atomic_fetch_add(&w->d->stats.not_ours, 1);
 		return w->ops->resume(w->dom, t, DT_RESUME_NOT_OURS, NULL);
 	}
