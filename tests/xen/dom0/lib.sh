@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# lib.sh - helpers of the Xen tier's dom0 scenario (sourced by dom0/main, runs in dom0).
+# A check reports exactly one line in $RES: "PASS: <name>: <detail>" or "FAIL: <name>: <detail>";
+# a failing check also leaves $OUT/fail-<name>.txt with the lines that explain it.
+X=/xt
+OUT=$X/out
+RES=$OUT/results
+CON=/var/log/xen/console
+export PATH=$X/bin:/usr/lib/xen-4.17/bin:$PATH
+
+up() { cut -d' ' -f1 /proc/uptime; }
+note() { echo "XT-DOM0: [$(up)] $*"; }
+pass() { local n=$1; shift; echo "PASS: $n: $*" | tee -a "$RES"; }
+# fail NAME DETAIL [FILE...]: the files' last lines go into the failure context.
+fail() {
+	local n=$1 d=$2 f
+	shift 2
+	echo "FAIL: $n: $d" | tee -a "$RES"
+	{
+		echo "check $n failed: $d"
+		for f in "$@"; do
+			[ -e "$f" ] && { echo "-- last lines of $f"; tail -25 "$f"; }
+		done
+	} >> "$OUT/fail-$n.txt"
+}
+# check NAME DETAIL COMMAND...: PASS when COMMAND succeeds.
+check() {
+	local n=$1 d=$2
+	shift 2
+	if "$@"; then pass "$n" "$d"; else fail "$n" "$d"; fi
+}
+figure() { echo "FIGURE: $*" | tee -a "$RES"; }
+
+glog() { echo "$CON/guest-$1.log"; }
+# wait_log FILE ERE SECONDS: wait until FILE has a line matching ERE.
+wait_log() {
+	local i
+	for ((i = 0; i < $3 * 2; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	return 1
+}
+# last_round NAME: number of the guest's last finished round (0 if none).
+last_round() {
+	local r
+	r=$(sed -n "s/^XT-GUEST $1: round \([0-9]*\) end.*/\1/p" "$(glog "$1")" 2>/dev/null | tail -1)
+	echo "${r:-0}"
+}
+# wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished.
+wait_rounds() {
+	local want=$(($(last_round "$1") + $2)) i
+	for ((i = 0; i < $3 * 2; i++)); do
+		[ "$(last_round "$1")" -ge "$want" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+# round_lines NAME R: the console lines of round R of guest NAME.
+round_lines() {
+	sed -n "/^XT-GUEST $1: round $2 begin/,/^XT-GUEST $1: round $2 end/p" "$(glog "$1")" |
+		tr -d '\r'
+}
+# create_guest NAME: xl create from the template; prints the seconds it took.
+create_guest() {
+	sed "s/@NAME@/$1/g" $X/guest.cfg > "/tmp/$1.cfg"
+	local t0=$(up)
+	xl create "/tmp/$1.cfg" > "/tmp/xl-create-$1.log" 2>&1 || return 1
+	awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'
+}
+domid() { xl domid "$1" 2>/dev/null; }
+# ksym NAME SYMBOL: a guest symbol's address, as the guest printed it at boot.
+ksym() {
+	tr -d '\r' < "$(glog "$1")" | awk -v s="$2" '$3 == "ksym" && $6 == s { print "0x" $4; exit }'
+}
+# dump_text NAME FILE: the guest's kernel text (_stext.._etext) read by xt-peek.
+dump_text() {
+	local s e
+	s=$(ksym "$1" _stext)
+	e=$(ksym "$1" _etext)
+	[ -n "$s" ] && [ -n "$e" ] || { echo "no _stext/_etext from guest $1" >&2; return 1; }
+	xt-peek "$(domid "$1")" "$s" $((e - s)) > "$2"
+}
+# same_text A B: cmp, printing where they differ.
+same_text() {
+	cmp -l "$1" "$2" > /tmp/cmp.out 2>&1 && return 0
+	echo "$(wc -l < /tmp/cmp.out) bytes differ; first: $(head -5 /tmp/cmp.out | tr '\n' ';')"
+	return 1
+}
+save_logs() {
+	local f
+	for f in "$CON"/guest-*.log; do
+		[ -e "$f" ] && tr -d '\r' < "$f" > "$OUT/$(basename "$f")"
+	done
+	xl dmesg > "$OUT/xl-dmesg.log" 2>&1
+}
