@@ -31,6 +31,43 @@ void dt_event_free(struct dt_event *ev)
 	free(ev);
 }
 
+static const void *rebase(const struct dt_event *from, struct dt_event *to, const void *p)
+{
+	const char *c = p;
+
+	if (c >= from->arena && c < from->arena + from->arena_cap)
+		return to->arena + (c - from->arena);
+	return p;
+}
+
+struct dt_event *dt_event_clone(const struct dt_event *ev, size_t extra)
+{
+	size_t cap = ev->arena_used + extra;
+	struct dt_event *c;
+	unsigned i;
+
+	c = malloc(sizeof(*c) + cap);
+	if (!c)
+		return NULL;
+	memcpy(c, ev, sizeof(*c) + ev->arena_used);
+	cds_wfcq_node_init(&c->qnode);
+	c->arena_cap = cap;
+	c->size = sizeof(*c) + cap;
+	for (i = 0; i < c->nargs; i++) {
+		c->args[i].name = rebase(ev, c, ev->args[i].name);
+		c->args[i].value = rebase(ev, c, ev->args[i].value);
+	}
+	for (i = 0; i < c->ndec; i++) {
+		c->dec[i].name = rebase(ev, c, ev->dec[i].name);
+		c->dec[i].value = rebase(ev, c, ev->dec[i].value);
+	}
+	c->anc = (struct dt_proc_info *)rebase(ev, c, ev->anc);
+	c->ps = (struct dt_pslist_entry *)rebase(ev, c, ev->ps);
+	c->func = rebase(ev, c, ev->func);
+	c->msg = rebase(ev, c, ev->msg);
+	return c;
+}
+
 void *dt_event_alloc(struct dt_event *ev, size_t n)
 {
 	size_t off = (ev->arena_used + 7u) & ~(size_t)7u;

@@ -20,9 +20,11 @@
 #include "domtrace/catalog.h"
 #include "domtrace/event.h"
 
-#define DT_STR_MAX 4096	 /* longest string argument read */
+#define DT_STR_MAX 4096	 /* string arguments: at most DT_STR_MAX - 1 bytes read */
 #define DT_ARGV_MAX 64	 /* argv/envp elements rendered */
+#define DT_ARGV_BYTES 2048 /* bytes of argv (or envp) strings rendered, all elements */
 #define DT_BUF_SHOW 32	 /* bytes of a data buffer shown */
+#define DT_VALUE_MAX 4096 /* longest rendered (escaped) value but for raw strings */
 
 struct dt_guest_mem {
 	/* Read guest virtual memory as the traced task sees it. Returns the bytes copied,

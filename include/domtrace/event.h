@@ -60,6 +60,7 @@ struct dt_arg {
 	uint64_t raw;	   /* the register value */
 	const char *value; /* text a filter's argval matches (unescaped); NULL: not rendered */
 	bool pending;	   /* OUT argument, value filled after the call */
+	bool truncated;	   /* value was cut (DT_STR_MAX, DT_ARGV_*, DT_BUF_SHOW, arena full) */
 };
 
 struct dt_decoding {
@@ -100,6 +101,7 @@ struct dt_event {
 	bool has_ret;
 	int64_t ret;
 	uint64_t latency_ns; /* POST: time since the PRE hit */
+	bool unfinished;     /* PRE sent at detach: the call had not returned */
 
 	uint32_t filter;   /* 1-based index of the first matching filter, 0 = none */
 	int64_t abort_ret; /* ABORT / WOULD_ABORT: the value returned (or not) */
@@ -124,6 +126,9 @@ struct dt_event {
 /* Allocate an event with `arena` bytes of text space. NULL on ENOMEM. Any thread. */
 struct dt_event *dt_event_new(enum dt_event_type type, size_t arena);
 void dt_event_free(struct dt_event *ev); /* NULL ok */
+/* A copy with its own arena (the used part plus `extra` bytes); pointers into the old
+ * arena are rebased, static ones kept. Not queued (fresh qnode). NULL on ENOMEM. */
+struct dt_event *dt_event_clone(const struct dt_event *ev, size_t extra);
 
 /* Copy a string into the event's arena (truncated to what fits, NUL-terminated).
  * Returns the copy, or a static "" if the arena is full. */

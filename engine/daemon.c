@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The daemon's life: start order, the signal loop (signalfd), reload, stop order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <urcu.h>
+
+#include "domtrace/config.h"
+#include "domtrace/filter.h"
+#include "domtrace/guest.h"
+#include "domtrace/log.h"
+#include "domtrace/report.h"
+#include "engine/daemon.h"
+
+#define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
+#define STOP_FLUSH_MS 5000
+
+static char *read_file(const char *path, size_t *ret_len, int *ret_err)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (st.st_size > DT_CONFIG_MAX_BYTES) {
+		errno = EFBIG;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto fail;
+	while ((n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)n;
+	if (n < 0)
+		goto fail;
+	close(fd);
+	buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+fail:
+	*ret_err = -errno;
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * The config: -c FILE, plus the deprecated -s/-f options as extra lines after it.
+ * Without either, the empty config: every VM, the default function set, no filters.
+ */
+static int load_config(const struct dt_options *o, struct dt_config **ret_cfg,
+		       struct dt_config_diags *diags)
+{
+	char *text = NULL, *all;
+	size_t len = 0, i;
+	int r = 0;
+
+	if (o->config && o->nextra == 0)
+		return dt_config_parse_file(o->config, ret_cfg, diags);
+	if (o->config) {
+		text = read_file(o->config, &len, &r);
+		if (!text) {
+			fprintf(stderr, "domtrace: %s: %s\n", o->config, strerror(-r));
+			return r;
+		}
+	}
+	all = text ? text : strdup("");
+	for (i = 0; all && i < o->nextra; i++) {
+		char *joined;
+
+		if (asprintf(&joined, "%s\n%s", all, o->extra_lines[i]) < 0)
+			joined = NULL;
+		free(all);
+		all = joined;
+	}
+	if (!all)
+		return -ENOMEM;
+	r = dt_config_parse_string(o->config ? o->config : "<command line>", all, strlen(all), ret_cfg,
+				   diags);
+	free(all);
+	return r;
+}
+
+static void print_diags(const struct dt_config_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < diags->n; i++)
+		fprintf(stderr, "%s\n", diags->v[i].text);
+}
+
+int dt_daemon_check_config(const struct dt_options *opts)
+{
+	struct dt_config_diags diags = { 0 };
+	struct dt_config *cfg = NULL;
+	int r;
+
+	r = load_config(opts, &cfg, &diags);
+	print_diags(&diags);
+	if (r == 0)
+		printf("%s: OK, %zu filters, %zu sections\n", opts->config, cfg->nfilters,
+		       cfg->nsections);
+	dt_config_diags_clear(&diags);
+	dt_config_free(cfg);
+	return r == 0 ? 0 : EXIT_BAD_CONFIG;
+}
+
+/* Parse and publish; a bad config changes nothing. Main thread. */
+static int publish_config(struct dt_daemon *d)
+{
+	struct dt_config_diags diags = { 0 };
+	struct dt_config *cfg = NULL;
+	struct dt_chain *chain = NULL;
+	int r;
+
+	r = load_config(d->opts, &cfg, &diags);
+	print_diags(&diags);
+	dt_config_diags_clear(&diags);
+	if (r < 0)
+		return r;
+	r = dt_chain_new(cfg, &chain);
+	if (r < 0) {
+		dt_config_free(cfg);
+		return r;
+	}
+	dt_chain_publish(&d->policy, chain);
+	atomic_fetch_add(&d->policy_gen, 1);
+	return 0;
+}
+
+int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **ret_tab, char *err,
+		      size_t errlen)
+{
+	struct dt_map_ref *m;
+	int r = 0;
+
+	pthread_mutex_lock(&d->maps_lock);
+	for (m = d->maps; m; m = m->next)
+		if (!strcmp(m->path, path))
+			break;
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (!m || !(m->path = strdup(path))) {
+			free(m);
+			r = -ENOMEM;
+			goto out;
+		}
+		r = dt_symtab_load(path, &m->tab, err, errlen);
+		if (r < 0) {
+			free(m->path);
+			free(m);
+			goto out;
+		}
+		m->next = d->maps;
+		d->maps = m;
+	}
+	m->refs++;
+	*ret_tab = m->tab;
+out:
+	pthread_mutex_unlock(&d->maps_lock);
+	return r;
+}
+
+void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab)
+{
+	struct dt_map_ref **pp, *m;
+
+	pthread_mutex_lock(&d->maps_lock);
+	for (pp = &d->maps; (m = *pp); pp = &m->next)
+		if (m->tab == tab)
+			break;
+	if (m && --m->refs == 0) {
+		*pp = m->next;
+		dt_symtab_free(m->tab);
+		free(m->path);
+		free(m);
+	}
+	pthread_mutex_unlock(&d->maps_lock);
+}
+
+static void print_stats(struct dt_daemon *d)
+{
+	struct dt_report_stats rs;
+
+	dt_report_stats(d->reporter, &rs);
+	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
+		"undecodable %lu, events %lu, lost %lu, a3 sent %lu pending %lu",
+		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
+		(unsigned long)atomic_load(&d->stats.returns),
+		(unsigned long)atomic_load(&d->stats.matches),
+		(unsigned long)atomic_load(&d->stats.aborts),
+		(unsigned long)atomic_load(&d->stats.not_ours),
+		(unsigned long)atomic_load(&d->stats.errors), (unsigned long)rs.q.enqueued,
+		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending);
+}
+
+static int report_open(struct dt_daemon *d)
+{
+	const struct dt_options *o = d->opts;
+	struct dt_report_opts ro;
+	int fd = STDOUT_FILENO, r;
+
+	dt_report_opts_init(&ro);
+	ro.max_bytes = o->queue_bytes;
+	ro.wait_when_full = o->lossless;
+	ro.log = o->format == DT_FORMAT_JSON ? DT_REPORT_LOG_JSON
+		 : o->format == DT_FORMAT_NONE ? DT_REPORT_LOG_OFF
+					       : DT_REPORT_LOG_TEXT;
+	if (o->log_file) {
+		fd = open(o->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (fd < 0) {
+			dt_err("--log %s: %s", o->log_file, strerror(errno));
+			return -errno;
+		}
+	}
+	ro.log_fd = fd;
+	ro.lookup = dt_catalog_get;
+	ro.report_path = o->report_file;
+	if (o->a3) {
+		ro.a3 = o->a3_body == DT_A3_JSON  ? DT_REPORT_A3_POST_JSON
+			: o->a3_body == DT_A3_GET ? DT_REPORT_A3_GET
+						  : DT_REPORT_A3_POST;
+		ro.a3_server = o->a3_server;
+		ro.a3_url = o->a3_url;
+		ro.a3_ca_file = o->a3_ca;
+		ro.a3_batch_max = o->a3_batch;
+		ro.a3_delay_ms = o->a3_delay_ms;
+	}
+	r = dt_report_new(&ro, &d->reporter);
+	if (r == 0)
+		r = dt_report_start(d->reporter);
+	if (r < 0)
+		dt_err("cannot start the reporter: %s", strerror(-r));
+	return r;
+}
+
+int dt_daemon_signal_fd(void)
+{
+	static int fd = -1;
+	sigset_t set;
+
+	if (fd >= 0)
+		return fd;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	/* blocked before any thread starts, so every thread inherits the mask */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd;
+}
+
+static int arm_timer(double seconds, bool periodic)
+{
+	struct itimerspec its = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	its.it_value.tv_sec = (time_t)seconds;
+	its.it_value.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1;
+	if (periodic)
+		its.it_interval = its.it_value;
+	timerfd_settime(fd, 0, &its, NULL);
+	return fd;
+}
+
+/* The main thread's loop: signals, --duration, --stats. Returns when it is time to stop. */
+static void main_loop(struct dt_daemon *d, int sfd)
+{
+	const struct dt_options *o = d->opts;
+	int tfd = o->duration > 0 ? arm_timer(o->duration, false) : -1;
+	int stfd = o->stats_interval ? arm_timer(o->stats_interval, true) : -1;
+	struct pollfd pfd[3] = {
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = tfd, .events = POLLIN },
+		{ .fd = stfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+	uint64_t ticks;
+
+	for (;;) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			dt_info("--duration %.3g s reached", o->duration);
+			break;
+		}
+		if ((pfd[2].revents & POLLIN) && read(stfd, &ticks, sizeof(ticks)) > 0)
+			print_stats(d);
+		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			dt_info("%s: detaching from every VM", strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (si.ssi_signo == SIGUSR1)
+			dt_daemon_set_action(d, !atomic_load(&d->action_on));
+		else
+			(void)dt_daemon_reload(d);
+	}
+	if (tfd >= 0)
+		close(tfd);
+	if (stfd >= 0)
+		close(stfd);
+}
+
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
+		    struct dt_daemon **ret_d)
+{
+	struct dt_daemon *d;
+	struct dt_vm_info *vms = NULL;
+	size_t n = 0, i;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->opts = opts;
+	d->ops = ops;
+	d->hv = hv;
+	d->stop_fd = -1;
+	pthread_mutex_init(&d->vms_lock, NULL);
+	pthread_mutex_init(&d->maps_lock, NULL);
+	atomic_store(&d->action_on, true);
+	rcu_register_thread();
+	r = publish_config(d);
+	if (r < 0) {
+		dt_err("no valid config: not starting");
+		goto fail;
+	}
+	r = report_open(d);
+	if (r < 0)
+		goto fail;
+	r = dt_watcher_start(d);
+	if (r < 0) {
+		dt_err("cannot start the watcher: %s", strerror(-r));
+		goto fail;
+	}
+	r = ops->list_vms(d->hv, &vms, &n);
+	if (r < 0)
+		dt_err("cannot list VMs: %s", strerror(-r));
+	for (i = 0; i < n; i++)
+		(void)dt_daemon_attach_vm(d, &vms[i]);
+	free(vms);
+	dt_info("domtrace %s: %zu VMs found on %s", DT_VERSION, n, ops->name);
+	*ret_d = d;
+	return 0;
+fail:
+	dt_daemon_stop(d);
+	return r;
+}
+
+int dt_daemon_reload(struct dt_daemon *d)
+{
+	dt_info("reloading the config%s%s", d->opts->config ? " " : "",
+		d->opts->config ? d->opts->config : "");
+	if (publish_config(d) < 0) {
+		dt_err("config not reloaded: the running one stays in force");
+		return -EINVAL;
+	}
+	dt_daemon_apply_policy(d);
+	dt_info("config reloaded");
+	return 0;
+}
+
+void dt_daemon_set_action(struct dt_daemon *d, bool on)
+{
+	atomic_store(&d->action_on, on);
+	/* the ancestor's words */
+	dt_info("Resetting global filtering to %d (%s).", on ? 1 : 0,
+		on ? "abort filters apply" : "abort filters only report would-abort");
+}
+
+struct dt_hv *dt_daemon_hv(struct dt_daemon *d)
+{
+	return d->hv;
+}
+
+void dt_daemon_stop(struct dt_daemon *d)
+{
+	if (!d)
+		return;
+	atomic_store(&d->stopping, true);
+	dt_watcher_stop(d);
+	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
+	if (d->reporter && dt_report_stop(d->reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
+		dt_warn("some A3 events could not be delivered before the time limit");
+	dt_report_free(d->reporter);
+	dt_chain_slot_clear(&d->policy);
+	rcu_unregister_thread();
+	pthread_mutex_destroy(&d->vms_lock);
+	pthread_mutex_destroy(&d->maps_lock);
+	free(d);
+}
+
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv)
+{
+	struct dt_daemon *d = NULL;
+	int sfd, r;
+
+	sfd = dt_daemon_signal_fd();
+	if (sfd < 0) {
+		dt_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		dt_err("libcurl initialisation failed");
+		close(sfd);
+		return 1;
+	}
+	r = dt_daemon_start(opts, ops, hv, &d);
+	if (r == 0) {
+		dt_info("%s", opts->duration > 0 ? "running for --duration" : "SIGINT/SIGTERM to stop");
+		main_loop(d, sfd);
+		if (opts->stats_interval)
+			print_stats(d);
+		dt_daemon_stop(d);
+	}
+	curl_global_cleanup();
+	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;
+}

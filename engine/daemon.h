@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daemon.h - the running tracer: one hypervisor, one published policy, one report
+ * queue, and a worker thread per monitored VM.
+ *
+ * Threads and what they own
+ *   main      the daemon, options, the hv host handle; loads and publishes the policy
+ *             (start, SIGUSR2/SIGHUP), flips the action bit (SIGUSR1), stops (INT/TERM,
+ *             --duration). Signals arrive through a signalfd, never in async handlers.
+ *   watcher   the hv watch fd; starts a worker when a monitored VM appears, stops it
+ *             when the VM goes (engine/watcher.c).
+ *   worker    one per VM: its domain handle, guest state, breakpoints, in-flight calls,
+ *             match scratch. Reads the policy inside RCU read-side sections
+ *             (engine/worker.c, engine/trap/).
+ *   reporter  drains the queue into the sinks (reporters/).
+ *
+ * Shared state and how it is synchronised
+ *   policy       RCU slot (filter.h): published by main, read by workers.
+ *   action_on    atomic bool: written by main, read by workers.
+ *   vms          the worker table: mutex `vms_lock` (watcher and main).
+ *   maps         loaded System.maps, shared by VMs using the same file: `maps_lock`.
+ *   stats        atomic counters.
+ */
+#ifndef DT_ENGINE_DAEMON_H
+#define DT_ENGINE_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domtrace/filter.h"
+#include "domtrace/hv.h"
+#include "engine/options.h"
+
+struct dt_report;
+struct dt_symtab;
+struct dt_worker;
+
+struct dt_daemon_stats {
+	atomic_uint_fast64_t traps;	/* every trap taken */
+	atomic_uint_fast64_t calls;	/* entry hits of traced functions */
+	atomic_uint_fast64_t returns;	/* exit hits paired with a call */
+	atomic_uint_fast64_t matches;	/* filter matches (incl. aborts) */
+	atomic_uint_fast64_t aborts;	/* calls aborted */
+	atomic_uint_fast64_t not_ours;	/* traps at addresses without our probe */
+	atomic_uint_fast64_t errors;	/* hits that could not be decoded fully */
+	atomic_uint_fast64_t attached;	/* VMs attached so far */
+	atomic_uint_fast64_t refused;	/* VMs refused (bad map, PV, ...) */
+};
+
+struct dt_map_ref {
+	char *path;
+	struct dt_symtab *tab;
+	unsigned refs;
+	struct dt_map_ref *next;
+};
+
+struct dt_daemon {
+	const struct dt_options *opts;
+	const struct dt_hv_ops *ops;
+	struct dt_hv *hv; /* borrowed: opened and closed by the caller */
+
+	struct dt_chain_slot policy; /* RCU-published chain; never empty while workers run */
+	atomic_bool action_on;	 /* the global action bit (SIGUSR1) */
+	atomic_uint policy_gen;	 /* bumped on every publish */
+
+	struct dt_report *reporter;
+
+	pthread_mutex_t vms_lock;
+	struct dt_worker *workers; /* list, under vms_lock */
+
+	pthread_mutex_t maps_lock;
+	struct dt_map_ref *maps;
+
+	int stop_fd;	/* eventfd: tells the watcher to stop */
+	atomic_bool stopping;
+	pthread_t watcher;
+	bool watcher_started;
+
+	struct dt_daemon_stats stats;
+};
+
+/* Block the daemon's signals (in every thread created after this call) and return a
+ * signalfd for them. Call first thing in main(). -1 on failure. */
+int dt_daemon_signal_fd(void);
+
+/* Run on an opened hypervisor until stopped (signal or --duration). Returns the process
+ * exit status. Main thread; the caller opened hv and closes it afterwards. */
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv);
+
+/* The same in parts, for tests and benches (no signal handling): start (open the
+ * backend, attach every VM), reload, flip the action bit, stop (detach all, free). */
+int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
+		    struct dt_daemon **ret_d);
+int dt_daemon_reload(struct dt_daemon *d); /* -EINVAL: bad config, nothing changed */
+void dt_daemon_set_action(struct dt_daemon *d, bool on);
+struct dt_hv *dt_daemon_hv(struct dt_daemon *d);
+void dt_daemon_stop(struct dt_daemon *d); /* NULL ok */
+
+/* --check-config: parse, print every diagnostic, return the exit status. */
+int dt_daemon_check_config(const struct dt_options *opts);
+
+/* Load (or share) a System.map; release with dt_daemon_put_map. Any thread. */
+int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **ret_tab, char *err,
+		      size_t errlen);
+void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab);
+
+/* The VM table (engine/watcher.c). Watcher and main thread. */
+int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm);
+void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid);
+/* After a reload: start workers for newly monitored VMs, stop those no longer
+ * monitored, ask the others to re-plan their probes. */
+void dt_daemon_apply_policy(struct dt_daemon *d);
+void dt_daemon_stop_workers(struct dt_daemon *d);
+int dt_watcher_start(struct dt_daemon *d);
+void dt_watcher_stop(struct dt_daemon *d);
+
+#endif /* DT_ENGINE_DAEMON_H */

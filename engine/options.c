@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Command line parsing: the seed's short flags plus long options. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/options.h"
+
+enum {
+	OPT_SIM = 0x100,
+	OPT_DURATION,
+	OPT_JSON,
+	OPT_FORMAT,
+	OPT_LOG,
+	OPT_VERSION,
+	OPT_BACKEND,
+	OPT_TRAP,
+	OPT_NO_RETURNS,
+	OPT_LOSSLESS,
+	OPT_QUEUE_BYTES,
+	OPT_STATS,
+	OPT_A3_BODY,
+	OPT_CA,
+	OPT_BATCH,
+	OPT_BATCH_DELAY,
+	OPT_SIM_VCPUS,
+	OPT_SIM_RATE,
+	OPT_SIM_SEED,
+	OPT_SIM_SCENARIO,
+	OPT_SIM_DIR,
+	OPT_MAP_DIR,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "a3", no_argument, NULL, 'a' },
+	{ "server", required_argument, NULL, 'w' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "hv-debug", no_argument, NULL, 'x' },
+	{ "system-map", required_argument, NULL, 'm' },
+	{ "system-map-dir", required_argument, NULL, OPT_MAP_DIR },
+	{ "report-file", required_argument, NULL, 'R' },
+	{ "real-parent", no_argument, NULL, 'r' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "check-config", no_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "sim", required_argument, NULL, OPT_SIM },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "trap", required_argument, NULL, OPT_TRAP },
+	{ "no-returns", no_argument, NULL, OPT_NO_RETURNS },
+	{ "lossless", no_argument, NULL, OPT_LOSSLESS },
+	{ "queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "a3-body", required_argument, NULL, OPT_A3_BODY },
+	{ "ca-file", required_argument, NULL, OPT_CA },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "batch-delay", required_argument, NULL, OPT_BATCH_DELAY },
+	{ "sim-vcpus", required_argument, NULL, OPT_SIM_VCPUS },
+	{ "sim-rate", required_argument, NULL, OPT_SIM_RATE },
+	{ "sim-seed", required_argument, NULL, OPT_SIM_SEED },
+	{ "sim-scenario", required_argument, NULL, OPT_SIM_SCENARIO },
+	{ "sim-dir", required_argument, NULL, OPT_SIM_DIR },
+	{ NULL, 0, NULL, 0 },
+};
+
+void dt_options_usage(FILE *out)
+{
+	fputs("Usage: domtrace [OPTIONS] [VM-NAME-OR-GLOB...]\n"
+	      "Trace the system calls of Linux guests on a Xen host by introspection.\n"
+	      "\n"
+	      "Without VM names every traceable guest is monitored (the config file can\n"
+	      "include and exclude VMs by name). See domtrace(8) and domtrace.conf(5).\n"
+	      "\n"
+	      "The ancestor's flags:\n"
+	      "  -c, --config FILE       config file (Functions, ProcessListNames, Filter, ...)\n"
+	      "  -a, --a3                send events to the A3 server (default: don't)\n"
+	      "  -w, --server HOST:PORT  A3 event server (default 127.0.0.1:8989)\n"
+	      "  -u, --url URL|PATH      A3 post URL, or the path on --server\n"
+	      "                          (default /index.html?op=pub&type=event)\n"
+	      "  -d, --debug             more diagnostics (repeat for more)\n"
+	      "  -x, --hv-debug          hypervisor backend diagnostics (repeat for more)\n"
+	      "  -m, --system-map FILE   default System.map (or /proc/kallsyms copy) for guests\n"
+	      "  --system-map-dir DIR    System.map-<release> files; the one that fits a guest\n"
+	      "                          is used (also the config's SystemMapDir)\n"
+	      "  -s LIST, -f FILTER      deprecated: same as config lines 'Functions LIST' and\n"
+	      "                          'Filter FILTER'\n"
+	      "  -R, --report-file FILE  write matches and aborts with their pid lineage\n"
+	      "  -r, --real-parent       ancestry (ppid=^, name=^) through real_parent\n"
+	      "\n"
+	      "Output:\n"
+	      "  --format text|json|none per-call log format on stdout (default text)\n"
+	      "  --json                  same as --format json\n"
+	      "  --log FILE              write the per-call log to FILE instead of stdout\n"
+	      "  -q, --quiet             log only calls that a filter matched\n"
+	      "  --no-returns            no return probes except where a filter needs one\n"
+	      "                          (halves the traps of traced calls)\n"
+	      "  --stats SECONDS         print counters every SECONDS to stderr\n"
+	      "\n"
+	      "Events and queue:\n"
+	      "  --a3-body lines|json|get  A3 request body: seed event lines (default), JSON\n"
+	      "                          lines, or the ancestor's one GET per event\n"
+	      "  --ca-file FILE          CA bundle to verify an https A3 server\n"
+	      "  --batch N               events per A3 request (default 512)\n"
+	      "  --batch-delay MS        longest wait before a partial batch is sent (default 200)\n"
+	      "  --queue-bytes N         memory bound of queued events (default 64 MiB)\n"
+	      "  --lossless              when the queue is full, trapped vCPUs wait instead of\n"
+	      "                          events being lost (lost events are always counted)\n"
+	      "\n"
+	      "Host:\n"
+	      "  --backend xen|sim       hypervisor (default xen)\n"
+	      "  --trap int3|sgdt        how a probe traps on Xen (default int3; sgdt for\n"
+	      "                          emulators that never report int3, e.g. QEMU TCG)\n"
+	      "  --duration SECONDS      stop after SECONDS (default: at SIGINT/SIGTERM)\n"
+	      "  -t, --check-config      check the config file, print every error, exit\n"
+	      "\n"
+	      "Simulated host (no Xen needed):\n"
+	      "  --sim N                 run N simulated VMs (implies --backend sim)\n"
+	      "  --sim-vcpus N           vCPUs per simulated VM (default 2)\n"
+	      "  --sim-rate N            workload syscalls per second per vCPU (default 200)\n"
+	      "  --sim-seed N            random seed (KASLR offsets, workload)\n"
+	      "  --sim-scenario FILE     run a scripted scenario instead of the workload\n"
+	      "  --sim-dir DIR           where simulated guests' System.map files are written\n"
+	      "\n"
+	      "  -h, --help              this text\n"
+	      "  --version               version\n"
+	      "\n"
+	      "Signals: USR1 flips the global action bit (abort <-> would-abort);\n"
+	      "USR2 or HUP reloads the config; INT or TERM detach cleanly and exit.\n",
+	      out);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v > max) {
+		fprintf(stderr, "domtrace: %s: '%s' is not a number from 0 to %lu\n", opt, s, max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int add_extra(struct dt_options *o, const char *directive, const char *arg)
+{
+	char *line;
+
+	if (o->nextra == DT_OPT_MAX_LIST) {
+		fprintf(stderr, "domtrace: too many -s/-f options\n");
+		return -EINVAL;
+	}
+	if (asprintf(&line, "%s %s", directive, arg) < 0)
+		return -ENOMEM;
+	o->extra_lines[o->nextra++] = line;
+	return 0;
+}
+
+static void defaults(struct dt_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->a3_server = "127.0.0.1:8989";
+	o->a3_batch = 512;
+	o->a3_delay_ms = 200;
+	o->returns = true;
+	o->queue_bytes = 64u << 20;
+	o->sim_vcpus = 2;
+	o->sim_rate = 200;
+	o->sim_seed = 1;
+	o->sim_dir = NULL;
+}
+
+int dt_options_parse(struct dt_options *o, int argc, char **argv)
+{
+	unsigned long v;
+	int c, r;
+
+	defaults(o);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:aw:u:dxm:s:f:R:rLqth", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'a':
+			o->a3 = true;
+			break;
+		case 'w':
+			o->a3_server = optarg;
+			break;
+		case 'u':
+			o->a3_url = optarg;
+			break;
+		case 'd':
+			o->debug++;
+			break;
+		case 'x':
+			o->hv_debug++;
+			break;
+		case 'm':
+			o->sysmap = optarg;
+			break;
+		case 's':
+			fprintf(stderr, "domtrace: warning: -s is deprecated; use 'Functions %s' in the config\n",
+				optarg);
+			if ((r = add_extra(o, "Functions", optarg)) < 0)
+				return r;
+			break;
+		case 'f':
+			fprintf(stderr, "domtrace: warning: -f is deprecated; use 'Filter %s' in the config\n",
+				optarg);
+			if ((r = add_extra(o, "Filter", optarg)) < 0)
+				return r;
+			break;
+		case 'R':
+			o->report_file = optarg;
+			break;
+		case 'r':
+			o->real_parent = true;
+			break;
+		case 'L':
+			/* the ancestor's "log every hit": every traced call is logged already */
+			o->quiet = false;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 't':
+			o->check_config = true;
+			break;
+		case 'h':
+			dt_options_usage(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("domtrace %s\n", DT_VERSION);
+			return 1;
+		case OPT_SIM:
+			if (parse_uint("--sim", optarg, 256, &v) < 0 || v == 0)
+				goto bad_sim;
+			o->sim_vms = (unsigned)v;
+			o->backend = DT_BACKEND_SIM;
+			break;
+		case OPT_DURATION: {
+			char *end;
+
+			o->duration = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->duration > 0)) {
+				fprintf(stderr, "domtrace: --duration: '%s' is not a positive number of seconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPT_JSON:
+			o->format = DT_FORMAT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text"))
+				o->format = DT_FORMAT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = DT_FORMAT_JSON;
+			else if (!strcmp(optarg, "none"))
+				o->format = DT_FORMAT_NONE;
+			else
+				goto bad_value;
+			break;
+		case OPT_LOG:
+			o->log_file = optarg;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "xen"))
+				o->backend = DT_BACKEND_XEN;
+			else if (!strcmp(optarg, "sim"))
+				o->backend = DT_BACKEND_SIM;
+			else
+				goto bad_value;
+			break;
+		case OPT_TRAP:
+			if (!strcmp(optarg, "int3"))
+				o->trap = DT_TRAP_INT3;
+			else if (!strcmp(optarg, "sgdt"))
+				o->trap = DT_TRAP_SGDT;
+			else
+				goto bad_value;
+			break;
+		case OPT_NO_RETURNS:
+			o->returns = false;
+			break;
+		case OPT_LOSSLESS:
+			o->lossless = true;
+			break;
+		case OPT_QUEUE_BYTES:
+			if (parse_uint("--queue-bytes", optarg, 1ul << 40, &v) < 0 || v < 65536) {
+				fprintf(stderr, "domtrace: --queue-bytes: at least 65536\n");
+				return -EINVAL;
+			}
+			o->queue_bytes = v;
+			break;
+		case OPT_STATS:
+			if (parse_uint("--stats", optarg, 86400, &v) < 0)
+				return -EINVAL;
+			o->stats_interval = (unsigned)v;
+			break;
+		case OPT_A3_BODY:
+			if (!strcmp(optarg, "lines"))
+				o->a3_body = DT_A3_LINES;
+			else if (!strcmp(optarg, "json"))
+				o->a3_body = DT_A3_JSON;
+			else if (!strcmp(optarg, "get"))
+				o->a3_body = DT_A3_GET;
+			else
+				goto bad_value;
+			break;
+		case OPT_CA:
+			o->a3_ca = optarg;
+			break;
+		case OPT_BATCH:
+			if (parse_uint("--batch", optarg, 65536, &v) < 0 || v == 0)
+				return -EINVAL;
+			o->a3_batch = (unsigned)v;
+			break;
+		case OPT_BATCH_DELAY:
+			if (parse_uint("--batch-delay", optarg, 60000, &v) < 0)
+				return -EINVAL;
+			o->a3_delay_ms = (unsigned)v;
+			break;
+		case OPT_SIM_VCPUS:
+			if (parse_uint("--sim-vcpus", optarg, 64, &v) < 0 || v == 0)
+				return -EINVAL;
+			o->sim_vcpus = (unsigned)v;
+			break;
+		case OPT_SIM_RATE:
+			if (parse_uint("--sim-rate", optarg, 10000000, &v) < 0)
+				return -EINVAL;
+			o->sim_rate = (unsigned)v;
+			break;
+		case OPT_SIM_SEED:
+			if (parse_uint("--sim-seed", optarg, 0xffffffffu, &v) < 0)
+				return -EINVAL;
+			o->sim_seed = (unsigned)v;
+			break;
+		case OPT_SIM_SCENARIO:
+			o->sim_scenario = optarg;
+			o->backend = DT_BACKEND_SIM;
+			break;
+		case OPT_MAP_DIR:
+			o->sysmap_dir = optarg;
+			break;
+		case OPT_SIM_DIR:
+			o->sim_dir = optarg;
+			break;
+		case ':':
+			fprintf(stderr, "domtrace: option %s needs a value\n", argv[optind - 1]);
+			goto usage_hint;
+		default:
+			fprintf(stderr, "domtrace: unknown option %s\n", argv[optind - 1]);
+			goto usage_hint;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->nvms == DT_OPT_MAX_LIST) {
+			fprintf(stderr, "domtrace: too many VM names\n");
+			return -EINVAL;
+		}
+		o->vms[o->nvms++] = argv[optind];
+	}
+	if (o->check_config && !o->config) {
+		fprintf(stderr, "domtrace: --check-config needs -c FILE\n");
+		return -EINVAL;
+	}
+	if (o->backend == DT_BACKEND_SIM && o->sim_vms == 0 && !o->sim_scenario)
+		o->sim_vms = 2;
+	return 0;
+
+bad_sim:
+	fprintf(stderr, "domtrace: --sim: the number of simulated VMs (1-256)\n");
+	return -EINVAL;
+bad_value:
+	fprintf(stderr, "domtrace: %s: unknown value '%s'\n", argv[optind - 1], optarg);
+usage_hint:
+	fprintf(stderr, "Try 'domtrace --help'.\n");
+	return -EINVAL;
+}
+
+void dt_options_free(struct dt_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nextra; i++)
+		free((char *)o->extra_lines[i]);
+	o->nextra = 0;
+}

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which breakpoints a VM needs under the current policy, and making the guest match:
+ * new sites are armed before old ones are removed, all under one pause, so a function
+ * that stays wanted is never unprobed for an instant.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domtrace/catalog.h"
+#include "domtrace/config.h"
+#include "domtrace/filter.h"
+#include "domtrace/log.h"
+#include "engine/daemon.h"
+#include "engine/worker.h"
+
+/* Kernel functions probed for domtrace's own needs, not traced. */
+static const char *const exec_helpers[] = { "bprm_execve", "do_execveat_common", NULL };
+
+struct planned {
+	struct dt_probe *v;
+	size_t n, cap;
+};
+
+static int planned_add(struct planned *pl, const struct dt_probe *p)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (pl->v[i].site.addr == p->site.addr)
+			return 0; /* two names for one function (aliases): first one wins */
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 64;
+		struct dt_probe *v = realloc(pl->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pl->v = v;
+		pl->cap = cap;
+	}
+	pl->v[pl->n++] = *p;
+	return 0;
+}
+
+/* The first symbol above addr (the table is sorted by address): the function's end. */
+static const struct dt_sym *next_symbol(const struct dt_symtab *map, uint64_t addr)
+{
+	size_t lo = 0, hi = dt_symtab_count(map);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dt_symtab_index(map, mid)->addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < dt_symtab_count(map) ? dt_symtab_index(map, lo) : NULL;
+}
+
+/*
+ * The bytes of a whole function (from its symbol to the next one, bounded) as the
+ * kernel has them: where our own breakpoints are armed, their original bytes.
+ */
+static ssize_t read_function(struct dt_worker *w, const struct dt_sym *sym, uint8_t *buf, size_t cap)
+{
+	const struct dt_sym *next = next_symbol(w->map, sym->addr);
+	uint64_t va = dt_guest_sym_runtime(w->guest, sym), len = cap;
+	ssize_t n;
+	size_t i;
+
+	if (next && next->addr - sym->addr < len)
+		len = next->addr - sym->addr;
+	n = dt_guest_read_kernel(w->guest, va, buf, (size_t)len);
+	for (i = 0; n > 0 && i < dt_probe_table_capacity(w->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+
+		if (p && p->armed && p->site.addr >= va && p->site.addr + w->insn.len <= va + (uint64_t)n)
+			memcpy(buf + (p->site.addr - va), p->site.orig, w->insn.len);
+	}
+	return n;
+}
+
+/* Plan the entry (and, if wanted, the exits) of one kernel symbol. */
+static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_sym *sym, int func_id,
+		       bool compat, bool regs_abi, uint8_t role, bool want_exits, bool *ret_exits_ok,
+		       const char **ret_why)
+{
+	uint8_t *code = w->code_buf;
+	struct dt_site exits[DT_EXITS_MAX];
+	struct dt_probe p = { .role = role, .compat = compat, .regs_abi = regs_abi, .func_id = func_id };
+	uint64_t va = dt_guest_sym_runtime(w->guest, sym);
+	size_t nexits = 0, i;
+	ssize_t len;
+	int r;
+
+	len = read_function(w, sym, code, DT_FUNC_SCAN_MAX);
+	if (len < 0)
+		return (int)len;
+	r = dt_site_find_entry(code, (size_t)len, va, &p.site, ret_why);
+	if (r < 0)
+		return r;
+	if (!dt_site_fits(&p.site, w->insn.len)) {
+		*ret_why = "entry instruction too short for the trap instruction";
+		return -EMSGSIZE;
+	}
+	r = planned_add(pl, &p);
+	if (r < 0 || !want_exits)
+		return r;
+	r = dt_site_find_exits(code, (size_t)len, va, w->return_thunk, exits, DT_EXITS_MAX, &nexits,
+			       ret_why);
+	for (i = 0; r == 0 && i < nexits; i++)
+		if (!dt_site_fits(&exits[i], w->insn.len)) {
+			*ret_why = "a return instruction is shorter than the trap instruction";
+			r = -EMSGSIZE;
+		}
+	if (r < 0)
+		return 0; /* traced without return values; the caller says why */
+	for (i = 0; i < nexits; i++) {
+		struct dt_probe x = { .site = exits[i], .role = DT_PROBE_EXIT, .compat = compat,
+				      .regs_abi = regs_abi, .func_id = func_id };
+
+		r = planned_add(pl, &x);
+		if (r < 0)
+			return r;
+	}
+	*ret_exits_ok = true;
+	return 0;
+}
+
+/* The kernel symbols that implement function `fd`: the 64-bit and the ia32 entry
+ * points; the pt_regs wrappers of >= 4.17, else the older register-ABI functions. */
+static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, const struct dt_sym **syms,
+			 bool *compat, bool *regs_abi)
+{
+	const char *base[2] = { fd->sym64, fd->sym32 };
+	char name[DT_SYM_NAME_MAX];
+	size_t n = 0, k;
+
+	if (!(fd->flags & DT_FN_SYSCALL)) {
+		syms[0] = dt_symtab_find(w->map, fd->name);
+		compat[0] = false;
+		regs_abi[0] = true;
+		return syms[0] ? 1 : 0;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!base[k] || !base[k][0])
+			continue;
+		snprintf(name, sizeof(name), "%s%s", k ? "__ia32_" : "__x64_", base[k]);
+		syms[n] = dt_symtab_find(w->map, name);
+		regs_abi[n] = false;
+		if (!syms[n] && k == 0) {
+			syms[n] = dt_symtab_find(w->map, base[k]);
+			regs_abi[n] = true;
+		}
+		compat[n] = k == 1;
+		if (syms[n])
+			n++;
+	}
+	return n;
+}
+
+static void log_refusal(struct dt_worker *w, struct dt_func_plan *fp, const char *fn, const char *what,
+			const char *why)
+{
+	if (fp->refused)
+		return;
+	fp->refused = true;
+	dt_warn("VM %s: %s: %s not probed: %s", w->vm.name, fn, what, why);
+}
+
+static bool config_uses_ancestry(const struct dt_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nfilters; i++)
+		if (cfg->filters[i].name_subtree || cfg->filters[i].ppid.subtree)
+			return true;
+	return false;
+}
+
+/* pslist events go to the A3 monitor; without -a they are made only when the config
+ * shows interest (a ProcessListNames line for this VM). */
+static bool config_names_pslist(const struct dt_config *cfg, const char *vm)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsections; i++)
+		if (cfg->sections[i].npslist_names && dt_config_section_applies(cfg, i, vm))
+			return true;
+	return false;
+}
+
+/* Compute the wanted probe set into pl from the policy. */
+static int make_plan(struct dt_worker *w, struct planned *pl)
+{
+	const struct dt_options *o = w->d->opts;
+	const struct dt_config *cfg;
+	uint8_t *flags;
+	bool exec_traced = false;
+	const char *noret_fn = NULL, *noret_why = NULL;
+	unsigned noret = 0;
+	size_t id;
+	int r = 0;
+
+	flags = calloc(w->nfuncs, 1);
+	if (!flags)
+		return -ENOMEM;
+	dt_chain_read_lock();
+	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
+	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
+	w->want_ancestry = o->report_file || config_uses_ancestry(cfg);
+	w->want_pslist = o->a3 || config_names_pslist(cfg, w->vm.name);
+	dt_chain_read_unlock();
+
+	for (id = 0; id < w->nfuncs && r == 0; id++) {
+		const struct dt_funcdesc *fd = dt_catalog_get((int)id);
+		struct dt_func_plan *fp = &w->plan[id];
+		const struct dt_sym *syms[2];
+		bool compat[2], regs_abi[2];
+		size_t k, nsym;
+
+		fp->flags = flags[id];
+		fp->post_ok = false;
+		if (!(flags[id] & DT_PROBE_PRE))
+			continue;
+		if (o->returns && !(fd->flags & DT_FN_NORETURN))
+			fp->flags |= DT_PROBE_POST;
+		if (!strcmp(fd->name, "execve") || !strcmp(fd->name, "execveat"))
+			exec_traced = true;
+		if (fd->flags & DT_FN_UNIMPL)
+			continue;
+		nsym = symbols_of(w, fd, syms, compat, regs_abi);
+		if (nsym == 0) {
+			/* not every kernel has every syscall; only say so at debug level */
+			dt_debug("VM %s: %s: no entry point in the System.map", w->vm.name, fd->name);
+			continue;
+		}
+		for (k = 0; k < nsym && r == 0; k++) {
+			const char *why = NULL;
+			bool exits_ok = false;
+			/* execve always gets its exits: a call deferred for its strings must
+			 * be sent at the latest when it returns */
+			bool want_exits = (fp->flags & DT_PROBE_POST) || !strcmp(fd->name, "execve") ||
+					  !strcmp(fd->name, "execveat");
+
+			r = plan_symbol(w, pl, syms[k], (int)id, compat[k], regs_abi[k], DT_PROBE_ENTRY,
+					want_exits, &exits_ok, &why);
+			if (r == -EINVAL || r == -EMSGSIZE || r == -EFAULT) {
+				log_refusal(w, fp, syms[k]->name, "entry", why ? why : strerror(-r));
+				r = 0;
+				continue;
+			}
+			if (want_exits && !exits_ok && why && !fp->refused) {
+				noret++;
+				noret_fn = syms[k]->name;
+				noret_why = why;
+			}
+			fp->post_ok |= exits_ok;
+		}
+	}
+	if (noret)
+		dt_warn("VM %s: %u entry points without return probes, traced without return values "
+			"(e.g. %s: %s)",
+			w->vm.name, noret, noret_fn, noret_why);
+	/* execve's strings may be on pages not yet present at entry: a helper probe where
+	 * the kernel has faulted them in completes the event (and tells the ancestry cache
+	 * that a task is changing its image). */
+	for (size_t i = 0; (exec_traced || w->want_ancestry) && r == 0 && exec_helpers[i]; i++) {
+		const struct dt_sym *s = dt_symtab_find(w->map, exec_helpers[i]);
+		const char *why = NULL;
+		bool dummy;
+
+		if (!s)
+			continue;
+		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
+		if (r == 0)
+			break;
+		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
+		r = r == -ENOMEM || r == -ENODEV ? r : 0;
+	}
+	/* the ancestry cache must hear of exits even when do_exit is not traced */
+	if (r == 0 && w->want_ancestry && w->exit_id >= 0 && !(flags[w->exit_id] & DT_PROBE_PRE)) {
+		const struct dt_sym *s = dt_symtab_find(w->map, "do_exit");
+		const char *why = NULL;
+		bool dummy;
+
+		if (s) {
+			r = plan_symbol(w, pl, s, w->exit_id, false, true, DT_PROBE_EXIT_HELPER, false,
+					&dummy, &why);
+			if (r < 0 && r != -ENOMEM && r != -ENODEV) {
+				dt_warn("VM %s: do_exit: %s: ancestry may be stale after exits", w->vm.name,
+					why ? why : strerror(-r));
+				r = 0;
+			}
+		}
+	}
+	free(flags);
+	return r;
+}
+
+static int collect(struct dt_worker *w, bool (*pick)(struct dt_probe *, void *), void *arg,
+		   struct dt_probe ***ret_v, size_t *ret_n)
+{
+	size_t i, n = 0, cap = dt_probe_table_capacity(w->probes);
+	struct dt_probe **v = calloc(cap ? cap : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < cap; i++) {
+		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+
+		if (p && pick(p, arg))
+			v[n++] = p;
+	}
+	*ret_v = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool pick_unarmed(struct dt_probe *p, void *arg)
+{
+	return !p->armed && !p->gone;
+}
+
+static bool pick_gone(struct dt_probe *p, void *arg)
+{
+	return p->gone;
+}
+
+static bool pick_armed(struct dt_probe *p, void *arg)
+{
+	return p->armed;
+}
+
+int dt_worker_plan_probes(struct dt_worker *w)
+{
+	struct planned pl = { 0 };
+	struct dt_probe **v = NULL;
+	size_t i, n, failed = 0;
+	int r;
+
+	r = make_plan(w, &pl);
+	if (r < 0)
+		goto out;
+	/* mark: everything not in the new plan goes; new sites are added */
+	for (i = 0; i < dt_probe_table_capacity(w->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+
+		if (p)
+			p->gone = true;
+	}
+	for (i = 0; i < pl.n; i++) {
+		struct dt_probe *p = dt_probe_table_get(w->probes, pl.v[i].site.addr);
+
+		if (p && !memcmp(&p->site, &pl.v[i].site, sizeof(p->site)) && p->role == pl.v[i].role) {
+			p->gone = false;
+			p->func_id = pl.v[i].func_id;
+			continue;
+		}
+		if (p)
+			continue; /* same address, other meaning: leave the old one to go first */
+		if (!dt_probe_table_put(w->probes, &pl.v[i])) {
+			r = -errno;
+			goto out;
+		}
+	}
+	/* 1. arm the new ones */
+	r = collect(w, pick_unarmed, NULL, &v, &n);
+	if (r < 0)
+		goto out;
+	r = dt_probes_arm(w->ops, w->dom, w->kcr3, &w->insn, v, n, &failed);
+	if (r < 0 && r != -ENODEV) {
+		/* one bad site must not cost the others: arm them one by one, drop the bad */
+		for (i = 0; i < n; i++) {
+			int ri = dt_probes_arm(w->ops, w->dom, w->kcr3, &w->insn, &v[i], 1, &failed);
+
+			if (ri == -ENODEV) {
+				r = ri;
+				break;
+			}
+			if (ri < 0) {
+				dt_warn("VM %s: breakpoint at 0x%llx refused: %s", w->vm.name,
+					(unsigned long long)v[i]->site.addr,
+					ri == -EILSEQ ? "the bytes there are not what the analysis saw"
+						      : strerror(-ri));
+				v[i]->gone = true;
+			}
+			r = 0;
+		}
+	}
+	free(v);
+	v = NULL;
+	if (r < 0)
+		goto out;
+	/* 2. disarm what is no longer wanted, 3. forget it */
+	r = collect(w, pick_gone, NULL, &v, &n);
+	if (r < 0)
+		goto out;
+	r = dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, v, n);
+	if (r > 0)
+		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
+			w->vm.name, r);
+	if (r >= 0) {
+		/* del moves slots: take the addresses first */
+		uint64_t *addrs = malloc((n ? n : 1) * sizeof(*addrs));
+		size_t k = 0;
+
+		if (!addrs) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (!v[i]->armed)
+				addrs[k++] = v[i]->site.addr;
+		for (i = 0; i < k; i++)
+			(void)dt_probe_table_del(w->probes, addrs[i]);
+		free(addrs);
+		r = 0;
+	}
+out:
+	free(v);
+	free(pl.v);
+	return r;
+}
+
+int dt_worker_disarm_all(struct dt_worker *w)
+{
+	struct dt_probe **v = NULL;
+	size_t n;
+	int r;
+
+	r = collect(w, pick_armed, NULL, &v, &n);
+	if (r < 0)
+		return r;
+	r = dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, v, n);
+	free(v);
+	if (r > 0) {
+		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
+			w->vm.name, r);
+		r = 0;
+	}
+	return r;
+}

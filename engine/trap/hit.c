@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The trap path: what a breakpoint hit means and what the vCPU does next.
+ *
+ * Every trap is answered exactly once. A hit on our probe resumes with registers that
+ * emulate the instruction the probe replaced (nop: RIP moves on; ret/jmp: RIP and RSP as
+ * the instruction would leave them), or that abort the call (RAX = value, RIP = return
+ * address, RSP += 8). A trap elsewhere is handed back to the guest. Only the trapping
+ * vCPU ever waits, and only while this function runs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "domtrace/config.h"
+#include "domtrace/decode.h"
+#include "domtrace/filter.h"
+#include "domtrace/log.h"
+#include "domtrace/report.h"
+#include "engine/daemon.h"
+#include "engine/worker.h"
+
+#define POST_ARENA_EXTRA 4096 /* room for out-parameters in a return's event */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int read_stack_word(struct dt_worker *w, const struct dt_regs *r, uint64_t *ret)
+{
+	ssize_t n = w->ops->read_va(w->dom, r->cr3, r->rsp, ret, sizeof(*ret));
+
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(*ret) ? 0 : -EFAULT;
+}
+
+static bool is_exec(const struct dt_worker *w, int func_id)
+{
+	return func_id >= 0 && (func_id == w->exec_ids[0] || func_id == w->exec_ids[1]);
+}
+
+static void submit(struct dt_worker *w, struct dt_event *ev)
+{
+	if (w->d->opts->quiet && ev->type == DT_EV_CALL) {
+		dt_event_free(ev);
+		return;
+	}
+	ev->seq = ++w->seq;
+	(void)dt_report_submit(w->producer, ev); /* ownership passes; loss is counted there */
+}
+
+static void fill_common(struct dt_worker *w, struct dt_event *ev, const struct dt_trap *t)
+{
+	ev->ts_ns = now_ns();
+	ev->domid = w->vm.domid;
+	ev->vcpu = t->vcpu;
+	memcpy(ev->vm, w->vm.name, sizeof(ev->vm));
+}
+
+/* Lazy ancestry for the filter chain (and the report file's pid lineage). */
+struct anc_ctx {
+	struct dt_worker *w;
+	struct dt_event *ev;
+};
+
+static const struct dt_proc_info *load_ancestry(void *ctx, size_t *ret_n)
+{
+	struct anc_ctx *a = ctx;
+	struct dt_event *ev = a->ev;
+	struct dt_proc_info *v;
+	size_t n = 0;
+
+	if (ev->anc) {
+		*ret_n = ev->nanc;
+		return ev->anc;
+	}
+	v = dt_event_alloc(ev, DT_ANCESTRY_MAX * sizeof(*v));
+	if (!v || dt_guest_ancestry(a->w->guest, ev->proc.task, a->w->d->opts->real_parent, v,
+				    DT_ANCESTRY_MAX, &n) < 0)
+		n = 0;
+	ev->anc = v;
+	ev->nanc = (uint16_t)n;
+	*ret_n = n;
+	return v;
+}
+
+/* A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames. */
+static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const struct dt_event *call,
+			const struct dt_config *cfg)
+{
+	struct dt_pslist_entry *all = NULL;
+	struct dt_event *ev;
+	size_t n = 0, i, k = 0;
+	int stop = 0;
+
+	if (dt_guest_pslist(w->guest, &all, &n, &stop) < 0)
+		return;
+	ev = dt_event_new(DT_EV_PSLIST, n * sizeof(*all) + 64);
+	if (ev) {
+		fill_common(w, ev, t);
+		ev->proc = call->proc;
+		ev->ps = dt_event_alloc(ev, n * sizeof(*all));
+		for (i = 0; ev->ps && i < n; i++)
+			if (dt_config_pslist_wants(cfg, w->vm.name, all[i].comm))
+				ev->ps[k++] = all[i];
+		ev->nps = (uint32_t)k;
+		submit(w, ev);
+	}
+	free(all);
+}
+
+/*
+ * The decision at a call's entry (or at the execve helper, once its strings are
+ * readable): run the filter chain, abort if it says so, arrange the return probe,
+ * send the event(s). regs are the registers the vCPU resumes with.
+ */
+static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_event *ev,
+		       struct dt_inflight_call *call, struct dt_regs *regs, bool can_abort)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(ev->func_id);
+	struct anc_ctx actx = { .w = w, .ev = ev };
+	struct dt_ancestry anc = { .load = load_ancestry, .ctx = &actx };
+	const struct dt_config *cfg;
+	struct dt_chain *chain;
+	struct dt_match m;
+	bool aborted = false, want_post, pslist = false;
+	uint64_t word;
+
+	dt_chain_read_lock();
+	chain = dt_chain_current(&w->d->policy);
+	cfg = dt_chain_config(chain);
+	if (dt_chain_match(chain, w->reader, ev, &anc, &m) == 1) {
+		ev->filter = m.filter;
+		ev->type = DT_EV_MATCH;
+		atomic_fetch_add(&w->d->stats.matches, 1);
+		if (m.apply) {
+			ev->abort_ret = m.abort_ret;
+			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
+										: DT_EV_WOULD_ABORT;
+		}
+	}
+	want_post = w->plan[ev->func_id].post_ok &&
+		    ((w->plan[ev->func_id].flags & DT_PROBE_POST) ||
+		     dt_chain_wants_post(chain, w->reader, ev->func_id));
+	if ((fd->flags & DT_FN_PSLIST) && w->want_pslist &&
+	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
+		pslist = true;
+	if (pslist)
+		send_pslist(w, t, ev, cfg);
+	dt_chain_read_unlock();
+
+	if (w->want_ancestry && ev->nanc == 0 && ev->type != DT_EV_CALL)
+		(void)load_ancestry(&actx, &(size_t){ 0 }); /* the report file shows the lineage */
+	if (ev->type == DT_EV_ABORT) {
+		if (read_stack_word(w, regs, &word) == 0) {
+			dt_site_abort(regs, word, ev->abort_ret);
+			aborted = true;
+			atomic_fetch_add(&w->d->stats.aborts, 1);
+		} else {
+			dt_warn("VM %s: cannot read the return address to abort %s; the call runs",
+				w->vm.name, ev->func);
+			ev->type = DT_EV_WOULD_ABORT;
+		}
+	}
+	if (want_post && !aborted) {
+		if (!call)
+			call = dt_inflight_add(&w->inflight, ev->proc.task, t->regs.rsp);
+		if (call) {
+			call->func_id = ev->func_id;
+			call->compat = ev->compat;
+			call->ts_ns = ev->ts_ns;
+			call->deferred = false;
+			call->pre = dt_event_clone(ev, POST_ARENA_EXTRA);
+		}
+	} else if (call) {
+		dt_inflight_del(&w->inflight, call->task, call->rsp);
+		call = NULL;
+	}
+	if (call && call->pre && ev->type == DT_EV_CALL) {
+		/* An unmatched call whose return will be reported: one line, at the return,
+		 * with the arguments and the value (the copy above keeps them). */
+		dt_event_free(ev);
+		return;
+	}
+	submit(w, ev);
+}
+
+static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
+		    struct dt_regs *regs)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(p->func_id);
+	struct dt_event *ev;
+	uint64_t raw[DT_MAX_ARGS] = { 0 };
+	uint64_t task;
+	int missing;
+
+	atomic_fetch_add(&w->d->stats.calls, 1);
+	if (p->role == DT_PROBE_EXIT_HELPER || p->func_id == w->exit_id) {
+		/* a task is exiting: what we cached about it may be reused for another */
+		if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) == 0) {
+			dt_guest_invalidate(w->guest, task);
+			(void)dt_inflight_drop_task(&w->inflight, task);
+		}
+		if (p->role == DT_PROBE_EXIT_HELPER)
+			return 0;
+	}
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		goto undecodable;
+	ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
+	if (!ev)
+		return 0; /* out of memory: let the call run unseen rather than stall it */
+	fill_common(w, ev, t);
+	ev->when = DT_WHEN_PRE;
+	ev->func_id = p->func_id;
+	ev->compat = p->compat;
+	ev->site = p->site.addr;
+	ev->func = (fd->flags & DT_FN_SYSCALL) ? dt_catalog_sys_name(p->func_id) : fd->name;
+	ev->nr = (fd->flags & DT_FN_SYSCALL) ? (p->compat ? fd->nr32 : fd->nr64) : -1;
+	if (dt_guest_proc_info(w->guest, task, &ev->proc) < 0) {
+		dt_event_free(ev);
+		goto undecodable;
+	}
+	if (!p->regs_abi) {
+		int64_t orig_ax;
+
+		if (dt_guest_syscall_args(w->guest, t->regs.rdi, p->compat, raw, &orig_ax) < 0) {
+			w->decode_errors++;
+			atomic_fetch_add(&w->d->stats.errors, 1);
+		}
+	} else {
+		/* a kernel function or a pre-4.17 syscall: the C calling convention */
+		raw[0] = t->regs.rdi, raw[1] = t->regs.rsi, raw[2] = t->regs.rdx;
+		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
+	}
+	missing = dt_decode_pre(ev, fd, raw, &w->mem);
+	if (missing > 0 && is_exec(w, p->func_id)) {
+		/* Strings on pages the guest has not faulted in yet: the exec helper probe
+		 * (bprm_execve) sees them present. The decision waits until then. */
+		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
+
+		if (c) {
+			c->deferred = true;
+			c->func_id = p->func_id;
+			c->compat = p->compat;
+			c->ts_ns = ev->ts_ns;
+			memcpy(c->raw, raw, sizeof(raw));
+			c->pre = ev;
+			return 0;
+		}
+	}
+	decide_pre(w, t, ev, NULL, regs, true);
+	return 0;
+undecodable:
+	w->decode_errors++;
+	atomic_fetch_add(&w->d->stats.errors, 1);
+	return 0;
+}
+
+/* bprm_execve (or do_execveat_common): the kernel has copied execve's strings in. */
+static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct dt_regs *regs)
+{
+	struct dt_inflight_call *c;
+	struct dt_event *ev;
+	uint64_t task;
+	unsigned i;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return;
+	if (w->want_ancestry)
+		dt_guest_invalidate(w->guest, task); /* its image and comm are about to change */
+	c = dt_inflight_deferred_of(&w->inflight, task);
+	if (!c)
+		return;
+	ev = c->pre;
+	c->pre = NULL;
+	w->hit_cr3 = t->regs.cr3;
+	for (i = 0; i < ev->nargs; i++)
+		(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
+	/* the decision happens here; an abort returns from this function instead */
+	decide_pre(w, t, ev, c, regs, true);
+}
+
+/* A traced function returns: pair it with its call, send the return's event. */
+static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(p->func_id);
+	struct anc_ctx actx;
+	struct dt_ancestry anc;
+	struct dt_inflight_call *c;
+	struct dt_event *ev;
+	struct dt_match m;
+	uint64_t task;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return 0;
+	c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
+	if (!c)
+		return 0; /* a call we did not see begin, or that no one wants the end of */
+	if (c->deferred) {
+		/* execve failed before the helper saw it: send what the entry saw (too late
+		 * to abort: it has returned already) */
+		struct dt_event *pre = c->pre;
+		struct dt_regs unused = t->regs;
+
+		c->pre = NULL;
+		decide_pre(w, t, pre, c, &unused, false);
+		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
+		if (!c)
+			return 0;
+	}
+	ev = c->pre;
+	c->pre = NULL;
+	if (!ev) {
+		dt_inflight_del(&w->inflight, task, t->regs.rsp);
+		return 0;
+	}
+	atomic_fetch_add(&w->d->stats.returns, 1);
+	fill_common(w, ev, t);
+	ev->type = DT_EV_CALL;
+	ev->when = DT_WHEN_POST;
+	ev->filter = 0;
+	ev->latency_ns = ev->ts_ns - c->ts_ns;
+	ev->has_ret = true;
+	ev->ret = (int64_t)t->regs.rax;
+	(void)dt_guest_proc_info(w->guest, task, &ev->proc); /* exec changes the comm */
+	ev->anc = NULL;
+	ev->nanc = 0;
+	dt_inflight_del(&w->inflight, task, t->regs.rsp);
+	(void)dt_decode_post(ev, fd, &w->mem);
+	if (is_exec(w, p->func_id) && ev->ret == 0 && w->want_ancestry)
+		dt_guest_invalidate(w->guest, task);
+
+	actx = (struct anc_ctx){ .w = w, .ev = ev };
+	anc = (struct dt_ancestry){ .load = load_ancestry, .ctx = &actx };
+	dt_chain_read_lock();
+	if (dt_chain_match(dt_chain_current(&w->d->policy), w->reader, ev, &anc, &m) == 1) {
+		ev->filter = m.filter;
+		ev->type = DT_EV_MATCH; /* nothing to abort after the fact */
+		atomic_fetch_add(&w->d->stats.matches, 1);
+	}
+	dt_chain_read_unlock();
+	if (w->want_ancestry && ev->type != DT_EV_CALL && ev->nanc == 0)
+		(void)load_ancestry(&actx, &(size_t){ 0 });
+	submit(w, ev);
+	return 0;
+}
+
+void dt_worker_flush_inflight(struct dt_worker *w)
+{
+	size_t i;
+
+	/* Calls still running when we detach (a long wait4, accept): their entries are
+	 * sent now, marked as never returned, rather than lost. */
+	for (i = 0; i < w->inflight.map.cap; i++) {
+		struct dt_inflight_call *c = dt_hashmap_slot(&w->inflight.map, i, NULL, NULL);
+
+		if (!c || !c->pre)
+			continue;
+		c->pre->when = DT_WHEN_PRE;
+		c->pre->unfinished = true;
+		submit(w, c->pre);
+		c->pre = NULL;
+	}
+}
+
+int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
+{
+	struct dt_probe *p = dt_probe_table_get(w->probes, t->gla);
+	struct dt_regs regs = t->regs;
+	uint64_t word = 0;
+	int r;
+
+	w->hits++;
+	atomic_fetch_add(&w->d->stats.traps, 1);
+	if (!p) {
+		/* not ours: the guest's own int3, or a descriptor access in sgdt mode */
+		w->not_ours++;
+		atomic_fetch_add(&w->d->stats.not_ours, 1);
+		return w->ops->resume(w->dom, t, DT_RESUME_NOT_OURS, NULL);
+	}
+	if (!p->armed)
+		/* removed while this trap waited: the original instruction is back */
+		return w->ops->resume(w->dom, t, DT_RESUME_RETRY, NULL);
+	p->hits++;
+	w->hit_cr3 = t->regs.cr3;
+	switch (p->role) {
+	case DT_PROBE_ENTRY:
+	case DT_PROBE_EXIT_HELPER:
+		(void)on_call(w, p, t, &regs);
+		break;
+	case DT_PROBE_EXEC_HELPER:
+		on_exec_helper(w, t, &regs);
+		break;
+	case DT_PROBE_EXIT:
+		(void)on_return(w, p, t);
+		break;
+	}
+	if (regs.rip != t->regs.rip)
+		/* aborted: the call returns from where the probe was; nothing to emulate */
+		return w->ops->resume(w->dom, t, DT_RESUME_SET_REGS, &regs);
+	if (p->site.emul == DT_EMUL_RET) {
+		r = read_stack_word(w, &regs, &word);
+		if (r < 0) {
+			/* Cannot emulate the ret: put the instruction back (paused) and let it run. */
+			if (w->ops->pause(w->dom) == 0) {
+				(void)dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, &p, 1);
+				(void)w->ops->unpause(w->dom);
+			}
+			dt_warn("VM %s: return probe at 0x%llx removed: stack unreadable", w->vm.name,
+				(unsigned long long)p->site.addr);
+			return w->ops->resume(w->dom, t, DT_RESUME_RETRY, NULL);
+		}
+	}
+	dt_site_emulate(&p->site, &regs, word);
+	return w->ops->resume(w->dom, t, DT_RESUME_SET_REGS, &regs);
+}

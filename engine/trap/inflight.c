@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Calls between entry and return, keyed by (task, rsp). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "engine/trap/inflight.h"
+
+int dt_inflight_init(struct dt_inflight *t)
+{
+	t->next_seq = 1;
+	t->dropped = 0;
+	return dt_hashmap_init(&t->map, sizeof(struct dt_inflight_call), 0);
+}
+
+void dt_inflight_fini(struct dt_inflight *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->map.cap; i++) {
+		struct dt_inflight_call *c = dt_hashmap_slot(&t->map, i, NULL, NULL);
+
+		if (c)
+			dt_event_free(c->pre);
+	}
+	dt_hashmap_fini(&t->map);
+}
+
+static void drop_oldest(struct dt_inflight *t)
+{
+	struct dt_inflight_call *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < t->map.cap; i++) {
+		struct dt_inflight_call *c = dt_hashmap_slot(&t->map, i, NULL, NULL);
+
+		if (c && (!oldest || c->seq < oldest->seq))
+			oldest = c;
+	}
+	if (oldest) {
+		t->dropped++;
+		dt_inflight_del(t, oldest->task, oldest->rsp);
+	}
+}
+
+struct dt_inflight_call *dt_inflight_add(struct dt_inflight *t, uint64_t task, uint64_t rsp)
+{
+	struct dt_inflight_call *c;
+	bool fresh;
+
+	if (t->map.count >= DT_INFLIGHT_MAX && !dt_hashmap_get(&t->map, task, rsp))
+		drop_oldest(t);
+	c = dt_hashmap_put(&t->map, task, rsp, &fresh);
+	if (!c)
+		return NULL;
+	if (!fresh) {
+		/* The same task at the same stack depth again: its earlier call never came
+		 * back through a probed exit (e.g. the probe was added mid-call). */
+		dt_event_free(c->pre);
+		*c = (struct dt_inflight_call){ 0 };
+	}
+	c->task = task;
+	c->rsp = rsp;
+	c->seq = t->next_seq++;
+	return c;
+}
+
+struct dt_inflight_call *dt_inflight_get(struct dt_inflight *t, uint64_t task, uint64_t rsp)
+{
+	return dt_hashmap_get(&t->map, task, rsp);
+}
+
+struct dt_inflight_call *dt_inflight_deferred_of(struct dt_inflight *t, uint64_t task)
+{
+	size_t i;
+
+	for (i = 0; i < t->map.cap; i++) {
+		struct dt_inflight_call *c = dt_hashmap_slot(&t->map, i, NULL, NULL);
+
+		if (c && c->deferred && c->task == task)
+			return c;
+	}
+	return NULL;
+}
+
+void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp)
+{
+	struct dt_inflight_call *c = dt_hashmap_get(&t->map, task, rsp);
+
+	if (!c)
+		return;
+	dt_event_free(c->pre);
+	(void)dt_hashmap_del(&t->map, task, rsp);
+}
+
+unsigned dt_inflight_drop_task(struct dt_inflight *t, uint64_t task)
+{
+	unsigned n = 0;
+	bool again = true;
+
+	/* A delete shifts later slots back (possibly across the wrap): rescan until a
+	 * whole pass finds nothing. A task has few calls in flight. */
+	while (again) {
+		size_t i;
+
+		again = false;
+		for (i = 0; i < t->map.cap; i++) {
+			uint64_t k1, k2;
+
+			if (dt_hashmap_slot(&t->map, i, &k1, &k2) && k1 == task) {
+				dt_inflight_del(t, k1, k2);
+				n++;
+				again = true;
+			}
+		}
+	}
+	return n;
+}

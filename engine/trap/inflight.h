@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * inflight.h - traced calls between their entry and their return, per VM.
+ *
+ * A call is keyed by (task_struct address, RSP at the entry hit): at the function's
+ * exit RSP points at the same return address again, whichever vCPU the task runs on by
+ * then, so returns pair with their calls across vCPU migration and nested or
+ * concurrent calls of other tasks never mix. Bounded (a guest cannot grow it without
+ * limit): when full, the oldest call is dropped and counted.
+ *
+ * Owned by the VM's worker thread; no locking.
+ */
+#ifndef DT_TRAP_INFLIGHT_H
+#define DT_TRAP_INFLIGHT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domtrace/event.h"
+#include "engine/util/hashmap.h"
+
+#define DT_INFLIGHT_MAX 16384
+
+struct dt_inflight_call {
+	uint64_t task, rsp;
+	uint64_t seq;	     /* insertion order, for dropping the oldest */
+	uint64_t ts_ns;	     /* entry time */
+	int func_id;
+	bool compat;
+	bool deferred;	     /* the entry event waits for its strings (execve) */
+	uint64_t raw[DT_MAX_ARGS];
+	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */
+};
+
+struct dt_inflight {
+	struct dt_hashmap map;
+	uint64_t next_seq;
+	uint64_t dropped; /* calls forgotten because the table was full */
+};
+
+int dt_inflight_init(struct dt_inflight *t);
+void dt_inflight_fini(struct dt_inflight *t); /* frees every pending event */
+
+/* Record a call; an older call with the same key is replaced (freed). NULL on ENOMEM. */
+struct dt_inflight_call *dt_inflight_add(struct dt_inflight *t, uint64_t task, uint64_t rsp);
+struct dt_inflight_call *dt_inflight_get(struct dt_inflight *t, uint64_t task, uint64_t rsp);
+/* The deferred call of a task, if any (few exist at a time: a linear scan is fine). */
+struct dt_inflight_call *dt_inflight_deferred_of(struct dt_inflight *t, uint64_t task);
+/* Forget a call; its pre event, if still owned, is freed. */
+void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp);
+/* Forget every call of a task (it exited). Returns how many. */
+unsigned dt_inflight_drop_task(struct dt_inflight *t, uint64_t task);
+
+#endif /* DT_TRAP_INFLIGHT_H */

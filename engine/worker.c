@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* A VM's worker thread: attach, trap loop, re-plan, detach (see worker.h for the laws). */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <urcu.h>
+
+#include "domtrace/config.h"
+#include "domtrace/filter.h"
+#include "domtrace/log.h"
+#include "domtrace/report.h"
+#include "engine/daemon.h"
+#include "engine/worker.h"
+
+static ssize_t mem_read(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	struct dt_worker *w = ctx;
+
+	return w->ops->read_va(w->dom, w->hit_cr3, va, buf, len);
+}
+
+static int pause_dom(struct dt_worker *w)
+{
+	int r = w->ops->pause(w->dom);
+
+	if (r == 0)
+		w->paused++;
+	return r;
+}
+
+static void unpause_dom(struct dt_worker *w)
+{
+	while (w->paused) {
+		if (w->ops->unpause(w->dom) < 0)
+			break;
+		w->paused--;
+	}
+}
+
+/* Try one map: load (shared) and verify it against the running kernel. */
+static int try_map(struct dt_worker *w, const char *path, char *err, size_t errlen)
+{
+	struct dt_guest_params gp = { .vm_name = w->vm.name, .vcpu = 0 };
+	int r;
+
+	r = dt_daemon_get_map(w->d, path, &w->map, err, errlen);
+	if (r < 0)
+		return r;
+	gp.symtab = w->map;
+	r = dt_guest_open(w->ops, w->dom, &gp, &w->guest, err, errlen);
+	if (r < 0) {
+		dt_daemon_put_map(w->d, w->map);
+		w->map = NULL;
+		return r;
+	}
+	snprintf(w->map_path, sizeof(w->map_path), "%s", path);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A directory of maps named System.map-<release>: the guest's release is only known
+ * once a map fits it, so each map is tried (in name order) until one is verified.
+ */
+static int try_map_dir(struct dt_worker *w, const char *dir, char *err, size_t errlen)
+{
+	char path[sizeof(w->map_path)], *names[256];
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *dh;
+	int r = -ENOENT;
+
+	dh = opendir(dir);
+	if (!dh) {
+		snprintf(err, errlen, "VM %s: map directory %s: %s", w->vm.name, dir, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(dh)) && n < 256)
+		if (!strncmp(de->d_name, "System.map-", 11) && (names[n] = strdup(de->d_name)))
+			n++;
+	closedir(dh);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (r < 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			r = try_map(w, path, err, errlen);
+			dt_debug("VM %s: %s: %s", w->vm.name, path, r == 0 ? "fits" : err);
+		}
+		free(names[i]);
+	}
+	if (r < 0 && n == 0)
+		snprintf(err, errlen, "VM %s: no System.map-* file in %s", w->vm.name, dir);
+	else if (r < 0)
+		snprintf(err, errlen, "VM %s: none of the %zu maps in %s fits its kernel", w->vm.name, n,
+			 dir);
+	return r;
+}
+
+/*
+ * Choose the System.map: the config's SystemMap or SystemMapDir for this VM, else -m,
+ * else --system-map-dir. A map that does not fit is refused before anything is written.
+ */
+static int open_guest(struct dt_worker *w, char *err, size_t errlen)
+{
+	const struct dt_options *o = w->d->opts;
+	char path[sizeof(w->map_path)];
+	const struct dt_config *cfg;
+	size_t len;
+	int r, rd = -ENOENT;
+
+	dt_chain_read_lock();
+	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
+	r = dt_config_system_map(cfg, w->vm.name, NULL, path, sizeof(path));
+	if (r == -EINVAL) /* a SystemMapDir applies: find its directory */
+		rd = dt_config_system_map(cfg, w->vm.name, "x", path, sizeof(path));
+	dt_chain_read_unlock();
+	if (r == 0)
+		return try_map(w, path, err, errlen);
+	if (rd == 0) {
+		len = strlen(path);
+		if (len > strlen("/System.map-x"))
+			path[len - strlen("/System.map-x")] = '\0';
+		return try_map_dir(w, path, err, errlen);
+	}
+	if (o->sysmap)
+		return try_map(w, o->sysmap, err, errlen);
+	if (o->sysmap_dir)
+		return try_map_dir(w, o->sysmap_dir, err, errlen);
+	snprintf(err, errlen,
+		 "VM %s: no System.map: give -m FILE, --system-map-dir DIR, or SystemMap in the config",
+		 w->vm.name);
+	return -ENOENT;
+}
+
+static int attach(struct dt_worker *w, char *err, size_t errlen)
+{
+	uint64_t thunk;
+	int r;
+
+	r = w->ops->dom_open(w->d->hv, w->vm.domid, &w->dom);
+	if (r < 0) {
+		snprintf(err, errlen, "VM %s (dom%u): cannot open: %s", w->vm.name, w->vm.domid,
+			 strerror(-r));
+		return r;
+	}
+	r = pause_dom(w);
+	if (r < 0) {
+		snprintf(err, errlen, "VM %s: cannot pause: %s", w->vm.name, strerror(-r));
+		return r;
+	}
+	r = open_guest(w, err, errlen);
+	if (r < 0)
+		return r;
+	w->kcr3 = dt_guest_kernel_cr3(w->guest);
+	w->return_thunk = dt_guest_sym_va(w->guest, "__x86_return_thunk", &thunk) == 0 ? thunk : 0;
+	r = w->ops->trap_insn(w->dom, &w->insn);
+	if (r < 0) {
+		snprintf(err, errlen, "VM %s: backend has no trap instruction: %s", w->vm.name,
+			 strerror(-r));
+		return r;
+	}
+	/* Trapping first: a vCPU must never meet our bytes with trapping off. */
+	r = w->ops->set_trapping(w->dom, true);
+	if (r < 0) {
+		snprintf(err, errlen, "VM %s: cannot enable trapping: %s", w->vm.name, strerror(-r));
+		return r;
+	}
+	w->trapping = true;
+	r = dt_worker_plan_probes(w);
+	if (r < 0) {
+		snprintf(err, errlen, "VM %s: arming breakpoints failed: %s", w->vm.name, strerror(-r));
+		return r;
+	}
+	unpause_dom(w);
+	return 0;
+}
+
+/* Answer every queued trap: the domain is paused, so the ring holds all there are. */
+static int drain_traps(struct dt_worker *w)
+{
+	struct dt_trap t;
+	int r;
+
+	for (;;) {
+		r = w->ops->next_trap(w->dom, &t);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+		r = dt_worker_handle_trap(w, &t);
+		if (r == -ENODEV)
+			return r;
+	}
+}
+
+/*
+ * Leave the guest as it was: restore every byte (paused), answer what is queued,
+ * stop trapping, unpause. Runs on every exit path; skips the writes if the domain is
+ * gone. Never fails half-way silently: each problem is logged.
+ */
+static void detach(struct dt_worker *w)
+{
+	int r;
+
+	if (!w->dom)
+		return;
+	if (!w->gone && w->trapping) {
+		if (!w->paused && pause_dom(w) == -ENODEV)
+			w->gone = true;
+		if (!w->gone) {
+			r = dt_worker_disarm_all(w);
+			if (r == -ENODEV)
+				w->gone = true;
+			else if (r < 0)
+				dt_err("VM %s: restoring breakpoints: %s", w->vm.name, strerror(-r));
+		}
+		if (!w->gone && drain_traps(w) == -ENODEV)
+			w->gone = true;
+		if (!w->gone && w->ops->set_trapping(w->dom, false) < 0)
+			dt_warn("VM %s: could not disable trapping", w->vm.name);
+		w->trapping = false;
+	}
+	if (!w->gone)
+		unpause_dom(w);
+	w->ops->dom_close(w->dom); /* answers anything left, drops our pauses */
+	dt_worker_flush_inflight(w);
+	w->dom = NULL;
+	w->paused = 0;
+}
+
+static int replan(struct dt_worker *w)
+{
+	int r;
+
+	r = pause_dom(w);
+	if (r < 0)
+		return r;
+	r = dt_worker_plan_probes(w);
+	/* traps at sites just removed were queued before the pause: answer them now */
+	if (r >= 0)
+		r = drain_traps(w);
+	unpause_dom(w);
+	return r;
+}
+
+static int loop(struct dt_worker *w)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = w->ops->trap_fd(w->dom), .events = POLLIN },
+		{ .fd = w->ctl_fd, .events = POLLIN },
+	};
+	struct dt_trap t;
+	int r;
+
+	for (;;) {
+		unsigned req = atomic_exchange(&w->requests, 0);
+
+		if (req & DT_WREQ_GONE) {
+			w->gone = true;
+			return 0;
+		}
+		if (req & DT_WREQ_STOP)
+			return 0;
+		if (req & DT_WREQ_REPLAN) {
+			r = replan(w);
+			if (r < 0)
+				return r;
+		}
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+			return -errno;
+		if (pfd[1].revents & POLLIN) {
+			uint64_t v;
+
+			(void)!read(w->ctl_fd, &v, sizeof(v));
+		}
+		/* drain a bounded number of traps, then look at requests again */
+		for (int i = 0; i < 256; i++) {
+			r = w->ops->next_trap(w->dom, &t);
+			if (r == -EAGAIN)
+				break;
+			if (r < 0)
+				return r;
+			r = dt_worker_handle_trap(w, &t);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct dt_worker *w = arg;
+	char err[512] = "";
+	int r;
+
+	rcu_register_thread();
+	r = attach(w, err, sizeof(err));
+	if (r < 0) {
+		if (r == -ENODEV)
+			w->gone = true;
+		dt_err("%s; VM left untouched", err[0] ? err : strerror(-r));
+		atomic_fetch_add(&w->d->stats.refused, 1);
+		atomic_store(&w->state, DT_WORKER_REFUSED);
+		detach(w);
+		goto out;
+	}
+	atomic_fetch_add(&w->d->stats.attached, 1);
+	atomic_store(&w->state, DT_WORKER_RUNNING);
+	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, map %s, %zu breakpoints",
+		w->vm.name, w->vm.domid, dt_guest_release(w->guest),
+		(unsigned long long)dt_guest_kaslr(w->guest), w->map_path,
+		dt_probe_table_count(w->probes));
+	r = loop(w);
+	if (r == -ENODEV)
+		w->gone = true;
+	else if (r < 0)
+		dt_err("VM %s: %s; detaching", w->vm.name, strerror(-r));
+	detach(w);
+	dt_info("VM %s (dom%u): %s after %llu traps", w->vm.name, w->vm.domid,
+		w->gone ? "gone" : "detached, every byte restored", (unsigned long long)w->hits);
+	atomic_store(&w->state, DT_WORKER_ENDED);
+out:
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int dt_worker_start(struct dt_daemon *d, const struct dt_vm_info *vm, struct dt_worker **ret_w)
+{
+	struct dt_worker *w;
+	size_t n;
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->d = d;
+	w->vm = *vm;
+	w->ops = d->ops;
+	w->ctl_fd = -1;
+	w->mem.read = mem_read;
+	w->mem.ctx = w;
+	(void)dt_catalog_funcs(&n);
+	w->nfuncs = n;
+	w->plan = calloc(n, sizeof(*w->plan));
+	w->code_buf = malloc(DT_FUNC_SCAN_MAX);
+	r = -ENOMEM;
+	if (!w->plan || !w->code_buf)
+		goto fail;
+	r = dt_probe_table_new(&w->probes);
+	if (r < 0)
+		goto fail;
+	r = dt_inflight_init(&w->inflight);
+	if (r < 0)
+		goto fail;
+	r = dt_chain_reader_new(vm->name, &w->reader);
+	if (r < 0)
+		goto fail;
+	r = dt_report_producer_new(d->reporter, vm->domid, vm->name, &w->producer);
+	if (r < 0)
+		goto fail;
+	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->ctl_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	w->exec_ids[0] = dt_catalog_by_symbol("execve", NULL);
+	w->exec_ids[1] = dt_catalog_by_symbol("execveat", NULL);
+	w->exit_id = dt_catalog_by_symbol("do_exit", NULL);
+	r = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (r < 0)
+		goto fail;
+	w->started = true;
+	*ret_w = w;
+	return 0;
+fail:
+	dt_worker_join(w);
+	return r;
+}
+
+void dt_worker_request(struct dt_worker *w, unsigned req)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or(&w->requests, req);
+	(void)!write(w->ctl_fd, &one, sizeof(one));
+}
+
+static void worker_free(struct dt_worker *w)
+{
+	if (w->ctl_fd >= 0)
+		close(w->ctl_fd);
+	dt_report_producer_free(w->producer);
+	dt_chain_reader_free(w->reader);
+	dt_inflight_fini(&w->inflight);
+	dt_probe_table_free(w->probes);
+	dt_guest_close(w->guest);
+	if (w->map)
+		dt_daemon_put_map(w->d, w->map);
+	free(w->plan);
+	free(w->code_buf);
+	free(w);
+}
+
+void dt_worker_join(struct dt_worker *w)
+{
+	if (!w)
+		return;
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	worker_free(w);
+}

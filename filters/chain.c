@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * chain.c - compiling a configuration into a filter chain and matching events on it.
+ *
+ * The chain keeps, per catalogue function id, the list of filters that may apply to
+ * it (those naming it and those with function=*), in chain order; a match walks only
+ * that list. Matching is strictly first-match in chain order (the ancestor matched
+ * argument by argument, so a later filter on argument 0 beat an earlier one on
+ * argument 1; and calls without arguments never matched: both fixed).
+ *
+ * Hot path rules: no allocation (pcre2 match data and JIT stack are per reader; only if
+ * PCRE2 could not JIT-compile a pattern does its interpreter grow the match data, once),
+ * no locks, no logging, ancestry loaded only when a
+ * filter needs it and the process itself does not decide.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "domtrace/config.h"
+#include "domtrace/filter.h"
+
+/* Bounds a hostile guest string against a backtracking-prone user regex. */
+#define DT_REGEX_MATCH_LIMIT 1000000u
+/* Each reader's JIT stack: PCRE2's default 32 KiB on the machine stack could fail a
+ * legitimate regex on a long value. Reserved once per reader, never on the hot path. */
+#define DT_REGEX_JIT_STACK (1u << 20)
+
+struct dt_chain {
+	struct dt_config *cfg;
+	uint64_t gen;
+	size_t ncat;
+	uint32_t *off;	 /* [ncat + 1]: func id -> first entry in items */
+	uint32_t *items; /* 0-based filter indexes, chain order within each function */
+	uint32_t *wild;	 /* filters with function=* (for ids outside the catalogue) */
+	size_t nwild;
+};
+
+struct dt_chain_reader {
+	char vm[DT_VM_NAME_MAX];
+	uint64_t gen; /* chain generation the section cache was computed for */
+	uint64_t sections[DT_CONFIG_MAX_SECTIONS / 64];
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+};
+
+static uint64_t chain_generation;
+
+int dt_chain_new(struct dt_config *cfg, struct dt_chain **ret_chain)
+{
+	struct dt_chain *c;
+	size_t ncat = cfg->ncatalog, i, j, total = 0, id;
+	uint32_t *pos = NULL;
+	int r = -ENOMEM;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ncat = ncat;
+	c->off = calloc(ncat + 1, sizeof(*c->off));
+	c->wild = calloc(cfg->nfilters ? cfg->nfilters : 1, sizeof(*c->wild));
+	pos = calloc(ncat + 1, sizeof(*pos));
+	if (!c->off || !c->wild || !pos)
+		goto fail;
+	for (i = 0; i < cfg->nfilters; i++) {
+		const struct dt_filter_spec *f = &cfg->filters[i];
+
+		if (f->any_func) {
+			c->wild[c->nwild++] = (uint32_t)i;
+			for (id = 0; id < ncat; id++)
+				pos[id]++;
+			total += ncat;
+		} else {
+			for (j = 0; j < f->nfuncs; j++)
+				if ((size_t)f->funcs[j] < ncat)
+					pos[f->funcs[j]]++;
+			total += f->nfuncs;
+		}
+	}
+	if (total > UINT32_MAX)
+		goto fail;
+	for (id = 0; id < ncat; id++) {
+		c->off[id + 1] = c->off[id] + pos[id];
+		pos[id] = c->off[id];
+	}
+	c->items = calloc(total ? total : 1, sizeof(*c->items));
+	if (!c->items)
+		goto fail;
+	for (i = 0; i < cfg->nfilters; i++) {
+		const struct dt_filter_spec *f = &cfg->filters[i];
+
+		if (f->any_func) {
+			for (id = 0; id < ncat; id++)
+				c->items[pos[id]++] = (uint32_t)i;
+		} else {
+			for (j = 0; j < f->nfuncs; j++)
+				if ((size_t)f->funcs[j] < ncat)
+					c->items[pos[f->funcs[j]]++] = (uint32_t)i;
+		}
+	}
+	free(pos);
+	c->cfg = cfg;
+	c->gen = __atomic_add_fetch(&chain_generation, 1, __ATOMIC_RELAXED);
+	*ret_chain = c;
+	return 0;
+fail:
+	free(pos);
+	free(c->off);
+	free(c->items);
+	free(c->wild);
+	free(c);
+	return r;
+}
+
+void dt_chain_free(struct dt_chain *c)
+{
+	if (!c)
+		return;
+	dt_config_free(c->cfg);
+	free(c->off);
+	free(c->items);
+	free(c->wild);
+	free(c);
+}
+
+const struct dt_config *dt_chain_config(const struct dt_chain *c)
+{
+	return c->cfg;
+}
+
+uint64_t dt_chain_generation(const struct dt_chain *c)
+{
+	return c->gen;
+}
+
+size_t dt_chain_length(const struct dt_chain *c)
+{
+	return c->cfg->nfilters;
+}
+
+int dt_chain_reader_new(const char *vm, struct dt_chain_reader **ret_reader)
+{
+	struct dt_chain_reader *rd;
+
+	if (strlen(vm) >= DT_VM_NAME_MAX)
+		return -EINVAL;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	strcpy(rd->vm, vm);
+	rd->md = pcre2_match_data_create(1, NULL);
+	rd->mctx = pcre2_match_context_create(NULL);
+	rd->jit_stack = pcre2_jit_stack_create(32 * 1024, DT_REGEX_JIT_STACK, NULL);
+	if (!rd->md || !rd->mctx || !rd->jit_stack) {
+		dt_chain_reader_free(rd);
+		return -ENOMEM;
+	}
+	pcre2_set_match_limit(rd->mctx, DT_REGEX_MATCH_LIMIT);
+	pcre2_jit_stack_assign(rd->mctx, NULL, rd->jit_stack);
+	*ret_reader = rd;
+	return 0;
+}
+
+void dt_chain_reader_free(struct dt_chain_reader *rd)
+{
+	if (!rd)
+		return;
+	pcre2_match_data_free(rd->md);
+	pcre2_match_context_free(rd->mctx);
+	pcre2_jit_stack_free(rd->jit_stack);
+	free(rd);
+}
+
+/* Once per chain generation per reader: which sections apply to this VM. */
+static void refresh_sections(const struct dt_chain *c, struct dt_chain_reader *rd)
+{
+	size_t i;
+
+	if (rd->gen == c->gen)
+		return;
+	memset(rd->sections, 0, sizeof(rd->sections));
+	for (i = 0; i < c->cfg->nsections && i < DT_CONFIG_MAX_SECTIONS; i++)
+		if (dt_config_section_applies(c->cfg, i, rd->vm))
+			rd->sections[i / 64] |= 1ull << (i % 64);
+	rd->gen = c->gen;
+}
+
+static bool section_on(const struct dt_chain_reader *rd, uint32_t s)
+{
+	return s < DT_CONFIG_MAX_SECTIONS && (rd->sections[s / 64] >> (s % 64) & 1);
+}
+
+static const uint32_t *list_for(const struct dt_chain *c, int func_id, size_t *ret_n)
+{
+	if (func_id < 0 || (size_t)func_id >= c->ncat) {
+		*ret_n = c->nwild;
+		return c->wild;
+	}
+	*ret_n = c->off[func_id + 1] - c->off[func_id];
+	return c->items + c->off[func_id];
+}
+
+static bool search(struct dt_chain_reader *rd, const struct dt_regex *re, const char *s,
+		   size_t len)
+{
+	/* errors (match limit, ...) count as "no match" */
+	return pcre2_match((const pcre2_code *)re->code, (PCRE2_SPTR)s, len, 0, 0, rd->md,
+			   rd->mctx) >= 0;
+}
+
+static const char *value_of(const struct dt_event *ev, const char *argname)
+{
+	const char *v = dt_event_value_of(ev, argname);
+
+	/* the seed's "regs:filename" is plain argument "filename" on a modern kernel */
+	if (!v && strncmp(argname, "regs:", 5) == 0)
+		v = dt_event_value_of(ev, argname + 5);
+	return v;
+}
+
+/* argval: "*" (or absent) matches anything, even a missing value; "re" needs a value
+ * containing a match; "!re" is its negation (so it matches a missing value). */
+static bool argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+		      const struct dt_event *ev)
+{
+	const char *v;
+	bool hit = false;
+	unsigned i;
+
+	if (!f->argval.code)
+		return true;
+	if (strcmp(f->argname, "*") == 0) {
+		for (i = 0; i < ev->nargs && i < DT_MAX_ARGS && !hit; i++)
+			if (ev->args[i].value)
+				hit = search(rd, &f->argval, ev->args[i].value,
+					     strlen(ev->args[i].value));
+		for (i = 0; i < ev->ndec && i < DT_MAX_DECS && !hit; i++)
+			if (ev->dec[i].value)
+				hit = search(rd, &f->argval, ev->dec[i].value,
+					     strlen(ev->dec[i].value));
+	} else {
+		v = value_of(ev, f->argname);
+		hit = v && search(rd, &f->argval, v, strlen(v));
+	}
+	return hit != f->argval.negate;
+}
+
+static bool retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+		      const struct dt_event *ev)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u;
+	bool neg;
+
+	if (!f->retval.code)
+		return true;
+	if (!ev->has_ret)
+		return false;
+	neg = ev->ret < 0;
+	u = neg ? 0 - (uint64_t)ev->ret : (uint64_t)ev->ret;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		*--p = '-';
+	return search(rd, &f->retval, p, (size_t)(buf + sizeof(buf) - p)) != f->retval.negate;
+}
+
+static bool id_ok(const struct dt_id_match *m, uint32_t v)
+{
+	return !m->set || m->value == v;
+}
+
+static bool comm_is(const char *comm, const char *name)
+{
+	return strncmp(comm, name, DT_COMM_LEN) == 0;
+}
+
+/* The parent as getppid() sees it: real_parent (task->parent differs under ptrace). */
+static uint32_t parent_of(const struct dt_proc_info *p)
+{
+	return (uint32_t)(p->rppid >= 0 ? p->rppid : p->ppid);
+}
+
+struct anc_state {
+	const struct dt_ancestry *src;
+	const struct dt_event *ev;
+	bool loaded;
+	const struct dt_proc_info *v;
+	size_t n;
+};
+
+static void load_ancestry(struct anc_state *a)
+{
+	if (a->loaded)
+		return;
+	a->loaded = true;
+	if (a->src && a->src->load) {
+		a->v = a->src->load(a->src->ctx, &a->n);
+		if (!a->v)
+			a->n = 0;
+	} else {
+		a->v = a->ev->anc;
+		a->n = a->v ? a->ev->nanc : 0;
+	}
+}
+
+/* name=^S and ppid=^N: the process itself, or any ancestor. */
+static bool subtree_ok(const struct dt_filter_spec *f, const struct dt_event *ev,
+		       struct anc_state *a)
+{
+	bool name_ok = !f->name || !f->name_subtree || comm_is(ev->proc.comm, f->name);
+	bool ppid_ok = !f->ppid.subtree || (uint32_t)ev->proc.tgid == f->ppid.value;
+	size_t i;
+
+	if (name_ok && ppid_ok)
+		return true;
+	load_ancestry(a);
+	for (i = 0; i < a->n && !(name_ok && ppid_ok); i++) {
+		if (!name_ok && comm_is(a->v[i].comm, f->name))
+			name_ok = true;
+		if (!ppid_ok && (uint32_t)a->v[i].tgid == f->ppid.value)
+			ppid_ok = true;
+	}
+	return name_ok && ppid_ok;
+}
+
+static bool filter_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+		      const struct dt_event *ev, struct anc_state *a)
+{
+	const struct dt_proc_info *p = &ev->proc;
+
+	if (!(f->when & ev->when) || !section_on(rd, f->section))
+		return false;
+	if (!id_ok(&f->pid, (uint32_t)p->tgid) || !id_ok(&f->tid, (uint32_t)p->pid) ||
+	    !id_ok(&f->uid, p->uid) || !id_ok(&f->gid, p->gid) || !id_ok(&f->euid, p->euid) ||
+	    !id_ok(&f->egid, p->egid))
+		return false;
+	if (f->ppid.set && !f->ppid.subtree && parent_of(p) != f->ppid.value)
+		return false;
+	if (f->name && !f->name_subtree && !comm_is(p->comm, f->name))
+		return false;
+	if (!argval_ok(rd, f, ev) || !retval_ok(rd, f, ev))
+		return false;
+	/* last: it may read guest memory */
+	return (!f->name_subtree && !f->ppid.subtree) || subtree_ok(f, ev, a);
+}
+
+int dt_chain_match(const struct dt_chain *c, struct dt_chain_reader *rd,
+		   const struct dt_event *ev, const struct dt_ancestry *anc,
+		   struct dt_match *ret_match)
+{
+	struct anc_state a = { .src = anc, .ev = ev };
+	const uint32_t *list;
+	size_t n, i;
+
+	refresh_sections(c, rd);
+	list = list_for(c, ev->func_id, &n);
+	for (i = 0; i < n; i++) {
+		const struct dt_filter_spec *f = &c->cfg->filters[list[i]];
+
+		if (filter_ok(rd, f, ev, &a)) {
+			*ret_match = (struct dt_match){
+				.filter = f->index, .apply = f->apply, .abort_ret = f->abort_ret,
+			};
+			return 1;
+		}
+	}
+	return 0;
+}
+
+bool dt_chain_wants_post(const struct dt_chain *c, struct dt_chain_reader *rd, int func_id)
+{
+	const uint32_t *list;
+	size_t n, i;
+
+	refresh_sections(c, rd);
+	list = list_for(c, func_id, &n);
+	for (i = 0; i < n; i++) {
+		const struct dt_filter_spec *f = &c->cfg->filters[list[i]];
+
+		if ((f->when & DT_WHEN_POST) && section_on(rd, f->section))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * report.h - the reporter: one thread that takes events from the per-VM workers
+ * through a bounded lock-free queue (queue.h) and hands them to its sinks:
+ *
+ *   log     one line per event on an fd (stdout): strace-like text or JSON lines
+ *   report  the ancestor's -R file: matches, aborts, losses, with the pid lineage
+ *   a3      events for the A3 monitor, batched into HTTP(S) POSTs through libcurl
+ *           (one line per event, the seed's text or JSON), or the ancestor's
+ *           per-event GET requests; retried with exponential backoff
+ *
+ * docs/EVENTS.md describes every output format and the HTTP requests.
+ *
+ * Ownership: dt_report_submit() takes the event in every case; the reporter frees it
+ * once every sink is done with it. Memory is bounded (opts.max_bytes over ev->size of
+ * events queued or awaiting A3 delivery); what does not fit is lost, counted per VM
+ * and announced with a DT_EV_LOST record, or with wait_when_full the worker waits.
+ *
+ * Threads:
+ *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop,
+ *   dt_report_free                        the owner (engine main thread), in this order
+ *   dt_report_producer_new/free           any thread (one producer per VM worker)
+ *   dt_report_submit                      any thread; no lock, no I/O (unless waiting)
+ *   dt_report_stats, dt_report_foreach_vm any thread
+ * curl_global_init() must have run before dt_report_new() when an A3 sink is used
+ * (the engine's main does it before starting any thread).
+ */
+#ifndef DOMTRACE_REPORT_H
+#define DOMTRACE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domtrace/catalog.h"
+#include "domtrace/event.h"
+#include "domtrace/queue.h"
+
+struct dt_report;
+struct dt_report_producer; /* a struct dt_queue_producer */
+
+enum dt_report_log {
+	DT_REPORT_LOG_OFF = 0,
+	DT_REPORT_LOG_TEXT, /* one strace-like line per event */
+	DT_REPORT_LOG_JSON, /* one JSON object per line */
+};
+
+enum dt_report_a3 {
+	DT_REPORT_A3_OFF = 0,
+	DT_REPORT_A3_POST,	/* batched POST, body = one seed-format event string per line */
+	DT_REPORT_A3_POST_JSON, /* batched POST, body = JSON lines */
+	DT_REPORT_A3_GET,	/* the ancestor's per-event GET (URL-compatible) */
+};
+
+struct dt_report_opts {
+	/* queue */
+	size_t max_bytes;    /* bound on bytes of events in flight; 0: DT_QUEUE_DEFAULT_BYTES */
+	bool wait_when_full; /* workers wait for room instead of losing events */
+
+	/* log sink */
+	enum dt_report_log log;
+	int log_fd;	     /* default 1 (stdout); not closed by the reporter */
+	bool log_utc;	     /* text timestamps in UTC instead of local time */
+	/* which arguments are strings (quoted in text); normally dt_catalog_get */
+	const struct dt_funcdesc *(*lookup)(int func_id);
+
+	/* report file sink (-R): created/truncated like the ancestor's; NULL = off */
+	const char *report_path;
+
+	/* A3 sink (-a) */
+	enum dt_report_a3 a3;
+	const char *a3_server;	/* -w host:port; default "127.0.0.1:8989" */
+	const char *a3_url;	/* -u: absolute http(s) URL, or a path (POST, default
+				 * "/events") or query key (GET, the ancestor's default) */
+	const char *a3_ca_file; /* CA bundle to verify https servers with; NULL: system */
+	unsigned a3_batch_max;	/* events per POST; default 1000 */
+	size_t a3_batch_bytes;	/* body bytes per POST (soft); default 1 MiB */
+	unsigned a3_delay_ms;	/* a partial batch waits at most this long; default 20 */
+	unsigned a3_timeout_ms; /* per request; default 5000 */
+	unsigned a3_backoff_min_ms, a3_backoff_max_ms; /* retry delays; default 100, 5000 */
+};
+
+struct dt_report_stats {
+	struct dt_queue_stats q; /* enqueued, delivered, lost, waits, bytes in flight */
+	uint64_t log_lines;	 /* events written by the log sink */
+	uint64_t report_entries; /* entries written to the report file */
+	uint64_t write_errors;	 /* failed writes to the log fd or report file */
+	/* A3 */
+	uint64_t a3_pending;   /* events waiting for delivery */
+	uint64_t a3_sent;      /* events the server accepted (2xx) */
+	uint64_t a3_requests;  /* requests completed, any outcome */
+	uint64_t a3_failures;  /* requests failed and to be retried */
+	uint64_t a3_rejected;  /* events dropped because the server refused them (4xx) */
+	uint64_t a3_abandoned; /* events still undelivered when stop's time limit ran out */
+	long a3_last_http;     /* HTTP status of the last completed request, 0 if none */
+	int a3_last_curl;      /* CURLcode of the last completed request */
+};
+
+/* Fill `o` with the defaults (no sink enabled, log_fd 1). */
+void dt_report_opts_init(struct dt_report_opts *o);
+
+/* Create the reporter: queue, sinks (opens the report file, sets up libcurl). No
+ * thread yet. 0 or -errno (-EINVAL bad options, -ENOMEM, -errno from open). */
+int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r);
+
+/* Start the reporter thread. 0 or -errno. */
+int dt_report_start(struct dt_report *r);
+
+/* A producer for one VM: its events, losses and LOST records are accounted to it.
+ * The reporter must outlive it. `vm` is copied. */
+int dt_report_producer_new(struct dt_report *r, uint32_t domid, const char *vm,
+			   struct dt_report_producer **ret_p);
+/* After the VM's worker is done; unannounced loss is queued as a LOST record. NULL ok. */
+void dt_report_producer_free(struct dt_report_producer *p);
+
+/* Hand over `ev` (see dt_queue_push): 0 queued, -ENOBUFS lost, -ESHUTDOWN stopped. */
+int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev);
+
+/*
+ * Stop: refuse new events, deliver what is queued, flush A3 for at most timeout_ms
+ * (retrying as usual), then end the thread. Events A3 could not deliver in time are
+ * counted in a3_abandoned. Returns 0 if everything was delivered, -ETIMEDOUT if not.
+ * Producers should be freed before, so that their last losses are announced.
+ */
+int dt_report_stop(struct dt_report *r, unsigned timeout_ms);
+
+/* Stop (if running, with a zero time limit) and free everything. NULL ok. */
+void dt_report_free(struct dt_report *r);
+
+void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st);
+/* Per-VM counters (enqueued, lost, pending) of every live producer. */
+void dt_report_foreach_vm(struct dt_report *r,
+			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg);
+
+#endif /* DOMTRACE_REPORT_H */

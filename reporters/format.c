@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Renderers: log line, JSON line, A3 event string, report-file entry (format.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "reporters/format.h"
+
+#define PSLIST_LOG_MAX 64 /* processes shown on a pslist log line */
+
+static bool is_call(const struct dt_event *ev)
+{
+	return ev->type == DT_EV_CALL || ev->type == DT_EV_MATCH || ev->type == DT_EV_ABORT ||
+	       ev->type == DT_EV_WOULD_ABORT;
+}
+
+static const char *when_name(const struct dt_event *ev)
+{
+	return ev->when == DT_WHEN_POST ? "post" : "pre";
+}
+
+static void put_time(struct dt_buf *b, uint64_t ts_ns, bool utc)
+{
+	time_t sec = (time_t)(ts_ns / 1000000000u);
+	struct tm tm;
+	char tmp[32];
+
+	if (utc)
+		gmtime_r(&sec, &tm);
+	else
+		localtime_r(&sec, &tm);
+	strftime(tmp, sizeof(tmp), "%H:%M:%S", &tm);
+	dt_buf_printf(b, "%s.%03u", tmp, (unsigned)(ts_ns / 1000000u % 1000u));
+}
+
+static void put_field(struct dt_buf *b, const char *s)
+{
+	dt_esc_text(b, s, DT_ESC_FIELD, 0);
+}
+
+/* A return value, with the errno name for syscall errors: "-2 (ENOENT)". */
+static void put_ret(struct dt_buf *b, const struct dt_event *ev, int64_t ret)
+{
+	const char *name = NULL;
+
+	dt_buf_printf(b, "%" PRId64, ret);
+	if (ev->nr >= 0 && ret < 0 && ret >= -4095)
+		name = strerrorname_np((int)-ret);
+	if (name)
+		dt_buf_printf(b, " (%s)", name);
+}
+
+/* Whether argument i is a guest string (quoted in the log). */
+static bool arg_is_string(const struct dt_event *ev, unsigned i,
+			  const struct dt_funcdesc *(*lookup)(int func_id))
+{
+	const struct dt_funcdesc *fd = lookup && ev->func_id >= 0 ? lookup(ev->func_id) : NULL;
+	const char *v = ev->args[i].value;
+
+	if (fd && i < fd->nargs) {
+		uint8_t t = fd->args[i].type;
+
+		return t == DT_AT_STR || t == DT_AT_PATH || t == DT_AT_BUF;
+	}
+	/* No catalogue: only what no decoder of a guest string could be left bare
+	 * (numbers, symbolic flags like O_RDONLY|O_CLOEXEC, NULL). */
+	for (; *v; v++)
+		if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
+		      (*v >= '0' && *v <= '9') || *v == '_' || *v == '|' || *v == '-' ||
+		      *v == '+'))
+			return true;
+	return false;
+}
+
+static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
+			 const struct dt_funcdesc *(*lookup)(int func_id))
+{
+	unsigned i;
+
+	dt_buf_putc(b, '(');
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
+		const struct dt_arg *a = &ev->args[i];
+
+		if (i)
+			dt_buf_puts(b, ", ");
+		put_field(b, a->name ? a->name : "?");
+		dt_buf_putc(b, '=');
+		if (!a->value) {
+			dt_buf_printf(b, "0x%" PRIx64, a->raw);
+		} else if (arg_is_string(ev, i, lookup)) {
+			bool cut;
+
+			dt_buf_putc(b, '"');
+			cut = dt_esc_text(b, a->value, DT_ESC_QUOTE, DT_FMT_STR_MAX);
+			dt_buf_putc(b, '"');
+			if (cut)
+				dt_buf_puts(b, "...");
+		} else if (dt_esc_text(b, a->value, DT_ESC_FIELD, DT_FMT_STR_MAX)) {
+			dt_buf_puts(b, "...");
+		}
+	}
+	dt_buf_putc(b, ')');
+	if (ev->ndec) {
+		dt_buf_puts(b, " {");
+		for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
+			if (i)
+				dt_buf_puts(b, ", ");
+			put_field(b, ev->dec[i].name ? ev->dec[i].name : "?");
+			dt_buf_putc(b, '=');
+			if (dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL",
+					DT_ESC_FIELD, DT_FMT_STR_MAX))
+				dt_buf_puts(b, "...");
+		}
+		dt_buf_putc(b, '}');
+	}
+}
+
+static void put_log_proc(struct dt_buf *b, const struct dt_proc_info *p)
+{
+	put_field(b, p->comm);
+	if (p->ppid >= 0)
+		dt_buf_printf(b, "[%d<-%d]", p->pid, p->ppid);
+	else
+		dt_buf_printf(b, "[%d]", p->pid);
+}
+
+void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
+		const struct dt_funcdesc *(*lookup)(int func_id), bool utc)
+{
+	uint32_t i;
+
+	put_time(b, ev->ts_ns, utc);
+	dt_buf_putc(b, ' ');
+	put_field(b, ev->vm);
+	if (ev->type == DT_EV_LOST) {
+		dt_buf_printf(b, " -- lost %" PRIu64 " events\n", ev->lost);
+		return;
+	}
+	if (ev->type == DT_EV_NOTICE) {
+		dt_buf_puts(b, " -- ");
+		dt_esc_text(b, ev->msg ? ev->msg : "", 0, 0);
+		dt_buf_putc(b, '\n');
+		return;
+	}
+	dt_buf_printf(b, " v%u ", ev->vcpu);
+	put_log_proc(b, &ev->proc);
+	dt_buf_putc(b, ' ');
+	if (ev->type == DT_EV_PSLIST) {
+		dt_buf_printf(b, "pslist n=%u:", ev->nps);
+		for (i = 0; i < ev->nps && i < PSLIST_LOG_MAX; i++) {
+			struct dt_proc_info p = { .pid = ev->ps[i].pid, .ppid = ev->ps[i].ppid };
+
+			memcpy(p.comm, ev->ps[i].comm, sizeof(p.comm));
+			p.comm[DT_COMM_LEN - 1] = '\0';
+			dt_buf_putc(b, ' ');
+			put_log_proc(b, &p);
+		}
+		if (ev->nps > PSLIST_LOG_MAX)
+			dt_buf_puts(b, " ...");
+		dt_buf_putc(b, '\n');
+		return;
+	}
+	if (!is_call(ev)) {
+		dt_buf_printf(b, "%s\n", dt_event_type_name(ev->type));
+		return;
+	}
+	if (ev->func)
+		put_field(b, ev->func);
+	else
+		dt_buf_printf(b, "func#%d", ev->func_id);
+	put_log_args(b, ev, lookup);
+	if (ev->type == DT_EV_ABORT && ev->when != DT_WHEN_POST) {
+		dt_buf_puts(b, " = ");
+		put_ret(b, ev, ev->abort_ret);
+		dt_buf_printf(b, " [aborted by filter #%u]\n", ev->filter);
+		return;
+	}
+	if (ev->when == DT_WHEN_POST && ev->has_ret) {
+		dt_buf_puts(b, " = ");
+		put_ret(b, ev, ev->ret);
+		if (ev->latency_ns)
+			dt_buf_printf(b, " <%" PRIu64 ".%06" PRIu64 ">", ev->latency_ns / 1000000000u,
+				      ev->latency_ns / 1000u % 1000000u);
+	} else {
+		dt_buf_puts(b, ev->when == DT_WHEN_POST ? " = ?" : " ...");
+	}
+	switch (ev->type) {
+	case DT_EV_MATCH:
+		dt_buf_printf(b, " [match #%u]", ev->filter);
+		break;
+	case DT_EV_ABORT: /* at post: the return value was replaced */
+		dt_buf_puts(b, " [returned ");
+		put_ret(b, ev, ev->abort_ret);
+		dt_buf_printf(b, " by filter #%u]", ev->filter);
+		break;
+	case DT_EV_WOULD_ABORT:
+		dt_buf_puts(b, " [would abort = ");
+		put_ret(b, ev, ev->abort_ret);
+		dt_buf_printf(b, ", filter #%u]", ev->filter);
+		break;
+	default:
+		break;
+	}
+	dt_buf_putc(b, '\n');
+}
+
+/* JSON helpers: every key is a literal; `b` ends in '{' or '[' before the first. */
+static void jsep(struct dt_buf *b)
+{
+	char last = b->len ? b->p[b->len - 1] : '{';
+
+	if (last != '{' && last != '[')
+		dt_buf_putc(b, ',');
+}
+
+static void jstr(struct dt_buf *b, const char *key, const char *val)
+{
+	jsep(b);
+	dt_buf_printf(b, "\"%s\":\"", key);
+	dt_esc_json(b, val);
+	dt_buf_putc(b, '"');
+}
+
+static void jint(struct dt_buf *b, const char *key, int64_t v)
+{
+	jsep(b);
+	dt_buf_printf(b, "\"%s\":%" PRId64, key, v);
+}
+
+static void juint(struct dt_buf *b, const char *key, uint64_t v)
+{
+	jsep(b);
+	dt_buf_printf(b, "\"%s\":%" PRIu64, key, v);
+}
+
+static void jhex(struct dt_buf *b, const char *key, uint64_t v)
+{
+	jsep(b);
+	dt_buf_printf(b, "\"%s\":\"0x%" PRIx64 "\"", key, v);
+}
+
+static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *p)
+{
+	jsep(b);
+	if (key)
+		dt_buf_printf(b, "\"%s\":", key);
+	dt_buf_putc(b, '{');
+	jint(b, "pid", p->pid);
+	jint(b, "tgid", p->tgid);
+	jint(b, "ppid", p->ppid);
+	jint(b, "rppid", p->rppid);
+	juint(b, "uid", p->uid);
+	juint(b, "gid", p->gid);
+	juint(b, "euid", p->euid);
+	juint(b, "egid", p->egid);
+	jstr(b, "comm", p->comm);
+	jhex(b, "task", p->task);
+	dt_buf_putc(b, '}');
+}
+
+static void put_iso_time(struct dt_buf *b, uint64_t ts_ns)
+{
+	time_t sec = (time_t)(ts_ns / 1000000000u);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	jsep(b);
+	dt_buf_printf(b, "\"ts\":\"%s.%09" PRIu64 "Z\"", tmp, ts_ns % 1000000000u);
+}
+
+void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
+{
+	unsigned i;
+
+	dt_buf_putc(b, '{');
+	put_iso_time(b, ev->ts_ns);
+	juint(b, "ts_ns", ev->ts_ns);
+	jstr(b, "type", dt_event_type_name(ev->type));
+	jstr(b, "vm", ev->vm);
+	juint(b, "domid", ev->domid);
+	if (ev->seq)
+		juint(b, "seq", ev->seq);
+	if (ev->type == DT_EV_LOST) {
+		juint(b, "lost", ev->lost);
+		goto out;
+	}
+	if (ev->type == DT_EV_NOTICE) {
+		jstr(b, "msg", ev->msg ? ev->msg : "");
+		goto out;
+	}
+	juint(b, "vcpu", ev->vcpu);
+	jproc(b, "proc", &ev->proc);
+	if (ev->nanc && ev->anc) {
+		jsep(b);
+		dt_buf_puts(b, "\"ancestors\":[");
+		for (i = 0; i < ev->nanc; i++)
+			jproc(b, NULL, &ev->anc[i]);
+		dt_buf_putc(b, ']');
+	}
+	if (ev->type == DT_EV_PSLIST) {
+		jsep(b);
+		dt_buf_puts(b, "\"procs\":[");
+		for (i = 0; i < ev->nps; i++) {
+			char comm[DT_COMM_LEN];
+
+			memcpy(comm, ev->ps[i].comm, sizeof(comm));
+			comm[DT_COMM_LEN - 1] = '\0';
+			jsep(b);
+			dt_buf_putc(b, '{');
+			jint(b, "pid", ev->ps[i].pid);
+			jint(b, "ppid", ev->ps[i].ppid);
+			jstr(b, "comm", comm);
+			dt_buf_putc(b, '}');
+		}
+		dt_buf_putc(b, ']');
+		goto out;
+	}
+	if (!is_call(ev))
+		goto out;
+	jstr(b, "when", when_name(ev));
+	jstr(b, "func", ev->func ? ev->func : "");
+	jint(b, "nr", ev->nr);
+	jsep(b);
+	dt_buf_printf(b, "\"compat\":%s", ev->compat ? "true" : "false");
+	jhex(b, "site", ev->site);
+	jsep(b);
+	dt_buf_puts(b, "\"args\":{");
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
+		char raw[24];
+		const char *v = ev->args[i].value;
+
+		if (!v) {
+			snprintf(raw, sizeof(raw), "0x%" PRIx64, ev->args[i].raw);
+			v = raw;
+		}
+		jsep(b);
+		dt_buf_putc(b, '"');
+		dt_esc_json(b, ev->args[i].name ? ev->args[i].name : "?");
+		dt_buf_puts(b, "\":\"");
+		dt_esc_json(b, v);
+		dt_buf_putc(b, '"');
+	}
+	dt_buf_puts(b, "},\"raw\":[");
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++)
+		dt_buf_printf(b, "%s\"0x%" PRIx64 "\"", i ? "," : "", ev->args[i].raw);
+	dt_buf_putc(b, ']');
+	if (ev->ndec) {
+		jsep(b);
+		dt_buf_puts(b, "\"dec\":{");
+		for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
+			jsep(b);
+			dt_buf_putc(b, '"');
+			dt_esc_json(b, ev->dec[i].name ? ev->dec[i].name : "?");
+			dt_buf_puts(b, "\":\"");
+			dt_esc_json(b, ev->dec[i].value ? ev->dec[i].value : "NULL");
+			dt_buf_putc(b, '"');
+		}
+		dt_buf_putc(b, '}');
+	}
+	if (ev->has_ret)
+		jint(b, "ret", ev->ret);
+	if (ev->latency_ns)
+		juint(b, "latency_ns", ev->latency_ns);
+	if (ev->filter)
+		juint(b, "filter", ev->filter);
+	if (ev->type == DT_EV_ABORT || ev->type == DT_EV_WOULD_ABORT)
+		jint(b, "abort_ret", ev->abort_ret);
+out:
+	dt_buf_puts(b, "}\n");
+}
+
+bool dt_fmt_a3_wanted(const struct dt_event *ev)
+{
+	return ev->type == DT_EV_MATCH || ev->type == DT_EV_ABORT ||
+	       ev->type == DT_EV_WOULD_ABORT || ev->type == DT_EV_PSLIST || ev->type == DT_EV_LOST;
+}
+
+const char *dt_fmt_a3_eventtype(const struct dt_event *ev)
+{
+	return ev->type == DT_EV_ABORT ? "ENF" : "OBS";
+}
+
+bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
+{
+	unsigned i;
+
+	if (!dt_fmt_a3_wanted(ev))
+		return false;
+	dt_buf_puts(b, "domain=");
+	put_field(b, ev->vm);
+	dt_buf_printf(b, " type=%s", dt_event_type_name(ev->type));
+	switch (ev->type) {
+	case DT_EV_LOST:
+		dt_buf_printf(b, " count=%" PRIu64, ev->lost);
+		return true;
+	case DT_EV_PSLIST:
+		dt_buf_putc(b, ' ');
+		for (i = 0; i < ev->nps; i++) {
+			char comm[DT_COMM_LEN];
+
+			memcpy(comm, ev->ps[i].comm, sizeof(comm));
+			comm[DT_COMM_LEN - 1] = '\0';
+			dt_buf_printf(b, "pid=%d,ppid=%d,name=", ev->ps[i].pid, ev->ps[i].ppid);
+			put_field(b, comm);
+			dt_buf_putc(b, '|');
+		}
+		return true;
+	case DT_EV_MATCH:
+		dt_buf_printf(b, " when=%s", when_name(ev));
+		break;
+	default: /* abort, would-abort */
+		dt_buf_printf(b, " retval=%" PRId64, ev->abort_ret);
+		break;
+	}
+	dt_buf_printf(b, " pid=%d name=", ev->proc.pid);
+	put_field(b, ev->proc.comm);
+	dt_buf_printf(b, " ppid=%d ", ev->proc.ppid);
+	if (ev->func)
+		put_field(b, ev->func);
+	else
+		dt_buf_printf(b, "func#%d", ev->func_id);
+	dt_buf_putc(b, '(');
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
+		dt_esc_text(b, ev->args[i].name ? ev->args[i].name : "?", 0, 0);
+		dt_buf_putc(b, '=');
+		if (ev->args[i].value)
+			dt_esc_text(b, ev->args[i].value, 0, 0);
+		else
+			dt_buf_printf(b, "0x%" PRIx64, ev->args[i].raw);
+		dt_buf_putc(b, ',');
+	}
+	for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
+		dt_esc_text(b, ev->dec[i].name ? ev->dec[i].name : "?", 0, 0);
+		dt_buf_putc(b, '=');
+		dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL", 0, 0);
+		dt_buf_putc(b, ',');
+	}
+	if (ev->when == DT_WHEN_POST && ev->has_ret)
+		dt_buf_printf(b, "ret_value=%" PRId64, ev->ret);
+	dt_buf_putc(b, ')');
+	return true;
+}
+
+void dt_fmt_a3_get_target(struct dt_buf *b, const struct dt_event *ev, const char *prefix)
+{
+	struct dt_buf tmp = { 0 };
+
+	dt_fmt_a3(&tmp, ev);
+	dt_buf_puts(b, prefix);
+	dt_buf_puts(b, "VMI:%20");
+	dt_url_encode(b, tmp.p ? tmp.p : "");
+	dt_buf_printf(b, "&&ts=%" PRIu64 "&origin=VMI&vmid=", ev->ts_ns / 1000000u);
+	dt_url_encode(b, ev->vm);
+	dt_buf_printf(b, "&eventtype=%s", dt_fmt_a3_eventtype(ev));
+	if (tmp.oom)
+		b->oom = true;
+	dt_buf_free(&tmp);
+}
+
+static void put_lineage_entry(struct dt_buf *b, const struct dt_proc_info *p)
+{
+	dt_buf_printf(b, "    pid=%d,name=", p->pid);
+	put_field(b, p->comm);
+	dt_buf_printf(b, ",ppid=%d,rppid=%d,tgid=%d,uid=%u,euid=%u,gid=%u,egid=%u\n", p->ppid,
+		      p->rppid, p->tgid, p->uid, p->euid, p->gid, p->egid);
+}
+
+bool dt_fmt_report(struct dt_buf *b, const struct dt_event *ev)
+{
+	unsigned i;
+
+	if (ev->type == DT_EV_CALL || ev->type == DT_EV_PSLIST)
+		return false;
+	dt_buf_printf(b, "%" PRIu64 ".%03u: ", ev->ts_ns / 1000000000u,
+		      (unsigned)(ev->ts_ns / 1000000u % 1000u));
+	if (ev->type == DT_EV_NOTICE) {
+		dt_buf_puts(b, "domain=");
+		put_field(b, ev->vm);
+		dt_buf_putc(b, ' ');
+		dt_esc_text(b, ev->msg ? ev->msg : "", 0, 0);
+		dt_buf_putc(b, '\n');
+		return true;
+	}
+	dt_fmt_a3(b, ev);
+	dt_buf_putc(b, '\n');
+	if (ev->type == DT_EV_LOST)
+		return true;
+	dt_buf_puts(b, "  Pid lineage:\n");
+	put_lineage_entry(b, &ev->proc);
+	for (i = 0; ev->anc && i < ev->nanc; i++)
+		put_lineage_entry(b, &ev->anc[i]);
+	return true;
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The reporter thread (include/domtrace/report.h): take batches from the queue,
+ * run them through the sinks in order (log, report file, A3), free what no sink
+ * kept, announce losses, and let the A3 sink send and retry in between.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domtrace/report.h"
+#include "reporters/sink.h"
+
+#define BATCH_MAX 512	      /* events handed to the sinks at once */
+#define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
+#define MAX_SINKS 3
+
+struct dt_report {
+	struct dt_queue *q;
+	struct {
+		const struct dt_sink_ops *ops;
+		void *state;
+	} sink[MAX_SINKS];
+	unsigned nsinks;
+
+	pthread_t thread;
+	bool started, joined;
+	_Atomic bool stopping;
+	_Atomic uint64_t deadline_ms;
+	int result; /* of the thread: 0 or -ETIMEDOUT */
+};
+
+uint64_t dt_report_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int dt_report_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+				poll(&pfd, 1, 100);
+				continue;
+			}
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void dt_report_opts_init(struct dt_report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->log_fd = 1;
+	o->a3_batch_max = 1000;
+	o->a3_batch_bytes = 1u << 20;
+	o->a3_delay_ms = 20;
+	o->a3_timeout_ms = 5000;
+	o->a3_backoff_min_ms = 100;
+	o->a3_backoff_max_ms = 5000;
+}
+
+void dt_report_done(struct dt_report *r, struct dt_event *ev)
+{
+	dt_queue_done(r->q, ev);
+}
+
+static void close_sinks(struct dt_report *r)
+{
+	while (r->nsinks) {
+		r->nsinks--;
+		r->sink[r->nsinks].ops->close(r->sink[r->nsinks].state);
+	}
+}
+
+int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
+{
+	struct dt_queue_opts qo = { .max_bytes = o->max_bytes, .wait_when_full = o->wait_when_full };
+	const struct dt_sink_ops *want[MAX_SINKS];
+	struct dt_report *r;
+	unsigned i, n = 0;
+	int err;
+
+	if (o->log > DT_REPORT_LOG_JSON || o->a3 > DT_REPORT_A3_GET ||
+	    (o->log && o->log_fd < 0))
+		return -EINVAL;
+	if (o->log)
+		want[n++] = &dt_sink_log;
+	if (o->report_path)
+		want[n++] = &dt_sink_report;
+	if (o->a3)
+		want[n++] = &dt_sink_a3; /* keeps events: must be last */
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = dt_queue_new(&qo, &r->q);
+	if (err < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		err = want[i]->open(r, o, &r->sink[i].state);
+		if (err < 0)
+			goto fail;
+		r->sink[i].ops = want[i];
+		r->nsinks++;
+	}
+	*ret_r = r;
+	return 0;
+fail:
+	close_sinks(r);
+	dt_queue_free(r->q);
+	free(r);
+	return err;
+}
+
+/* Hand evs[0..n) to every sink, then free what none kept. */
+static void dispatch(struct dt_report *r, struct dt_event **evs, size_t n)
+{
+	unsigned s;
+	size_t i;
+
+	for (s = 0; s < r->nsinks; s++)
+		r->sink[s].ops->write_batch(r->sink[s].state, evs, n);
+	for (i = 0; i < n; i++)
+		dt_queue_done(r->q, evs[i]);
+}
+
+/* Everything queued and every unannounced loss goes to the sinks. Returns whether
+ * anything was found. */
+static bool drain(struct dt_report *r)
+{
+	struct dt_event *evs[BATCH_MAX], *ev;
+	struct dt_queue_batch b;
+	bool any = false;
+	size_t n = 0;
+
+	while (dt_queue_take(r->q, &b)) {
+		any = true;
+		while ((ev = dt_queue_next(&b))) {
+			evs[n++] = ev;
+			if (n == BATCH_MAX) {
+				dispatch(r, evs, n);
+				n = 0;
+			}
+		}
+		if (n) {
+			dispatch(r, evs, n);
+			n = 0;
+		}
+	}
+	while ((ev = dt_queue_take_lost(r->q))) {
+		any = true;
+		dispatch(r, &ev, 1);
+	}
+	return any;
+}
+
+static bool sinks_idle(struct dt_report *r)
+{
+	unsigned s;
+
+	for (s = 0; s < r->nsinks; s++)
+		if (r->sink[s].ops->idle && !r->sink[s].ops->idle(r->sink[s].state))
+			return false;
+	return true;
+}
+
+static void *reporter_main(void *arg)
+{
+	struct dt_report *r = arg;
+	void (*wait)(void *state, int fd, int timeout_ms) = NULL;
+	void *wait_state = NULL;
+	int timeout, t;
+	unsigned s;
+
+	for (s = 0; s < r->nsinks; s++)
+		if (r->sink[s].ops->wait) {
+			wait = r->sink[s].ops->wait;
+			wait_state = r->sink[s].state;
+		}
+	for (;;) {
+		bool stopping = atomic_load(&r->stopping);
+		bool any = drain(r);
+
+		timeout = IDLE_WAIT_MS;
+		for (s = 0; s < r->nsinks; s++) {
+			if (!r->sink[s].ops->flush)
+				continue;
+			t = r->sink[s].ops->flush(r->sink[s].state, stopping);
+			if (t >= 0 && t < timeout)
+				timeout = t;
+		}
+		if (stopping) {
+			uint64_t now = dt_report_now_ms(), end = atomic_load(&r->deadline_ms);
+
+			if (!any && sinks_idle(r)) {
+				r->result = 0;
+				break;
+			}
+			if (now >= end) {
+				drain(r);
+				for (s = 0; s < r->nsinks; s++)
+					if (r->sink[s].ops->abandon)
+						r->sink[s].ops->abandon(r->sink[s].state);
+				r->result = sinks_idle(r) ? 0 : -ETIMEDOUT;
+				break;
+			}
+			if (any)
+				continue;
+			if (end - now < (uint64_t)timeout)
+				timeout = (int)(end - now);
+		}
+		if (any && timeout > 0)
+			continue; /* look again before sleeping: more may have come */
+		if (wait) {
+			wait(wait_state, dt_queue_fd(r->q), timeout);
+		} else {
+			struct pollfd pfd = { .fd = dt_queue_fd(r->q), .events = POLLIN };
+
+			poll(&pfd, 1, timeout);
+		}
+	}
+	return NULL;
+}
+
+int dt_report_start(struct dt_report *r)
+{
+	int err;
+
+	if (r->started)
+		return -EALREADY;
+	err = pthread_create(&r->thread, NULL, reporter_main, r);
+	if (err)
+		return -err;
+	r->started = true;
+	return 0;
+}
+
+int dt_report_producer_new(struct dt_report *r, uint32_t domid, const char *vm,
+			   struct dt_report_producer **ret_p)
+{
+	return dt_queue_producer_new(r->q, domid, vm, (struct dt_queue_producer **)ret_p);
+}
+
+void dt_report_producer_free(struct dt_report_producer *p)
+{
+	dt_queue_producer_free((struct dt_queue_producer *)p);
+}
+
+int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
+{
+	return dt_queue_push((struct dt_queue_producer *)p, ev);
+}
+
+int dt_report_stop(struct dt_report *r, unsigned timeout_ms)
+{
+	uint64_t one = 1;
+
+	if (!r->started || r->joined)
+		return r->started ? r->result : 0;
+	atomic_store(&r->deadline_ms, dt_report_now_ms() + timeout_ms);
+	atomic_store(&r->stopping, true);
+	dt_queue_close(r->q);
+	if (write(dt_queue_fd(r->q), &one, sizeof(one)) < 0) {
+		/* EAGAIN: already signalled */
+	}
+	pthread_join(r->thread, NULL);
+	r->joined = true;
+	return r->result;
+}
+
+void dt_report_free(struct dt_report *r)
+{
+	struct dt_event *evs[BATCH_MAX];
+	struct dt_queue_batch b;
+	struct dt_event *ev;
+	size_t n = 0;
+
+	if (!r)
+		return;
+	if (r->started)
+		dt_report_stop(r, 0);
+	/* never started: what was queued still goes to the local sinks */
+	dt_queue_close(r->q);
+	while (dt_queue_take(r->q, &b))
+		while ((ev = dt_queue_next(&b))) {
+			evs[n++] = ev;
+			if (n == BATCH_MAX) {
+				dispatch(r, evs, n);
+				n = 0;
+			}
+		}
+	if (n)
+		dispatch(r, evs, n);
+	for (unsigned s = 0; s < r->nsinks; s++)
+		if (r->sink[s].ops->abandon)
+			r->sink[s].ops->abandon(r->sink[s].state);
+	close_sinks(r);
+	dt_queue_free(r->q);
+	free(r);
+}
+
+void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st)
+{
+	unsigned s;
+
+	memset(ret_st, 0, sizeof(*ret_st));
+	dt_queue_stats(r->q, &ret_st->q);
+	for (s = 0; s < r->nsinks; s++)
+		if (r->sink[s].ops->stats)
+			r->sink[s].ops->stats(r->sink[s].state, ret_st);
+}
+
+void dt_report_foreach_vm(struct dt_report *r,
+			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg)
+{
+	dt_queue_foreach_producer(r->q, fn, arg);
+}

@@ -1,0 +1,983 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sim_hv.c - dt_hv_sim: the hv.h operations over the simulated host, VM lifecycle, and the
+ * test hooks of sim/sim.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/sim_vm.h"
+
+struct sim_dom {
+	struct sim_vm *vm;
+	int pauses;
+};
+
+uint64_t dt_sim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void dt_sim_params_default(struct dt_sim_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->n_vms = 2;
+	p->vcpus = 2;
+	p->mem_mib = 64;
+	p->flavour = DT_SIM_FLAVOUR_AUTO;
+	p->seed = 1;
+	p->rate = 200;
+	p->workload = true;
+	p->trap = DT_TRAP_INT3;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, 8) == 8)
+		;
+}
+
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, 8) < 0) {
+		/* the counter cannot overflow in practice: nothing to do */
+	}
+}
+
+static int cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int err;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	err = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return -err;
+}
+
+/* ---- notes ---- */
+static void note(struct dt_sim_host *h, enum dt_vm_change ch, const struct sim_vm *vm)
+{
+	struct dt_vm_note *n;
+
+	if (h->nnotes == h->capnotes) {
+		size_t cap = h->capnotes ? h->capnotes * 2 : 16;
+
+		n = realloc(h->notes, cap * sizeof(*n));
+		if (!n)
+			return;
+		h->notes = n;
+		h->capnotes = cap;
+	}
+	n = &h->notes[h->nnotes++];
+	memset(n, 0, sizeof(*n));
+	n->change = ch;
+	n->info.domid = vm->domid;
+	snprintf(n->info.name, sizeof(n->info.name), "%s", vm->name);
+	n->info.traceable = !vm->p.pv;
+	if (vm->p.pv)
+		snprintf(n->info.why, sizeof(n->info.why),
+			 "PV guest: vm_event cannot trap it (needs HVM or PVH)");
+	n->info.vcpus = vm->nvcpus;
+	kick(h->watch_efd);
+}
+
+/* ---- VMs ---- */
+static void vm_free(struct sim_vm *vm)
+{
+	if (!vm)
+		return;
+	dt_sim_kernel_free(vm);
+	dt_sim_mem_fini(&vm->mem);
+	free(vm->tq);
+	free(vm->log);
+	free(vm->vcpu);
+	if (vm->trap_efd >= 0)
+		close(vm->trap_efd);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->cond);
+	free(vm);
+}
+
+void dt_sim_vm_put(struct sim_vm *vm)
+{
+	if (vm && atomic_fetch_sub(&vm->refs, 1) == 1)
+		vm_free(vm);
+}
+
+struct sim_vm *dt_sim_vm_get(struct dt_sim_host *h, uint32_t domid)
+{
+	struct sim_vm *vm;
+
+	pthread_mutex_lock(&h->lock);
+	for (vm = h->vms; vm; vm = vm->next)
+		if (vm->domid == domid)
+			break;
+	if (vm)
+		atomic_fetch_add(&vm->refs, 1);
+	pthread_mutex_unlock(&h->lock);
+	return vm;
+}
+
+int dt_sim_vm_create(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
+		     uint32_t *ret_domid)
+{
+	struct sim_vm *vm, *o;
+	unsigned index;
+	uint64_t seed;
+	int err = -ENOMEM;
+
+	if (!h || !p)
+		return -EINVAL;
+	if (p->vcpus > SIM_MAX_VCPUS || (p->mem_mib && (p->mem_mib < 32 || p->mem_mib > 4096)) ||
+	    p->flavour >= _DT_SIM_FLAVOUR_MAX)
+		return -EINVAL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	atomic_init(&vm->refs, 1);
+	vm->h = h;
+	vm->trap_efd = -1;
+	vm->p = *p;
+	pthread_mutex_init(&vm->lock, NULL);
+	err = cond_init_mono(&vm->cond);
+	if (err) {
+		free(vm);
+		return err;
+	}
+	pthread_mutex_lock(&h->lock);
+	index = h->next_index++;
+	vm->domid = ++h->next_domid;
+	if (p->name[0])
+		snprintf(vm->name, sizeof(vm->name), "%s", p->name);
+	else
+		snprintf(vm->name, sizeof(vm->name), "sim-vm%u", index);
+	for (o = h->vms; o; o = o->next)
+		if (!strcmp(o->name, vm->name))
+			break;
+	pthread_mutex_unlock(&h->lock);
+	err = -EEXIST;
+	if (o)
+		goto fail;
+	snprintf(vm->p.name, sizeof(vm->p.name), "%s", vm->name);
+	vm->nvcpus = p->vcpus ? p->vcpus : h->p.vcpus;
+	if (p->pv)
+		goto link;
+	if (vm->p.flavour == DT_SIM_FLAVOUR_AUTO)
+		vm->p.flavour = index % 2 ? DT_SIM_FLAVOUR_66 : DT_SIM_FLAVOUR_61;
+	if (vm->p.build < 0)
+		vm->p.build = (int)(index / 2);
+	seed = p->seed ? p->seed : h->p.seed * 1000003ULL + vm->domid;
+	vm->seed = seed;
+	(void)sim_rand(&vm->seed);
+	vm->trap = h->p.trap;
+	vm->rate = h->p.rate;
+	vm->workload = !p->no_workload;
+	err = dt_sim_build_get(h, vm->p.flavour, vm->p.build, &vm->b);
+	if (err)
+		goto fail;
+	err = dt_sim_mem_init(&vm->mem, (uint64_t)(p->mem_mib ? p->mem_mib : h->p.mem_mib) << 20);
+	if (err)
+		goto fail;
+	if (!h->p.no_kaslr) {
+		vm->kaslr = (1 + sim_rand_below(&vm->seed, 480)) * SIM_LARGE;
+		vm->pob = SIM_PAGE_OFFSET + (sim_rand_below(&vm->seed, 64) << 30);
+	} else {
+		vm->pob = SIM_PAGE_OFFSET;
+	}
+	err = -ENOMEM;
+	vm->vcpu = calloc(vm->nvcpus, sizeof(*vm->vcpu));
+	vm->log = calloc(SIM_LOG_CAP, sizeof(*vm->log));
+	if (!vm->vcpu || !vm->log)
+		goto fail;
+	for (index = 0; index < vm->nvcpus; index++) {
+		vm->vcpu[index].vm = vm;
+		vm->vcpu[index].id = index;
+		vm->vcpu[index].seed = vm->seed ^ (0x1234567ULL * (index + 1));
+	}
+	vm->trap_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vm->trap_efd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (h->sysmap_dir) {
+		pthread_mutex_lock(&h->lock);
+		err = dt_sim_build_write_files(vm->b, h->sysmap_dir, vm->map_path,
+					       sizeof(vm->map_path), vm->prof_path,
+					       sizeof(vm->prof_path));
+		pthread_mutex_unlock(&h->lock);
+		if (err)
+			goto fail;
+	}
+	pthread_mutex_lock(&vm->lock);
+	err = dt_sim_kernel_boot(vm);
+	pthread_mutex_unlock(&vm->lock);
+	if (err)
+		goto fail;
+	err = dt_sim_vcpus_start(vm);
+	if (err)
+		goto fail;
+link:
+	pthread_mutex_lock(&h->lock);
+	vm->next = h->vms;
+	h->vms = vm;
+	note(h, DT_VM_APPEARED, vm);
+	pthread_mutex_unlock(&h->lock);
+	if (ret_domid)
+		*ret_domid = vm->domid;
+	return 0;
+fail:
+	vm_free(vm);
+	return err;
+}
+
+static void vm_kill(struct dt_sim_host *h, struct sim_vm *vm)
+{
+	atomic_store(&vm->gone, true);
+	if (!vm->p.pv)
+		dt_sim_vcpus_stop(vm);
+	pthread_mutex_lock(&vm->lock);
+	vm->dead = true;
+	pthread_mutex_unlock(&vm->lock);
+	pthread_mutex_lock(&h->lock);
+	note(h, DT_VM_GONE, vm);
+	pthread_mutex_unlock(&h->lock);
+	dt_sim_vm_put(vm);
+}
+
+int dt_sim_vm_destroy(struct dt_sim_host *h, uint32_t domid)
+{
+	struct sim_vm **pp, *vm = NULL;
+
+	pthread_mutex_lock(&h->lock);
+	for (pp = &h->vms; *pp; pp = &(*pp)->next) {
+		if ((*pp)->domid == domid) {
+			vm = *pp;
+			*pp = vm->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (!vm)
+		return -ENOENT;
+	vm_kill(h, vm);
+	return 0;
+}
+
+int dt_sim_vm_find(struct dt_sim_host *h, const char *name, uint32_t *ret_domid)
+{
+	struct sim_vm *vm;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&h->lock);
+	for (vm = h->vms; vm; vm = vm->next) {
+		if (!strcmp(vm->name, name)) {
+			*ret_domid = vm->domid;
+			err = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
+int dt_sim_vm_workload(struct dt_sim_host *h, uint32_t domid, bool on)
+{
+	struct sim_vm *vm = dt_sim_vm_get(h, domid);
+
+	if (!vm)
+		return -ENOENT;
+	pthread_mutex_lock(&vm->lock);
+	if (on)
+		dt_sim_workload_start(vm);
+	else
+		vm->workload = false;
+	pthread_mutex_unlock(&vm->lock);
+	dt_sim_vm_put(vm);
+	return 0;
+}
+
+/* ---- crashes and labels (called with a vm->lock held) ---- */
+void dt_sim_record_crash(struct sim_vcpu *c, const char *fmt, ...)
+{
+	struct sim_vm *vm = c->vm;
+	struct dt_sim_host *h = vm->h;
+	struct dt_sim_crash cr = { 0 };
+	va_list ap;
+	ssize_t n;
+
+	cr.domid = vm->domid;
+	cr.vcpu = c->id;
+	cr.rip = c->regs.rip;
+	cr.pid = c->task ? c->task->pid : -1;
+	n = dt_sim_read_va(&vm->mem, c->regs.cr3, c->regs.rip, cr.bytes, sizeof(cr.bytes));
+	cr.nbytes = (uint8_t)(n > 0 ? n : 0);
+	va_start(ap, fmt);
+	vsnprintf(cr.reason, sizeof(cr.reason), fmt, ap);
+	va_end(ap);
+	vm->ctr.crashes++;
+	pthread_mutex_lock(&h->lock);
+	if (h->ncrash == h->capcrash) {
+		size_t cap = h->capcrash ? h->capcrash * 2 : 16;
+		struct dt_sim_crash *nc = realloc(h->crashes, cap * sizeof(*nc));
+
+		if (nc) {
+			h->crashes = nc;
+			h->capcrash = cap;
+		}
+	}
+	if (h->ncrash < h->capcrash)
+		h->crashes[h->ncrash++] = cr;
+	h->crash_total++;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void dt_sim_label_done(struct dt_sim_host *h, const struct dt_sim_call *call)
+{
+	size_t i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->nlabels; i++) {
+		if (!strcmp(h->labels[i].label, call->label)) {
+			h->labels[i].call = *call;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ---- host ---- */
+static struct dt_sim_host *H(struct dt_hv *hv)
+{
+	return (struct dt_sim_host *)(void *)hv;
+}
+
+struct dt_sim_host *dt_sim_host_from(struct dt_hv *hv)
+{
+	struct dt_sim_host *h = H(hv);
+
+	return h && h->magic == SIM_HOST_MAGIC ? h : NULL;
+}
+
+static void sim_close(struct dt_hv *hv);
+
+static int read_file(const char *path, char **ret)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			if (cap > (16u << 20)) {
+				err = -EFBIG;
+				break;
+			}
+			nb = realloc(buf, cap + 65536);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f) && !err)
+		err = -EIO;
+	fclose(f);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = 0;
+	*ret = buf;
+	return 0;
+}
+
+int dt_sim_scenario_text(struct dt_sim_host *h, const char *text, char *err, size_t errlen)
+{
+	if (!h || !text)
+		return -EINVAL;
+	return dt_sim_scn_run(h, text, "<text>", err, errlen);
+}
+
+int dt_sim_scenario_load(struct dt_sim_host *h, const char *path, char *err, size_t errlen)
+{
+	char *text = NULL;
+	int rc;
+
+	if (!h || !path)
+		return -EINVAL;
+	rc = read_file(path, &text);
+	if (rc) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = dt_sim_scn_run(h, text, path, err, errlen);
+	free(text);
+	return rc;
+}
+
+static int sim_open(const void *params, struct dt_hv **ret_hv)
+{
+	const struct dt_sim_params *p = params;
+	struct dt_sim_host *h;
+	uint32_t i;
+	int err;
+
+	if (!p || p->n_vms > 64 || !p->vcpus || p->vcpus > SIM_MAX_VCPUS || p->mem_mib < 32 ||
+	    p->mem_mib > 4096 || p->flavour >= _DT_SIM_FLAVOUR_MAX || p->rate < 0 ||
+	    p->trap >= _DT_TRAP_FLAVOUR_MAX)
+		return -EINVAL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->magic = SIM_HOST_MAGIC;
+	h->p = *p;
+	h->p.names = NULL;
+	h->p.scenario = NULL;
+	h->p.sysmap_dir = NULL;
+	h->watch_efd = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	err = cond_init_mono(&h->cond);
+	if (err)
+		goto fail_nocond;
+	err = -ENOMEM;
+	if (p->sysmap_dir && !(h->sysmap_dir = strdup(p->sysmap_dir)))
+		goto fail;
+	h->watch_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->watch_efd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	for (i = 0; i < p->n_vms; i++) {
+		struct dt_sim_vm_params vp = { 0 };
+
+		if (p->names && p->names[i])
+			snprintf(vp.name, sizeof(vp.name), "%s", p->names[i]);
+		vp.flavour = p->flavour;
+		vp.build = p->flavour == DT_SIM_FLAVOUR_AUTO ? -1 : 0;
+		vp.no_workload = !p->workload;
+		err = dt_sim_vm_create(h, &vp, NULL);
+		if (err) {
+			if (p->err && p->errlen)
+				snprintf(p->err, p->errlen, "sim: cannot create VM %u: %s", i,
+					 strerror(-err));
+			goto fail;
+		}
+	}
+	if (p->pv_vm) {
+		struct dt_sim_vm_params vp = { .pv = true, .vcpus = 1 };
+
+		snprintf(vp.name, sizeof(vp.name), "sim-pv");
+		err = dt_sim_vm_create(h, &vp, NULL);
+		if (err)
+			goto fail;
+	}
+	/* VMs present at open are found by list_vms(), not announced */
+	h->nnotes = 0;
+	drain(h->watch_efd);
+	if (p->scenario) {
+		err = dt_sim_scenario_load(h, p->scenario, p->err, p->errlen);
+		if (err)
+			goto fail;
+	}
+	*ret_hv = (struct dt_hv *)(void *)h;
+	return 0;
+fail:
+	sim_close((struct dt_hv *)(void *)h);
+	return err;
+fail_nocond:
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return err;
+}
+
+static void sim_close(struct dt_hv *hv)
+{
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+	struct sim_vm *vm;
+
+	if (!h)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		vm = h->vms;
+		if (vm)
+			h->vms = vm->next;
+		pthread_mutex_unlock(&h->lock);
+		if (!vm)
+			break;
+		vm_kill(h, vm);
+	}
+	dt_sim_builds_free(h->builds);
+	dt_sim_scripts_free(h->scripts);
+	free(h->notes);
+	free(h->crashes);
+	free(h->labels);
+	free(h->sysmap_dir);
+	if (h->watch_efd >= 0)
+		close(h->watch_efd);
+	h->magic = 0;
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static int sim_list_vms(struct dt_hv *hv, struct dt_vm_info **ret_vms, size_t *ret_n)
+{
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+	struct dt_vm_info *out;
+	struct sim_vm *vm;
+	size_t n = 0;
+
+	if (!h)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	for (vm = h->vms; vm; vm = vm->next)
+		n++;
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		pthread_mutex_unlock(&h->lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (vm = h->vms; vm; vm = vm->next) {
+		struct dt_vm_info *i = &out[n++];
+
+		i->domid = vm->domid;
+		snprintf(i->name, sizeof(i->name), "%s", vm->name);
+		i->traceable = !vm->p.pv;
+		if (vm->p.pv)
+			snprintf(i->why, sizeof(i->why),
+				 "PV guest: vm_event cannot trap it (needs HVM or PVH)");
+		i->vcpus = vm->nvcpus;
+	}
+	pthread_mutex_unlock(&h->lock);
+	*ret_vms = out;
+	*ret_n = n;
+	return 0;
+}
+
+static int sim_watch_fd(struct dt_hv *hv)
+{
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+
+	return h ? h->watch_efd : -EINVAL;
+}
+
+static int sim_watch_read(struct dt_hv *hv, struct dt_vm_note *ret_note)
+{
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+	int err = -EAGAIN;
+
+	if (!h)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->nnotes) {
+		*ret_note = h->notes[0];
+		memmove(h->notes, h->notes + 1, --h->nnotes * sizeof(*h->notes));
+		err = 0;
+	} else {
+		drain(h->watch_efd);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
+/* ---- domains ---- */
+static int sim_dom_open(struct dt_hv *hv, uint32_t domid, struct dt_hv_dom **ret_dom)
+{
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+	struct sim_vm *vm;
+	struct sim_dom *d;
+	int err = 0;
+
+	if (!h)
+		return -EINVAL;
+	vm = dt_sim_vm_get(h, domid);
+	if (!vm)
+		return -ENODEV;
+	if (vm->p.pv) {
+		dt_sim_vm_put(vm);
+		return -EOPNOTSUPP;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying)
+		err = -ENODEV;
+	else if (vm->opened)
+		err = -EBUSY;
+	else
+		vm->opened = true;
+	pthread_mutex_unlock(&vm->lock);
+	d = err ? NULL : calloc(1, sizeof(*d));
+	if (!err && !d) {
+		pthread_mutex_lock(&vm->lock);
+		vm->opened = false;
+		pthread_mutex_unlock(&vm->lock);
+		err = -ENOMEM;
+	}
+	if (err) {
+		dt_sim_vm_put(vm);
+		return err;
+	}
+	d->vm = vm;
+	*ret_dom = (struct dt_hv_dom *)(void *)d;
+	return 0;
+}
+
+static struct sim_dom *D(struct dt_hv_dom *dom)
+{
+	return (struct sim_dom *)(void *)dom;
+}
+
+static void sim_dom_close(struct dt_hv_dom *dom)
+{
+	struct sim_dom *d = D(dom);
+	struct sim_vm *vm;
+	unsigned i;
+
+	if (!d)
+		return;
+	vm = d->vm;
+	pthread_mutex_lock(&vm->lock);
+	vm->trapping = false;
+	/* answer every trap not yet resumed, unchanged */
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct sim_vcpu *c = &vm->vcpu[i];
+
+		if (c->trapped && !c->resumed) {
+			c->how = DT_RESUME_RETRY;
+			c->resumed = true;
+		}
+	}
+	vm->tq_n = 0;
+	if (vm->trap_efd >= 0)
+		drain(vm->trap_efd);
+	vm->pause_count -= d->pauses;
+	d->pauses = 0;
+	vm->opened = false;
+	dt_sim_update_stop(vm);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	dt_sim_vm_put(vm);
+	free(d);
+}
+
+static bool any_running(const struct sim_vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i].started && vm->vcpu[i].state == VS_RUNNING)
+			return true;
+	return false;
+}
+
+static int sim_pause(struct dt_hv_dom *dom)
+{
+	struct sim_dom *d = D(dom);
+	struct sim_vm *vm = d->vm;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying) {
+		err = -ENODEV;
+	} else {
+		vm->pause_count++;
+		d->pauses++;
+		dt_sim_update_stop(vm);
+		pthread_cond_broadcast(&vm->cond);
+		while (any_running(vm) && !vm->dying)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static int sim_unpause(struct dt_hv_dom *dom)
+{
+	struct sim_dom *d = D(dom);
+	struct sim_vm *vm = d->vm;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying) {
+		err = -ENODEV;
+	} else if (!d->pauses) {
+		err = -EINVAL;
+	} else {
+		vm->pause_count--;
+		d->pauses--;
+		dt_sim_update_stop(vm);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static int sim_vcpu_count(struct dt_hv_dom *dom)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	return atomic_load(&vm->gone) ? -ENODEV : (int)vm->nvcpus;
+}
+
+static int sim_get_regs(struct dt_hv_dom *dom, uint32_t vcpu, struct dt_regs *ret_regs)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying)
+		err = -ENODEV;
+	else if (vcpu >= vm->nvcpus)
+		err = -EINVAL;
+	else if (vm->vcpu[vcpu].state == VS_RUNNING)
+		err = -EBUSY; /* pause the domain first */
+	else
+		*ret_regs = vm->vcpu[vcpu].regs;
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static int sim_set_regs(struct dt_hv_dom *dom, uint32_t vcpu, const struct dt_regs *r)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	struct dt_regs *c;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying) {
+		err = -ENODEV;
+	} else if (vcpu >= vm->nvcpus || !r) {
+		err = -EINVAL;
+	} else if (vm->vcpu[vcpu].state == VS_RUNNING) {
+		err = -EBUSY;
+	} else {
+		c = &vm->vcpu[vcpu].regs;
+		c->rax = r->rax, c->rbx = r->rbx, c->rcx = r->rcx, c->rdx = r->rdx;
+		c->rsi = r->rsi, c->rdi = r->rdi, c->rbp = r->rbp, c->rsp = r->rsp;
+		c->r8 = r->r8, c->r9 = r->r9, c->r10 = r->r10, c->r11 = r->r11;
+		c->r12 = r->r12, c->r13 = r->r13, c->r14 = r->r14, c->r15 = r->r15;
+		c->rip = r->rip, c->rflags = r->rflags;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static ssize_t sim_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, void *buf,
+			   size_t len)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	if (atomic_load(&vm->gone))
+		return -ENODEV;
+	if (!buf && len)
+		return -EINVAL;
+	return dt_sim_read_va(&vm->mem, cr3, va, buf, len);
+}
+
+static int sim_write_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, const void *buf,
+			size_t len)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	if (atomic_load(&vm->gone))
+		return -ENODEV;
+	if (!buf && len)
+		return -EINVAL;
+	return dt_sim_write_va(&vm->mem, cr3, va, buf, len);
+}
+
+static ssize_t sim_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_t len)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	if (atomic_load(&vm->gone))
+		return -ENODEV;
+	if (gpa >= vm->mem.size)
+		return 0;
+	if (len > vm->mem.size - gpa)
+		len = vm->mem.size - gpa;
+	dt_sim_gcopy_out(&vm->mem, gpa, buf, len);
+	return (ssize_t)len;
+}
+
+static int sim_write_pa(struct dt_hv_dom *dom, uint64_t gpa, const void *buf, size_t len)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	if (atomic_load(&vm->gone))
+		return -ENODEV;
+	if (gpa >= vm->mem.size || len > vm->mem.size - gpa)
+		return -EFAULT;
+	dt_sim_gcopy_in(&vm->mem, gpa, buf, len);
+	return 0;
+}
+
+static int sim_translate(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, uint64_t *ret_gpa)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	struct sim_walk w;
+
+	if (atomic_load(&vm->gone))
+		return -ENODEV;
+	if (dt_sim_walk(&vm->mem, cr3, va, &w))
+		return -EFAULT;
+	*ret_gpa = w.pa;
+	return 0;
+}
+
+static void sim_flush_cache(struct dt_hv_dom *dom)
+{
+	(void)dom; /* no translation cache: every access walks the guest's tables */
+}
+
+static int sim_trap_insn(struct dt_hv_dom *dom, struct dt_trap_insn *ret)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	static const uint8_t sgdt[5] = { 0x0f, 0x01, 0x44, 0x24, 0xf0 };
+
+	memset(ret, 0, sizeof(*ret));
+	if (vm->trap == DT_TRAP_SGDT) {
+		memcpy(ret->bytes, sgdt, 5);
+		ret->len = 5;
+	} else {
+		ret->bytes[0] = 0xcc;
+		ret->len = 1;
+	}
+	return 0;
+}
+
+static int sim_set_trapping(struct dt_hv_dom *dom, bool on)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying)
+		err = -ENODEV;
+	else
+		vm->trapping = on;
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static int sim_trap_fd(struct dt_hv_dom *dom)
+{
+	struct sim_vm *vm = D(dom)->vm;
+
+	return atomic_load(&vm->gone) ? -ENODEV : vm->trap_efd;
+}
+
+static int sim_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying) {
+		err = -ENODEV;
+	} else if (!vm->tq_n) {
+		drain(vm->trap_efd);
+		err = -EAGAIN;
+	} else {
+		*ret = vm->tq[0];
+		memmove(vm->tq, vm->tq + 1, --vm->tq_n * sizeof(*vm->tq));
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_resume_how how,
+		      const struct dt_regs *regs)
+{
+	struct sim_vm *vm = D(dom)->vm;
+	uint64_t id;
+	struct sim_vcpu *c;
+	int err = 0;
+
+	if (!trap || how < DT_RESUME_SET_REGS || how > DT_RESUME_NOT_OURS ||
+	    (how == DT_RESUME_SET_REGS && !regs))
+		return -EINVAL;
+	id = trap->token >> 48;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->dead || vm->dying) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (id >= vm->nvcpus) {
+		err = -EINVAL;
+		goto out;
+	}
+	c = &vm->vcpu[id];
+	if (!c->trapped || c->resumed || c->token != trap->token) {
+		err = -EINVAL;
+		goto out;
+	}
+	c->how = how;
+	if (regs)
+		c->rregs = *regs;
+	c->resumed = true;
+	pthread_cond_broadcast(&vm->cond);
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+const struct dt_hv_ops dt_hv_sim = {
+	.name = "sim",
+	.abi = DT_HV_ABI,
+	.open = sim_open,
+	.close = sim_close,
+	.list_vms = sim_list_vms,
+	.watch_fd = sim_watch_fd,
+	.watch_read = sim_watch_read,
+	.dom_open = sim_dom_open,
+	.dom_close = sim_dom_close,
+	.pause = sim_pause,
+	.unpause = sim_unpause,
+	.vcpu_count = sim_vcpu_count,
+	.get_regs = sim_get_regs,
+	.set_regs = sim_set_regs,
+	.read_va = sim_read_va,
+	.write_va = sim_write_va,
+	.read_pa = sim_read_pa,
+	.write_pa = sim_write_pa,
+	.translate = sim_translate,
+	.flush_cache = sim_flush_cache,
+	.trap_insn = sim_trap_insn,
+	.set_trapping = sim_set_trapping,
+	.trap_fd = sim_trap_fd,
+	.next_trap = sim_next_trap,
+	.resume = sim_resume,
+};

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The engine on the simulated host: breakpoints in, trapped, resumed, removed with every
+ * guest byte identical afterwards; VMs appearing and disappearing while traced; reload
+ * changing breakpoints by difference; both trap flavours.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/harness.h"
+
+#define BUSY_CONFIG "Functions openat, read, write, close, getpid, sys_execve, sys_clone, wait4\n"
+
+static void start_busy(struct dt_harness *h, unsigned vms, enum dt_trap_flavour trap)
+{
+	dt_harness_init(h, vms);
+	h->sp.workload = true;
+	h->sp.rate = 2000;
+	h->sp.trap = trap;
+	dt_harness_start(h, BUSY_CONFIG, NULL);
+}
+
+START_TEST(trace_then_detach_leaves_guests_identical)
+{
+	struct dt_harness h;
+	struct dt_sim_counters c;
+
+	start_busy(&h, 2, DT_TRAP_INT3);
+	ck_assert_msg(dt_harness_wait_traps(&h, 500, 20000), "no traps");
+	dt_harness_finish(&h);
+	/* every trap the guests posted was answered by us */
+	ck_assert_int_eq(dt_sim_counters(h.host, 0, &c), 0);
+	ck_assert_uint_eq(c.traps, c.resumes);
+	ck_assert_uint_ge(c.traps, 500);
+	/* both kernel flavours were traced */
+	ck_assert_uint_gt(dt_harness_count_lines(&h, "\"vm\":\"sim-vm0\"", "\"type\":\"call\"", NULL), 0);
+	ck_assert_uint_gt(dt_harness_count_lines(&h, "\"vm\":\"sim-vm1\"", "\"type\":\"call\"", NULL), 0);
+	dt_harness_free(&h);
+}
+END_TEST
+
+START_TEST(sgdt_flavour_traces_and_restores)
+{
+	struct dt_harness h;
+
+	start_busy(&h, 2, DT_TRAP_SGDT);
+	ck_assert_msg(dt_harness_wait_traps(&h, 300, 20000), "no traps");
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+START_TEST(vm_created_while_running_is_traced)
+{
+	struct dt_sim_vm_params vp = { .name = "late-vm", .flavour = DT_SIM_FLAVOUR_66 };
+	struct dt_harness h;
+	uint32_t domid;
+	char *line;
+
+	start_busy(&h, 1, DT_TRAP_INT3);
+	ck_assert(dt_harness_wait_traps(&h, 50, 20000));
+	ck_assert_int_eq(dt_sim_vm_create(h.host, &vp, &domid), 0);
+	/* snapshot it at once: the watcher may attach any moment, and the snapshot compares
+	 * text + rodata, which our breakpoints are the only writers of */
+	dt_harness_track_vm(&h, domid);
+	line = dt_harness_wait_line(&h, 20000, "\"vm\":\"late-vm\"", "\"type\":\"call\"", NULL);
+	ck_assert_msg(line != NULL, "the VM created while running was never traced");
+	free(line);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+START_TEST(vm_destroyed_while_traced)
+{
+	struct dt_harness h;
+	uint64_t before;
+
+	start_busy(&h, 2, DT_TRAP_INT3);
+	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
+	/* vCPUs of dom of VM 1 are trapping all the time: some are paused in a trap now */
+	ck_assert_int_eq(dt_sim_vm_destroy(h.host, h.domids[1]), 0);
+	before = atomic_load(&h.d->stats.traps);
+	/* the other VM goes on being traced */
+	ck_assert(dt_harness_wait_traps(&h, before + 300, 20000));
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+START_TEST(reload_changes_breakpoints_by_difference)
+{
+	struct dt_harness h;
+	size_t closes;
+	char *line;
+
+	dt_harness_init(&h, 1);
+	h.sp.workload = true;
+	h.sp.rate = 2000;
+	dt_harness_start(&h, "Functions openat\n", NULL);
+	line = dt_harness_wait_line(&h, 20000, "\"func\":\"sys_openat\"", NULL);
+	ck_assert_ptr_nonnull(line);
+	free(line);
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"func\":\"sys_close\"", NULL), 0);
+
+	dt_harness_write_config(&h, "Functions openat, close\n");
+	ck_assert_int_eq(dt_daemon_reload(h.d), 0);
+	line = dt_harness_wait_line(&h, 20000, "\"func\":\"sys_close\"", NULL);
+	ck_assert_msg(line != NULL, "close not traced after reload");
+	free(line);
+
+	/* a broken config changes nothing */
+	dt_harness_write_config(&h, "Functions openat, close\nFilter function=no_such_call\n");
+	ck_assert_int_lt(dt_daemon_reload(h.d), 0);
+	closes = dt_harness_count_lines(&h, "\"func\":\"sys_close\"", NULL);
+	line = NULL;
+	for (int i = 0; i < 200 && dt_harness_count_lines(&h, "\"func\":\"sys_close\"", NULL) == closes; i++)
+		usleep(10000);
+	ck_assert_uint_gt(dt_harness_count_lines(&h, "\"func\":\"sys_close\"", NULL), closes);
+
+	/* back to openat only: close's breakpoints go, its bytes are restored at once */
+	dt_harness_write_config(&h, "Functions openat\n");
+	ck_assert_int_eq(dt_daemon_reload(h.d), 0);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("sim");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, trace_then_detach_leaves_guests_identical);
+	tcase_add_test(tc, sgdt_flavour_traces_and_restores);
+	tcase_add_test(tc, vm_created_while_running_is_traced);
+	tcase_add_test(tc, vm_destroyed_while_traced);
+	tcase_add_test(tc, reload_changes_breakpoints_by_difference);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

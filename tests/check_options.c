@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The command line: the seed's flags keep their meaning; errors are refused. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/options.h"
+
+static int parse(struct dt_options *o, const char *const *args)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = (char *)"domtrace";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return dt_options_parse(o, argc, argv);
+}
+
+START_TEST(seed_flags)
+{
+	struct dt_options o;
+	const char *args[] = { "-c", "a.conf", "-a", "-w", "10.0.0.1:8989", "-u", "/ev?x=1", "-d", "-d",
+			       "-x", "-m", "/boot/System.map", "-R", "rep.txt", "-r", "web-*", "db1", NULL };
+
+	ck_assert_int_eq(parse(&o, args), 0);
+	ck_assert_str_eq(o.config, "a.conf");
+	ck_assert(o.a3);
+	ck_assert_str_eq(o.a3_server, "10.0.0.1:8989");
+	ck_assert_str_eq(o.a3_url, "/ev?x=1");
+	ck_assert_int_eq(o.debug, 2);
+	ck_assert_int_eq(o.hv_debug, 1);
+	ck_assert_str_eq(o.sysmap, "/boot/System.map");
+	ck_assert_str_eq(o.report_file, "rep.txt");
+	ck_assert(o.real_parent);
+	ck_assert_uint_eq(o.nvms, 2);
+	ck_assert_str_eq(o.vms[0], "web-*");
+	ck_assert_int_eq(o.backend, DT_BACKEND_XEN);
+	ck_assert(o.returns);
+	dt_options_free(&o);
+}
+END_TEST
+
+START_TEST(deprecated_s_f_become_config_lines)
+{
+	struct dt_options o;
+	const char *args[] = { "-s", "sys_execve,sys_open", "-f", "function=sys_execve,name=sh", NULL };
+
+	ck_assert_int_eq(parse(&o, args), 0);
+	ck_assert_uint_eq(o.nextra, 2);
+	ck_assert_str_eq(o.extra_lines[0], "Functions sys_execve,sys_open");
+	ck_assert_str_eq(o.extra_lines[1], "Filter function=sys_execve,name=sh");
+	dt_options_free(&o);
+}
+END_TEST
+
+START_TEST(sim_and_long_options)
+{
+	struct dt_options o;
+	const char *args[] = { "--sim", "8", "--duration", "2.5", "--json", "--trap", "sgdt",
+			       "--no-returns", "--lossless", "--queue-bytes", "1048576", NULL };
+
+	ck_assert_int_eq(parse(&o, args), 0);
+	ck_assert_int_eq(o.backend, DT_BACKEND_SIM);
+	ck_assert_uint_eq(o.sim_vms, 8);
+	ck_assert(o.duration > 2.4 && o.duration < 2.6);
+	ck_assert_int_eq(o.format, DT_FORMAT_JSON);
+	ck_assert_int_eq(o.trap, DT_TRAP_SGDT);
+	ck_assert(!o.returns);
+	ck_assert(o.lossless);
+	ck_assert_uint_eq(o.queue_bytes, 1048576);
+}
+END_TEST
+
+START_TEST(errors_refused)
+{
+	struct dt_options o;
+	const char *bad1[] = { "--sim", "0", NULL };
+	const char *bad2[] = { "--duration", "soon", NULL };
+	const char *bad3[] = { "--format", "xml", NULL };
+	const char *bad4[] = { "-c", NULL };
+	const char *bad5[] = { "--frobnicate", NULL };
+	const char *bad6[] = { "-t", NULL };
+	const char *help[] = { "--help", NULL };
+
+	ck_assert_int_eq(parse(&o, bad1), -EINVAL);
+	ck_assert_int_eq(parse(&o, bad2), -EINVAL);
+	ck_assert_int_eq(parse(&o, bad3), -EINVAL);
+	ck_assert_int_eq(parse(&o, bad4), -EINVAL);
+	ck_assert_int_eq(parse(&o, bad5), -EINVAL);
+	ck_assert_int_eq(parse(&o, bad6), -EINVAL);
+	ck_assert_int_eq(parse(&o, help), 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("parse");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, seed_flags);
+	tcase_add_test(tc, deprecated_s_f_become_config_lines);
+	tcase_add_test(tc, sim_and_long_options);
+	tcase_add_test(tc, errors_refused);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

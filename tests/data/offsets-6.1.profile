@@ -1,0 +1,22 @@
+# domtrace offsets profile (test data): "key value", value decimal or 0x-hex
+task_struct.pid 0x5a8
+task_struct.tgid 0x5ac
+task_struct.real_parent 0x5b8
+task_struct.parent 0x5c0
+task_struct.tasks 0x4f8
+task_struct.comm 0x758
+task_struct.cred 0x748
+task_struct.real_cred 0x740
+task_struct.mm 0x548
+task_struct.flags 0x2c
+cred.uid 4
+cred.gid 8
+cred.suid 12
+cred.sgid 16
+cred.euid 20
+cred.egid 24
+list_head.next 0
+list_head.prev 8
+pcpu_hot.current_task 0
+task_struct 9792
+some_future.key 12
