@@ -94,3 +94,38 @@ save_logs() {
 	done
 	xl dmesg > "$OUT/xl-dmesg.log" 2>&1
 }
+
+# jl FILE STRING...: the lines of FILE that contain every STRING (fixed strings).
+jl() {
+	local f=$1 s
+	shift
+	local cmd="cat $f"
+	for s in "$@"; do cmd="$cmd | grep -F -e $(printf '%q' "$s")"; done
+	eval "$cmd" 2>/dev/null
+}
+# jget LINE KEY: the value of the first "KEY":value in a JSON line (strings unquoted; no
+# nested objects as values). Enough for our own event lines.
+jget() {
+	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\(\"\([^\"\\\\]\|\\\\.\)*\"\|[-0-9a-z.]*\).*/\1/p" | sed 's/^"\(.*\)"$/\1/'
+}
+# wait_for SECONDS COMMAND...: poll COMMAND every half second.
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 2; i++)); do
+		"$@" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+# cpu_ticks PID: user + system clock ticks of a process.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
+last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
+# all_in STRING WORD...: every WORD occurs in STRING.
+all_in() {
+	local s=$1 w
+	shift
+	for w in "$@"; do [[ $s == *"$w"* ]] || return 1; done
+}
