@@ -29,6 +29,8 @@ check() {
 	shift 2
 	if "$@"; then pass "$n" "$d"; else fail "$n" "$d"; fi
 }
+# notyet NAME REASON: a check that this platform cannot make pass yet, and why (not a pass).
+notyet() { local n=$1; shift; echo "NOT-YET: $n: $*" | tee -a "$RES"; }
 figure() { echo "FIGURE: $*" | tee -a "$RES"; }
 
 glog() { echo "$CON/guest-$1.log"; }
@@ -69,9 +71,13 @@ create_guest() {
 	awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'
 }
 domid() { xl domid "$1" 2>/dev/null; }
-# ksym NAME SYMBOL: a guest symbol's address, as the guest printed it at boot.
+# ksym NAME SYMBOL: a guest symbol's address, as the guest printed it at boot (kept: the
+# console log grows long).
 ksym() {
-	tr -d '\r' < "$(glog "$1")" | awk -v s="$2" '$3 == "ksym" && $6 == s { print "0x" $4; exit }'
+	local c=/tmp/ksym.$1.$2
+	[ -s $c ] || tr -d '\r' < "$(glog "$1")" |
+		awk -v s="$2" '$3 == "ksym" && $6 == s { print "0x" $4; exit }' > $c
+	cat $c
 }
 # dump_text NAME FILE: the guest's kernel text (_stext.._etext) read by xt-peek.
 dump_text() {
@@ -103,10 +109,11 @@ jl() {
 	for s in "$@"; do cmd="$cmd | grep -F -e $(printf '%q' "$s")"; done
 	eval "$cmd" 2>/dev/null
 }
-# jget LINE KEY: the value of the first "KEY":value in a JSON line (strings unquoted; no
-# nested objects as values). Enough for our own event lines.
+# jget LINE KEY: the value of the first "KEY":value in a JSON line (strings unquoted, escapes
+# kept). The first: an event's own process comes before its "ancestors". Enough for our events.
 jget() {
-	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\(\"\([^\"\\\\]\|\\\\.\)*\"\|[-0-9a-z.]*\).*/\1/p" | sed 's/^"\(.*\)"$/\1/'
+	printf '%s\n' "$1" | grep -o -E "\"$2\":(\"([^\"\\\\]|\\\\.)*\"|[-0-9a-z.]+)" | head -1 |
+		sed -E "s/^\"$2\"://; s/^\"(.*)\"\$/\\1/"
 }
 # wait_for SECONDS COMMAND...: poll COMMAND every half second.
 wait_for() {
@@ -119,7 +126,8 @@ wait_for() {
 	return 1
 }
 has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
-# cpu_ticks PID: user + system clock ticks of a process.
+# utime PID: user clock ticks of a process; cpu_ticks PID: user + system.
+utime() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
@@ -129,3 +137,29 @@ all_in() {
 	shift
 	for w in "$@"; do [[ $s == *"$w"* ]] || return 1; done
 }
+
+# expect_round NAME R: the lines every round of the workload prints, checked in round R.
+expect_round() {
+	local g=$1 r=$2 w missing=""
+	round_lines "$g" "$r" > "/tmp/round-$g-$r.txt"
+	local want=(
+		"XT xt-hello: argv=$g-round-$r|arg with spaces"
+		"XT xt-open: openat /tmp/xt-open-$g-$r flags=0x80241 fd="
+		"XT xt-net: connect 127.0.0.1:7777 ret=0"
+		"XT xt-net: accept 127.0.0.1:7777 fd="
+		"XT xt-sig: child [0-9]* killed: signal=15"
+		"XT xt-sig: child [0-9]* faulted: signal=11"
+		"XT xt-sig: child [0-9]* exited: exit=7"
+		"XT xt-open: openat /tmp/xt-anc-target flags=0x80241 fd="
+		"XT xt-anc: sh -c '/bin/xt-open /tmp/xt-anc-target; true' exit=0"
+		"XT xt-abort: openat /tmp/xt-anc-target flags=0x0 fd="
+		"XT xt-loop: getppid n=2000"
+	)
+	[ "$HAS32" = 1 ] && want+=("XT xt32-hello: argv=$g-round32-$r"
+		"XT xt32-open: openat /tmp/xt32-open-$g-$r flags=0x80241 fd=")
+	for w in "${want[@]}"; do grep -q -- "^$w" "/tmp/round-$g-$r.txt" || missing="$missing [$w]"; done
+	[ -z "$missing" ] && return 0
+	echo "round $r of $g lacks:$missing"
+	return 1
+}
+us_per_call() { sed -n 's/.*XT xt-loop: getppid.*us_per_call=\([0-9.]*\).*/\1/p' "$1" | head -1; }
