@@ -77,6 +77,8 @@ ksym() {
 	local c=/tmp/ksym.$1.$2
 	[ -s $c ] || tr -d '\r' < "$(glog "$1")" |
 		awk -v s="$2" '$3 == "ksym" && $6 == s { print "0x" $4; exit }' > $c
+	# the guest's own line is missing if its boot-time grep failed: dom0 runs the same kernel
+	[ -s $c ] || awk -v s="$2" '$3 == s { print "0x" $1; exit }' /proc/kallsyms > $c
 	cat $c
 }
 # dump_text NAME FILE: the guest's kernel text (_stext.._etext) read by xt-peek.
