@@ -2,13 +2,14 @@
 /*
  * bench_traps: breakpoint hits per second that domtrace handles on the simulated host.
  *
- *   bench_traps [--vms N]... [--seconds S] [--vcpus N] [--functions LIST] [--no-returns]
+ *   bench_traps [--vms N]... [--calls N] [--procs N] [--vcpus N] [--no-returns]
  *
- * For each VM count it starts N simulated VMs whose workload runs unpaced, attaches
- * domtrace in-process (per-call log off, events counted and dropped by the reporter's
- * queue), measures traps/s over S seconds after a warm-up, and also the simulated
- * guests' own syscall rate with and without tracing. Prints one line per run.
- * Not a test: numbers depend on the machine. Timing lives here, never in ctest.
+ * For each VM count, every VM runs --procs scripted processes making --calls getpid()
+ * each, as fast as the simulated vCPUs go: once with nothing attached, once with
+ * domtrace tracing getpid in-process (log off; events go through the reporter's queue
+ * and are dropped there). It prints the guests' syscall rate both ways and domtrace's
+ * traps per second. Not a test: numbers depend on the machine; timing lives here, never
+ * in ctest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,34 +33,54 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t sim_calls(struct dt_hv *hv)
+/* "use VM" then procs x calls getpid lines, for every VM. */
+static char *script(unsigned vms, unsigned procs, unsigned calls, int base)
 {
-	struct dt_sim_counters c = { 0 };
+	size_t cap = (size_t)vms * procs * ((size_t)calls * 24 + 64) + 64, len = 0;
+	char *s = malloc(cap);
+	unsigned v, p, c;
 
-	(void)dt_sim_counters(dt_sim_host_from(hv), 0, &c);
-	return c.calls_done;
+	for (v = 0; s && v < vms; v++) {
+		len += (size_t)snprintf(s + len, cap - len, "use sim-vm%u\n", v);
+		for (p = 0; p < procs; p++) {
+			int pid = base + (int)p;
+
+			len += (size_t)snprintf(s + len, cap - len, "proc %d comm=bench\n", pid);
+			for (c = 0; c < calls; c++)
+				len += (size_t)snprintf(s + len, cap - len, "%d call getpid\n", pid);
+		}
+	}
+	return s;
 }
 
-/* Guest syscalls/s with nothing attached. */
-static double untraced_rate(struct dt_hv *hv, double seconds)
+/* Run the script once; returns guest syscalls/s (all VMs). */
+static double run_script(struct dt_hv *hv, const char *text, uint64_t ncalls)
 {
-	uint64_t c0 = sim_calls(hv);
-	double t0 = now_s();
+	struct dt_sim_host *h = dt_sim_host_from(hv);
+	char err[256];
+	double t0;
 
-	usleep((useconds_t)(seconds * 1e6));
-	return (double)(sim_calls(hv) - c0) / (now_s() - t0);
+	t0 = now_s();
+	if (dt_sim_scenario_text(h, text, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_traps: %s\n", err);
+		return -1;
+	}
+	if (dt_sim_scenario_wait(h, 600000) < 0)
+		return -1;
+	return (double)ncalls / (now_s() - t0);
 }
 
-static int run(unsigned vms, unsigned vcpus, double seconds, const char *functions, bool returns)
+static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, bool returns)
 {
-	char dir[] = "/tmp/dt-bench-XXXXXX", line[512];
+	char dir[] = "/tmp/dt-bench-XXXXXX";
 	struct dt_sim_params sp;
 	struct dt_options o;
 	struct dt_daemon *d = NULL;
 	struct dt_hv *hv = NULL;
 	char *argv[] = { (char *)"bench", NULL };
-	uint64_t t0, c0;
-	double s0, untraced, dt;
+	char *text1, *text2;
+	uint64_t ncalls = (uint64_t)vms * procs * calls, t0;
+	double untraced, traced, s0, dt;
 	int r;
 
 	if (!mkdtemp(dir))
@@ -67,76 +88,82 @@ static int run(unsigned vms, unsigned vcpus, double seconds, const char *functio
 	dt_sim_params_default(&sp);
 	sp.n_vms = vms;
 	sp.vcpus = vcpus;
-	sp.rate = 0; /* unpaced: as fast as the simulated CPUs go */
+	sp.workload = false;
 	sp.sysmap_dir = dir;
 	r = dt_hv_sim.open(&sp, &hv);
 	if (r < 0)
 		return r;
-	untraced = untraced_rate(hv, seconds / 2);
+	text1 = script(vms, procs, calls, 1000);
+	text2 = script(vms, procs, calls, 2000);
+	untraced = run_script(hv, text1, ncalls);
 
 	(void)dt_options_parse(&o, 1, argv);
 	o.backend = DT_BACKEND_SIM;
 	o.format = DT_FORMAT_NONE;
 	o.sysmap_dir = dir;
 	o.returns = returns;
-	snprintf(line, sizeof(line), "Functions %s", functions);
-	o.extra_lines[o.nextra++] = strdup(line);
+	o.extra_lines[o.nextra++] = strdup("Functions getpid");
 	r = dt_daemon_start(&o, &dt_hv_sim, hv, &d);
 	if (r < 0)
 		goto out;
-	usleep(300000); /* warm-up: attach, arm */
+	dt_daemon_wait_attached(d, d->initial_workers, 30000);
 	t0 = atomic_load(&d->stats.traps);
-	c0 = sim_calls(hv);
 	s0 = now_s();
-	usleep((useconds_t)(seconds * 1e6));
+	traced = run_script(hv, text2, ncalls);
 	dt = now_s() - s0;
-	printf("vms=%u vcpus=%u functions=%s returns=%s: %.0f traps/s, guest syscalls/s %.0f traced vs "
-	       "%.0f untraced\n",
-	       vms, vcpus, functions, returns ? "on" : "off",
-	       (double)(atomic_load(&d->stats.traps) - t0) / dt, (double)(sim_calls(hv) - c0) / dt,
-	       untraced);
+	printf("vms=%u vcpus=%u calls=%lu returns=%s: %.0f traps/s; guest getpid/s %.0f traced, %.0f "
+	       "untraced\n",
+	       vms, vcpus, (unsigned long)ncalls, returns ? "on" : "off",
+	       (double)(atomic_load(&d->stats.traps) - t0) / dt, traced, untraced);
 	fflush(stdout);
 	dt_daemon_stop(d);
 out:
+	free(text1);
+	free(text2);
 	dt_options_free(&o);
 	dt_hv_sim.close(hv);
-	snprintf(line, sizeof(line), "rm -rf %s", dir);
-	(void)!system(line);
+	{
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)!system(cmd);
+	}
 	return r;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned counts[8] = { 1, 8 }, ncounts = 0, vcpus = 2, i;
-	const char *functions = "*";
-	double seconds = 3;
+	unsigned counts[8], ncounts = 0, vcpus = 2, procs = 4, calls = 2000, i;
 	bool returns = true;
 
 	for (i = 1; i < (unsigned)argc; i++) {
 		if (!strcmp(argv[i], "--vms") && i + 1 < (unsigned)argc && ncounts < 8)
 			counts[ncounts++] = (unsigned)atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--seconds") && i + 1 < (unsigned)argc)
-			seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--calls") && i + 1 < (unsigned)argc)
+			calls = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--procs") && i + 1 < (unsigned)argc)
+			procs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--vcpus") && i + 1 < (unsigned)argc)
 			vcpus = (unsigned)atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--functions") && i + 1 < (unsigned)argc)
-			functions = argv[++i];
 		else if (!strcmp(argv[i], "--no-returns"))
 			returns = false;
 		else {
-			fprintf(stderr, "usage: %s [--vms N]... [--seconds S] [--vcpus N] "
-					"[--functions LIST] [--no-returns]\n",
+			fprintf(stderr, "usage: %s [--vms N]... [--calls N] [--procs N] [--vcpus N] "
+					"[--no-returns]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (ncounts == 0)
+	if (ncounts == 0) {
+		counts[0] = 1;
+		counts[1] = 8;
 		ncounts = 2;
+	}
 	dt_log_set_level(DT_LOG_WARN);
 	(void)dt_daemon_signal_fd();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (i = 0; i < ncounts; i++)
-		if (run(counts[i], vcpus, seconds, functions, returns) < 0)
+		if (run(counts[i], vcpus, procs, calls, returns) < 0)
 			fprintf(stderr, "bench_traps: run with %u VMs failed\n", counts[i]);
 	curl_global_cleanup();
 	return 0;

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -288,7 +289,7 @@ static int arm_timer(double seconds, bool periodic)
 }
 
 /* The main thread's loop: signals, --duration, --stats. Returns when it is time to stop. */
-static void main_loop(struct dt_daemon *d, int sfd)
+void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *arg)
 {
 	const struct dt_options *o = d->opts;
 	int tfd = o->duration > 0 ? arm_timer(o->duration, false) : -1;
@@ -302,7 +303,11 @@ static void main_loop(struct dt_daemon *d, int sfd)
 	uint64_t ticks;
 
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
+		if (done && done(arg)) {
+			dt_info("finished");
+			break;
+		}
+		if (poll(pfd, 3, done ? 200 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -366,7 +371,8 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	if (r < 0)
 		dt_err("cannot list VMs: %s", strerror(-r));
 	for (i = 0; i < n; i++)
-		(void)dt_daemon_attach_vm(d, &vms[i]);
+		if (dt_daemon_attach_vm(d, &vms[i]) > 0)
+			d->initial_workers++;
 	free(vms);
 	dt_info("domtrace %s: %zu VMs found on %s", DT_VERSION, n, ops->name);
 	*ret_d = d;
@@ -397,6 +403,19 @@ void dt_daemon_set_action(struct dt_daemon *d, bool on)
 		on ? "abort filters apply" : "abort filters only report would-abort");
 }
 
+bool dt_daemon_wait_attached(struct dt_daemon *d, unsigned n, int timeout_ms)
+{
+	struct timespec nap = { 0, 5000000 };
+	int waited;
+
+	for (waited = 0; waited <= timeout_ms; waited += 5) {
+		if (atomic_load(&d->stats.attached) + atomic_load(&d->stats.refused) >= n)
+			return true;
+		nanosleep(&nap, NULL);
+	}
+	return false;
+}
+
 struct dt_hv *dt_daemon_hv(struct dt_daemon *d)
 {
 	return d->hv;
@@ -419,7 +438,8 @@ void dt_daemon_stop(struct dt_daemon *d)
 	free(d);
 }
 
-int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv)
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
+		   int (*after_start)(struct dt_daemon *d, void *arg), bool (*done)(void *arg), void *arg)
 {
 	struct dt_daemon *d = NULL;
 	int sfd, r;
@@ -437,7 +457,9 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 	r = dt_daemon_start(opts, ops, hv, &d);
 	if (r == 0) {
 		dt_info("%s", opts->duration > 0 ? "running for --duration" : "SIGINT/SIGTERM to stop");
-		main_loop(d, sfd);
+		r = after_start ? after_start(d, arg) : 0;
+		if (r == 0)
+			dt_daemon_run(d, sfd, done, arg);
 		if (opts->stats_interval)
 			print_stats(d);
 		dt_daemon_stop(d);

@@ -73,6 +73,7 @@ struct dt_daemon {
 	pthread_mutex_t maps_lock;
 	struct dt_map_ref *maps;
 
+	unsigned initial_workers; /* workers started for the VMs found at start */
 	int stop_fd;	/* eventfd: tells the watcher to stop */
 	atomic_bool stopping;
 	pthread_t watcher;
@@ -85,9 +86,17 @@ struct dt_daemon {
  * signalfd for them. Call first thing in main(). -1 on failure. */
 int dt_daemon_signal_fd(void);
 
-/* Run on an opened hypervisor until stopped (signal or --duration). Returns the process
- * exit status. Main thread; the caller opened hv and closes it afterwards. */
-int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv);
+/* Run on an opened hypervisor until stopped (signal, --duration, or done(arg) true).
+ * after_start(d, arg), if given, runs once every VM present at start is attached (a
+ * non-zero return stops at once). Returns the process exit status. Main thread; the
+ * caller opened hv and closes it afterwards. */
+int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
+		   int (*after_start)(struct dt_daemon *d, void *arg), bool (*done)(void *arg),
+		   void *arg);
+/* The signal loop of dt_daemon_main (sfd from dt_daemon_signal_fd()). */
+void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *arg);
+/* Wait until n VMs are attached or refused: true, or false after timeout_ms. */
+bool dt_daemon_wait_attached(struct dt_daemon *d, unsigned n, int timeout_ms);
 
 /* The same in parts, for tests and benches (no signal handling): start (open the
  * backend, attach every VM), reload, flip the action bit, stop (detach all, free). */
@@ -106,7 +115,8 @@ int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **
 		      size_t errlen);
 void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab);
 
-/* The VM table (engine/watcher.c). Watcher and main thread. */
+/* The VM table (engine/watcher.c). Watcher and main thread. attach_vm returns 1 if a
+ * worker was started, 0 if the VM is not wanted or known already, -errno. */
 int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm);
 void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid);
 /* After a reload: start workers for newly monitored VMs, stop those no longer

@@ -107,6 +107,34 @@ static void remove_dir(const char *path)
 	(void)rmdir(path);
 }
 
+/* --sim-scenario: scripted calls start once the breakpoints are in, and domtrace
+ * stops when the script is done (unless --duration says otherwise). */
+struct scenario_run {
+	const struct dt_options *o;
+	struct dt_hv *hv;
+};
+
+static int scenario_start(struct dt_daemon *d, void *arg)
+{
+	struct scenario_run *s = arg;
+	char err[512] = "";
+	int r;
+
+	if (!dt_daemon_wait_attached(d, d->initial_workers, 30000))
+		dt_warn("not every VM attached in 30 s; starting the scenario anyway");
+	r = dt_sim_scenario_load(dt_sim_host_from(s->hv), s->o->sim_scenario, err, sizeof(err));
+	if (r < 0)
+		dt_err("scenario %s", err[0] ? err : strerror(-r));
+	return r;
+}
+
+static bool scenario_done(void *arg)
+{
+	struct scenario_run *s = arg;
+
+	return s->o->duration <= 0 && dt_sim_scenario_wait(dt_sim_host_from(s->hv), 0) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dt_options o;
@@ -142,7 +170,7 @@ int main(int argc, char **argv)
 		sim.vcpus = o.sim_vcpus;
 		sim.rate = o.sim_rate;
 		sim.seed = o.sim_seed;
-		sim.scenario = o.sim_scenario;
+		sim.scenario = NULL; /* loaded once attached: scenario_start() */
 		sim.trap = o.trap;
 		sim.workload = o.sim_scenario == NULL;
 		if (o.sim_dir) {
@@ -174,7 +202,13 @@ int main(int argc, char **argv)
 	}
 	if (ops == &dt_hv_sim)
 		checks = sim_snapshot_all(ops, hv, &nchecks);
-	status = dt_daemon_main(&o, ops, hv);
+	if (ops == &dt_hv_sim && o.sim_scenario) {
+		struct scenario_run run = { .o = &o, .hv = hv };
+
+		status = dt_daemon_main(&o, ops, hv, scenario_start, scenario_done, &run);
+	} else {
+		status = dt_daemon_main(&o, ops, hv, NULL, NULL, NULL);
+	}
 	if (ops == &dt_hv_sim && sim_verify(hv, checks, nchecks) && status == 0)
 		status = EXIT_GUEST_HARMED;
 	ops->close(hv);

@@ -97,7 +97,7 @@ int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm)
 	pthread_mutex_unlock(&d->vms_lock);
 	if (r < 0)
 		dt_err("VM %s: cannot start its worker: %s", vm->name, strerror(-r));
-	return r;
+	return r < 0 ? r : 1;
 }
 
 static struct dt_worker *unlink_vm(struct dt_daemon *d, uint32_t domid)

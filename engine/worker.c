@@ -90,13 +90,15 @@ static int try_map_dir(struct dt_worker *w, const char *dir, char *err, size_t e
 	closedir(dh);
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
-		if (r < 0) {
+		if (r < 0 && r != -EAGAIN) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 			r = try_map(w, path, err, errlen);
 			dt_debug("VM %s: %s: %s", w->vm.name, path, r == 0 ? "fits" : err);
 		}
 		free(names[i]);
 	}
+	if (r == -EAGAIN)
+		return r; /* the kernel is not up: no map could be judged */
 	if (r < 0 && n == 0)
 		snprintf(err, errlen, "VM %s: no System.map-* file in %s", w->vm.name, dir);
 	else if (r < 0)
@@ -296,6 +298,47 @@ static int loop(struct dt_worker *w)
 	}
 }
 
+/* Sleep up to ms, waking for a stop request; true if one came. */
+static bool wait_or_stop(struct dt_worker *w, int ms)
+{
+	struct pollfd p = { .fd = w->ctl_fd, .events = POLLIN };
+	uint64_t v;
+
+	if (atomic_load(&w->requests) & (DT_WREQ_STOP | DT_WREQ_GONE))
+		return true;
+	if (poll(&p, 1, ms) > 0)
+		(void)!read(w->ctl_fd, &v, sizeof(v));
+	return atomic_load(&w->requests) & (DT_WREQ_STOP | DT_WREQ_GONE);
+}
+
+/*
+ * A VM seen as it is created has no kernel running yet (firmware, early boot): attach
+ * is retried, touching nothing, until the kernel is up, the VM goes, we are asked to
+ * stop, or DT_BOOT_WAIT_S pass. Any other failure (a map that does not fit) is final.
+ */
+static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
+{
+	int delay_ms = 500, waited_ms = 0, r;
+
+	for (;;) {
+		r = attach(w, err, errlen);
+		if (r != -EAGAIN)
+			return r;
+		detach(w); /* nothing was written: this only drops the pause and the handle */
+		if (waited_ms == 0)
+			dt_info("%s; waiting for it to boot", err);
+		if (waited_ms >= DT_BOOT_WAIT_S * 1000) {
+			snprintf(err + strlen(err), errlen - strlen(err), "; gave up after %d s",
+				 DT_BOOT_WAIT_S);
+			return -ETIMEDOUT;
+		}
+		if (wait_or_stop(w, delay_ms))
+			return -ECANCELED;
+		waited_ms += delay_ms;
+		delay_ms = delay_ms < 4000 ? delay_ms * 2 : 5000;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct dt_worker *w = arg;
@@ -303,7 +346,11 @@ static void *worker_main(void *arg)
 	int r;
 
 	rcu_register_thread();
-	r = attach(w, err, sizeof(err));
+	r = attach_when_booted(w, err, sizeof(err));
+	if (r == -ECANCELED) {
+		atomic_store(&w->state, DT_WORKER_REFUSED);
+		goto out;
+	}
 	if (r < 0) {
 		if (r == -ENODEV)
 			w->gone = true;

@@ -34,6 +34,8 @@ struct dt_daemon;
 struct dt_report_producer;
 struct dt_chain_reader;
 
+#define DT_BOOT_WAIT_S 600 /* how long a VM whose kernel is not running yet is waited for */
+
 enum dt_worker_request {
 	DT_WREQ_STOP = 1u << 0,	  /* detach and end */
 	DT_WREQ_GONE = 1u << 1,	  /* the domain was destroyed: end without writing */
@@ -52,6 +54,7 @@ struct dt_func_plan {
 	uint8_t flags;	   /* DT_PROBE_PRE / DT_PROBE_POST (config.h) */
 	bool post_ok;	   /* exits found and armed */
 	bool refused;	   /* entry could not be probed (reason logged once) */
+	bool late_abort_warned;
 };
 
 struct dt_worker {
@@ -83,6 +86,7 @@ struct dt_worker {
 	size_t nfuncs;
 	bool want_ancestry; /* some filter needs name=^ / ppid=^, or a report file */
 	bool want_pslist;
+	bool exec_helper;   /* a probe completes execve events whose strings were absent */
 	unsigned seen_gen; /* policy generation the plan was made for */
 
 	struct dt_inflight inflight;

@@ -14,7 +14,7 @@ void dt_buf_free(struct dt_buf *b)
 	b->len = b->cap = 0;
 }
 
-static bool grow(struct dt_buf *b, size_t n)
+bool dt_buf_grow(struct dt_buf *b, size_t n)
 {
 	size_t want, cap;
 	char *p;
@@ -37,32 +37,13 @@ static bool grow(struct dt_buf *b, size_t n)
 	return true;
 }
 
-void dt_buf_put(struct dt_buf *b, const void *s, size_t n)
-{
-	if (!grow(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void dt_buf_puts(struct dt_buf *b, const char *s)
-{
-	dt_buf_put(b, s, strlen(s));
-}
-
-void dt_buf_putc(struct dt_buf *b, char c)
-{
-	dt_buf_put(b, &c, 1);
-}
-
 void dt_buf_printf(struct dt_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	size_t room;
 	int n;
 
-	if (!grow(b, 64))
+	if (!dt_buf_grow(b, 64))
 		return;
 	room = b->cap - b->len;
 	va_start(ap, fmt);
@@ -73,7 +54,7 @@ void dt_buf_printf(struct dt_buf *b, const char *fmt, ...)
 		return;
 	}
 	if ((size_t)n >= room) {
-		if (!grow(b, (size_t)n)) {
+		if (!dt_buf_grow(b, (size_t)n)) {
 			b->p[b->len] = '\0';
 			return;
 		}
@@ -82,6 +63,43 @@ void dt_buf_printf(struct dt_buf *b, const char *fmt, ...)
 		va_end(ap);
 	}
 	b->len += (size_t)n;
+}
+
+void dt_buf_put_u64(struct dt_buf *b, uint64_t v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	dt_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void dt_buf_put_i64(struct dt_buf *b, int64_t v)
+{
+	if (v < 0) {
+		dt_buf_putc(b, '-');
+		dt_buf_put_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		dt_buf_put_u64(b, (uint64_t)v);
+	}
+}
+
+void dt_buf_put_hex(struct dt_buf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	*--p = 'x';
+	*--p = '0';
+	dt_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /* Length (1..4) of the valid UTF-8 sequence at s and its code point, or 0 if the
@@ -154,6 +172,12 @@ bool dt_esc_text(struct dt_buf *b, const char *str, unsigned flags, size_t max)
 	unsigned n;
 
 	while (*s) {
+		if (*s >= 0x20 && *s < 0x7f && *s != '\\' && *s != '"' &&
+		    !((flags & DT_ESC_FIELD) && strchr(" ,|[]()=", *s)) && (!max || used < max)) {
+			s++;
+			used++;
+			continue;
+		}
 		n = utf8_seq(s, &c);
 		if (max && used + (n ? n : 1) > max) {
 			dt_buf_put(b, run, (size_t)(s - run));
@@ -199,6 +223,10 @@ void dt_esc_json(struct dt_buf *b, const char *str)
 	unsigned n;
 
 	while (*s) {
+		if (*s >= 0x20 && *s < 0x7f && *s != '\\' && *s != '"') {
+			s++;
+			continue;
+		}
 		n = utf8_seq(s, &c);
 		if (n && !dangerous(c) && c != '\\' && c != '"') {
 			s += n;

@@ -20,18 +20,36 @@ static const char *when_name(const struct dt_event *ev)
 	return ev->when == DT_WHEN_POST ? "post" : "pre";
 }
 
+/* Milliseconds as three digits. */
+static void put_ms3(struct dt_buf *b, uint64_t ts_ns)
+{
+	unsigned ms = (unsigned)(ts_ns / 1000000u % 1000u);
+	char t[3] = { (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10) };
+
+	dt_buf_put(b, t, 3);
+}
+
+/* HH:MM:SS.mmm; the second is formatted once per thread and second (localtime_r
+ * takes a lock and strftime is slow). */
 static void put_time(struct dt_buf *b, uint64_t ts_ns, bool utc)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread bool cached_utc;
+	static __thread char cached[16];
 	time_t sec = (time_t)(ts_ns / 1000000000u);
 	struct tm tm;
-	char tmp[32];
 
-	if (utc)
-		gmtime_r(&sec, &tm);
-	else
-		localtime_r(&sec, &tm);
-	strftime(tmp, sizeof(tmp), "%H:%M:%S", &tm);
-	dt_buf_printf(b, "%s.%03u", tmp, (unsigned)(ts_ns / 1000000u % 1000u));
+	if (sec != cached_sec || utc != cached_utc) {
+		if (utc)
+			gmtime_r(&sec, &tm);
+		else
+			localtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached), "%H:%M:%S.", &tm);
+		cached_sec = sec;
+		cached_utc = utc;
+	}
+	dt_buf_puts(b, cached);
+	put_ms3(b, ts_ns);
 }
 
 static void put_field(struct dt_buf *b, const char *s)
@@ -44,7 +62,7 @@ static void put_ret(struct dt_buf *b, const struct dt_event *ev, int64_t ret)
 {
 	const char *name = NULL;
 
-	dt_buf_printf(b, "%" PRId64, ret);
+	dt_buf_put_i64(b, ret);
 	if (ev->nr >= 0 && ret < 0 && ret >= -4095)
 		name = strerrorname_np((int)-ret);
 	if (name)
@@ -73,6 +91,39 @@ static bool arg_is_string(const struct dt_event *ev, unsigned i,
 	return false;
 }
 
+/*
+ * The human log shows a decoding only where it says more than the argument: the named
+ * decodings of its type (an exit code's cause and signal, a wait status), not the
+ * aliases kept for filters (regs:filename, flags:flags, call:call, ...). JSON and A3
+ * carry them all.
+ */
+static bool dec_informative(const struct dt_event *ev, unsigned k,
+			    const struct dt_funcdesc *(*lookup)(int func_id))
+{
+	const struct dt_funcdesc *fd = lookup && ev->func_id >= 0 ? lookup(ev->func_id) : NULL;
+	const char *name = ev->dec[k].name, *colon = name ? strchr(name, ':') : NULL;
+	const char *const *d;
+	unsigned i;
+
+	if (!fd || !colon)
+		return fd == NULL; /* without a catalogue, show everything */
+	for (i = 0; i < fd->nargs && i < ev->nargs; i++) {
+		const char *an = fd->args[i].name;
+
+		if (strlen(an) != (size_t)(colon - name) || strncmp(an, name, (size_t)(colon - name)))
+			continue;
+		if (!ev->dec[k].value || !ev->dec[k].value[0] ||
+		    (ev->args[i].value && (!strcmp(ev->args[i].value, ev->dec[k].value) ||
+					   !strcmp(ev->args[i].value, "NULL"))))
+			return false; /* empty, a repeat of the argument, or of a NULL pointer */
+		for (d = dt_catalog_decodings(fd->args[i].type); *d; d++)
+			if (!strcmp(*d, colon + 1))
+				return true;
+		return false;
+	}
+	return false;
+}
+
 static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 			 const struct dt_funcdesc *(*lookup)(int func_id))
 {
@@ -87,7 +138,7 @@ static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 		put_field(b, a->name ? a->name : "?");
 		dt_buf_putc(b, '=');
 		if (!a->value) {
-			dt_buf_printf(b, "0x%" PRIx64, a->raw);
+			dt_buf_put_hex(b, a->raw);
 		} else if (arg_is_string(ev, i, lookup)) {
 			bool cut;
 
@@ -96,33 +147,42 @@ static void put_log_args(struct dt_buf *b, const struct dt_event *ev,
 			dt_buf_putc(b, '"');
 			if (cut)
 				dt_buf_puts(b, "...");
-		} else if (dt_esc_text(b, a->value, DT_ESC_FIELD, DT_FMT_STR_MAX)) {
+		} else if (dt_esc_text(b, a->value, 0, DT_FMT_STR_MAX)) {
+			/* a decoder's rendering (flags, ["argv", ...], sockaddr): guest bytes in
+			 * it are escaped by the decoder; controls are escaped again here */
 			dt_buf_puts(b, "...");
 		}
 	}
 	dt_buf_putc(b, ')');
 	if (ev->ndec) {
-		dt_buf_puts(b, " {");
+		bool any = false;
+
 		for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
-			if (i)
-				dt_buf_puts(b, ", ");
+			if (!dec_informative(ev, i, lookup))
+				continue;
+			dt_buf_puts(b, any ? ", " : " {");
+			any = true;
 			put_field(b, ev->dec[i].name ? ev->dec[i].name : "?");
 			dt_buf_putc(b, '=');
 			if (dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL",
 					DT_ESC_FIELD, DT_FMT_STR_MAX))
 				dt_buf_puts(b, "...");
 		}
-		dt_buf_putc(b, '}');
+		if (any)
+			dt_buf_putc(b, '}');
 	}
 }
 
 static void put_log_proc(struct dt_buf *b, const struct dt_proc_info *p)
 {
 	put_field(b, p->comm);
-	if (p->ppid >= 0)
-		dt_buf_printf(b, "[%d<-%d]", p->pid, p->ppid);
-	else
-		dt_buf_printf(b, "[%d]", p->pid);
+	dt_buf_putc(b, '[');
+	dt_buf_put_i64(b, p->pid);
+	if (p->ppid >= 0) {
+		dt_buf_puts(b, "<-");
+		dt_buf_put_i64(b, p->ppid);
+	}
+	dt_buf_putc(b, ']');
 }
 
 void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
@@ -143,7 +203,9 @@ void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
 		dt_buf_putc(b, '\n');
 		return;
 	}
-	dt_buf_printf(b, " v%u ", ev->vcpu);
+	dt_buf_puts(b, " v");
+	dt_buf_put_u64(b, ev->vcpu);
+	dt_buf_putc(b, ' ');
 	put_log_proc(b, &ev->proc);
 	dt_buf_putc(b, ' ');
 	if (ev->type == DT_EV_PSLIST) {
@@ -183,7 +245,10 @@ void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
 			dt_buf_printf(b, " <%" PRIu64 ".%06" PRIu64 ">", ev->latency_ns / 1000000000u,
 				      ev->latency_ns / 1000u % 1000000u);
 	} else {
-		dt_buf_puts(b, ev->when == DT_WHEN_POST ? " = ?" : " ...");
+		dt_buf_puts(b, ev->when == DT_WHEN_POST ? " = ?"
+			       : ev->unfinished	  ? " <unfinished when domtrace detached>"
+			       : ev->post_follows ? " ..."
+						  : "");
 	}
 	switch (ev->type) {
 	case DT_EV_MATCH:
@@ -214,37 +279,48 @@ static void jsep(struct dt_buf *b)
 		dt_buf_putc(b, ',');
 }
 
-static void jstr(struct dt_buf *b, const char *key, const char *val)
+static void jkey(struct dt_buf *b, const char *key)
 {
 	jsep(b);
-	dt_buf_printf(b, "\"%s\":\"", key);
+	dt_buf_putc(b, '"');
+	dt_buf_puts(b, key);
+	dt_buf_puts(b, "\":");
+}
+
+static void jstr(struct dt_buf *b, const char *key, const char *val)
+{
+	jkey(b, key);
+	dt_buf_putc(b, '"');
 	dt_esc_json(b, val);
 	dt_buf_putc(b, '"');
 }
 
 static void jint(struct dt_buf *b, const char *key, int64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":%" PRId64, key, v);
+	jkey(b, key);
+	dt_buf_put_i64(b, v);
 }
 
 static void juint(struct dt_buf *b, const char *key, uint64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":%" PRIu64, key, v);
+	jkey(b, key);
+	dt_buf_put_u64(b, v);
 }
 
 static void jhex(struct dt_buf *b, const char *key, uint64_t v)
 {
-	jsep(b);
-	dt_buf_printf(b, "\"%s\":\"0x%" PRIx64 "\"", key, v);
+	jkey(b, key);
+	dt_buf_putc(b, '"');
+	dt_buf_put_hex(b, v);
+	dt_buf_putc(b, '"');
 }
 
 static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *p)
 {
-	jsep(b);
 	if (key)
-		dt_buf_printf(b, "\"%s\":", key);
+		jkey(b, key);
+	else
+		jsep(b);
 	dt_buf_putc(b, '{');
 	jint(b, "pid", p->pid);
 	jint(b, "tgid", p->tgid);
@@ -261,14 +337,26 @@ static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *
 
 static void put_iso_time(struct dt_buf *b, uint64_t ts_ns)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[32];
 	time_t sec = (time_t)(ts_ns / 1000000000u);
+	uint64_t ns = ts_ns % 1000000000u;
+	char frac[9];
 	struct tm tm;
-	char tmp[32];
+	int i;
 
-	gmtime_r(&sec, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	jsep(b);
-	dt_buf_printf(b, "\"ts\":\"%s.%09" PRIu64 "Z\"", tmp, ts_ns % 1000000000u);
+	if (sec != cached_sec) {
+		gmtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S.", &tm);
+		cached_sec = sec;
+	}
+	for (i = 8; i >= 0; i--, ns /= 10)
+		frac[i] = (char)('0' + ns % 10);
+	jkey(b, "ts");
+	dt_buf_putc(b, '"');
+	dt_buf_puts(b, cached);
+	dt_buf_put(b, frac, 9);
+	dt_buf_puts(b, "Z\"");
 }
 
 void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
@@ -323,29 +411,28 @@ void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
 	jstr(b, "when", when_name(ev));
 	jstr(b, "func", ev->func ? ev->func : "");
 	jint(b, "nr", ev->nr);
-	jsep(b);
-	dt_buf_printf(b, "\"compat\":%s", ev->compat ? "true" : "false");
+	jkey(b, "compat");
+	dt_buf_puts(b, ev->compat ? "true" : "false");
 	jhex(b, "site", ev->site);
 	jsep(b);
 	dt_buf_puts(b, "\"args\":{");
 	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
-		char raw[24];
-		const char *v = ev->args[i].value;
-
-		if (!v) {
-			snprintf(raw, sizeof(raw), "0x%" PRIx64, ev->args[i].raw);
-			v = raw;
-		}
 		jsep(b);
 		dt_buf_putc(b, '"');
 		dt_esc_json(b, ev->args[i].name ? ev->args[i].name : "?");
 		dt_buf_puts(b, "\":\"");
-		dt_esc_json(b, v);
+		if (ev->args[i].value)
+			dt_esc_json(b, ev->args[i].value);
+		else
+			dt_buf_put_hex(b, ev->args[i].raw);
 		dt_buf_putc(b, '"');
 	}
 	dt_buf_puts(b, "},\"raw\":[");
-	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++)
-		dt_buf_printf(b, "%s\"0x%" PRIx64 "\"", i ? "," : "", ev->args[i].raw);
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
+		dt_buf_puts(b, i ? ",\"" : "\"");
+		dt_buf_put_hex(b, ev->args[i].raw);
+		dt_buf_putc(b, '"');
+	}
 	dt_buf_putc(b, ']');
 	if (ev->ndec) {
 		jsep(b);
@@ -391,7 +478,8 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		return false;
 	dt_buf_puts(b, "domain=");
 	put_field(b, ev->vm);
-	dt_buf_printf(b, " type=%s", dt_event_type_name(ev->type));
+	dt_buf_puts(b, " type=");
+	dt_buf_puts(b, dt_event_type_name(ev->type));
 	switch (ev->type) {
 	case DT_EV_LOST:
 		dt_buf_printf(b, " count=%" PRIu64, ev->lost);
@@ -409,15 +497,21 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		}
 		return true;
 	case DT_EV_MATCH:
-		dt_buf_printf(b, " when=%s", when_name(ev));
+		dt_buf_puts(b, " when=");
+		dt_buf_puts(b, when_name(ev));
 		break;
 	default: /* abort, would-abort */
-		dt_buf_printf(b, " retval=%" PRId64, ev->abort_ret);
+		dt_buf_puts(b, " retval=");
+		dt_buf_put_i64(b, ev->abort_ret);
 		break;
 	}
-	dt_buf_printf(b, " pid=%d name=", ev->proc.pid);
+	dt_buf_puts(b, " pid=");
+	dt_buf_put_i64(b, ev->proc.pid);
+	dt_buf_puts(b, " name=");
 	put_field(b, ev->proc.comm);
-	dt_buf_printf(b, " ppid=%d ", ev->proc.ppid);
+	dt_buf_puts(b, " ppid=");
+	dt_buf_put_i64(b, ev->proc.ppid);
+	dt_buf_putc(b, ' ');
 	if (ev->func)
 		put_field(b, ev->func);
 	else
@@ -429,7 +523,7 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		if (ev->args[i].value)
 			dt_esc_text(b, ev->args[i].value, 0, 0);
 		else
-			dt_buf_printf(b, "0x%" PRIx64, ev->args[i].raw);
+			dt_buf_put_hex(b, ev->args[i].raw);
 		dt_buf_putc(b, ',');
 	}
 	for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
@@ -438,8 +532,10 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL", 0, 0);
 		dt_buf_putc(b, ',');
 	}
-	if (ev->when == DT_WHEN_POST && ev->has_ret)
-		dt_buf_printf(b, "ret_value=%" PRId64, ev->ret);
+	if (ev->when == DT_WHEN_POST && ev->has_ret) {
+		dt_buf_puts(b, "ret_value=");
+		dt_buf_put_i64(b, ev->ret);
+	}
 	dt_buf_putc(b, ')');
 	return true;
 }

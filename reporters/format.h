@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "domtrace/catalog.h"
 #include "domtrace/event.h"
@@ -27,6 +28,9 @@ struct dt_buf {
 };
 
 void dt_buf_free(struct dt_buf *b);			/* frees p; b itself is the caller's */
+/* Make room for n more bytes and the NUL; false (and oom set) if it cannot. */
+bool dt_buf_grow(struct dt_buf *b, size_t n);
+
 static inline void dt_buf_reset(struct dt_buf *b)
 {
 	b->len = 0;
@@ -34,10 +38,33 @@ static inline void dt_buf_reset(struct dt_buf *b)
 	if (b->p)
 		b->p[0] = '\0';
 }
-void dt_buf_put(struct dt_buf *b, const void *s, size_t n);
-void dt_buf_puts(struct dt_buf *b, const char *s);
-void dt_buf_putc(struct dt_buf *b, char c);
+
+static inline void dt_buf_put(struct dt_buf *b, const void *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap && !dt_buf_grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void dt_buf_puts(struct dt_buf *b, const char *s)
+{
+	dt_buf_put(b, s, strlen(s));
+}
+
+static inline void dt_buf_putc(struct dt_buf *b, char c)
+{
+	if (b->len + 2 > b->cap && !dt_buf_grow(b, 1))
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void dt_buf_printf(struct dt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Numbers without printf (the renderers' hot path): decimal, and "0x" + lowercase hex. */
+void dt_buf_put_u64(struct dt_buf *b, uint64_t v);
+void dt_buf_put_i64(struct dt_buf *b, int64_t v);
+void dt_buf_put_hex(struct dt_buf *b, uint64_t v);
 
 /* Escaping flags for dt_esc_text. */
 enum {

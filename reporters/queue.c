@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -49,6 +50,13 @@ struct dt_queue_producer {
 	char vm[DT_VM_NAME_MAX];
 	_Atomic uint64_t enqueued, lost, pending;
 };
+
+/* container_of through void *, which -Wcast-align (clang) accepts */
+static struct dt_queue_producer *producer_of(struct cds_list_head *n)
+{
+	return (struct dt_queue_producer *)(void *)((char *)n -
+						   offsetof(struct dt_queue_producer, node));
+}
 
 static uint64_t now_realtime_ns(void)
 {
@@ -273,22 +281,25 @@ struct dt_event *dt_queue_next(struct dt_queue_batch *b)
 
 	if (!node)
 		return NULL;
-	ev = caa_container_of(node, struct dt_event, qnode);
+	ev = (struct dt_event *)(void *)((char *)node - offsetof(struct dt_event, qnode));
 	DT_TSAN_ACQUIRE(ev);
 	return ev;
 }
 
 void dt_queue_done(struct dt_queue *q, struct dt_event *ev)
 {
-	size_t size;
+	size_t size, after;
 
 	if (!ev)
 		return;
 	size = ev->size;
 	dt_event_free(ev);
 	atomic_fetch_add_explicit(&q->delivered, 1, memory_order_relaxed);
-	atomic_fetch_sub(&q->bytes, size);
-	if (atomic_load(&q->waiters)) {
+	after = atomic_fetch_sub(&q->bytes, size) - size;
+	/* Wake waiting workers once a quarter of the bound is free, not per event:
+	 * waking them for every event makes them and us thrash. Everything in flight
+	 * drains eventually, so a waiter for a big event is woken at 0 at the latest. */
+	if (atomic_load(&q->waiters) && after <= q->max_bytes - q->max_bytes / 4) {
 		pthread_mutex_lock(&q->lock);
 		pthread_cond_broadcast(&q->room);
 		pthread_mutex_unlock(&q->lock);
@@ -298,8 +309,9 @@ void dt_queue_done(struct dt_queue *q, struct dt_event *ev)
 struct dt_event *dt_queue_take_lost(struct dt_queue *q)
 {
 	struct dt_queue_producer *p;
+	struct cds_list_head *n;
 	struct dt_event *ev = NULL;
-	uint64_t n;
+	uint64_t cnt;
 
 	if (!atomic_load_explicit(&q->lost_pending, memory_order_acquire))
 		return NULL;
@@ -307,7 +319,8 @@ struct dt_event *dt_queue_take_lost(struct dt_queue *q)
 		return NULL; /* no room yet: announce when there is */
 	atomic_store(&q->lost_pending, 0);
 	pthread_mutex_lock(&q->lock);
-	cds_list_for_each_entry(p, &q->producers, node) {
+	for (n = q->producers.next; n != &q->producers; n = n->next) {
+		p = producer_of(n);
 		if (!atomic_load(&p->pending))
 			continue;
 		if (ev) {
@@ -315,12 +328,12 @@ struct dt_event *dt_queue_take_lost(struct dt_queue *q)
 			atomic_store(&q->lost_pending, 1);
 			break;
 		}
-		n = atomic_exchange(&p->pending, 0);
-		if (!n)
+		cnt = atomic_exchange(&p->pending, 0);
+		if (!cnt)
 			continue;
-		ev = make_lost(p, n);
+		ev = make_lost(p, cnt);
 		if (!ev) {
-			atomic_fetch_add(&p->pending, n);
+			atomic_fetch_add(&p->pending, cnt);
 			atomic_store(&q->lost_pending, 1);
 			break;
 		}
@@ -363,11 +376,11 @@ void dt_queue_foreach_producer(struct dt_queue *q,
 			       void *arg)
 {
 	struct dt_queue_producer_stats st;
-	struct dt_queue_producer *p;
+	struct cds_list_head *n;
 
 	pthread_mutex_lock(&q->lock);
-	cds_list_for_each_entry(p, &q->producers, node) {
-		dt_queue_producer_stats(p, &st);
+	for (n = q->producers.next; n != &q->producers; n = n->next) {
+		dt_queue_producer_stats(producer_of(n), &st);
 		fn(&st, arg);
 	}
 	pthread_mutex_unlock(&q->lock);

@@ -143,8 +143,8 @@ static void dispatch(struct dt_report *r, struct dt_event **evs, size_t n)
 		dt_queue_done(r->q, evs[i]);
 }
 
-/* Everything queued and every unannounced loss goes to the sinks. Returns whether
- * anything was found. */
+/* What is queued now (one splice: the sinks get their turn to send between two) and
+ * every unannounced loss go to the sinks. Returns whether anything was found. */
 static bool drain(struct dt_report *r)
 {
 	struct dt_event *evs[BATCH_MAX], *ev;
@@ -152,7 +152,7 @@ static bool drain(struct dt_report *r)
 	bool any = false;
 	size_t n = 0;
 
-	while (dt_queue_take(r->q, &b)) {
+	if (dt_queue_take(r->q, &b)) {
 		any = true;
 		while ((ev = dt_queue_next(&b))) {
 			evs[n++] = ev;
@@ -216,11 +216,12 @@ static void *reporter_main(void *arg)
 				break;
 			}
 			if (now >= end) {
-				drain(r);
+				while (drain(r))
+					;
+				r->result = sinks_idle(r) ? 0 : -ETIMEDOUT;
 				for (s = 0; s < r->nsinks; s++)
 					if (r->sink[s].ops->abandon)
 						r->sink[s].ops->abandon(r->sink[s].state);
-				r->result = sinks_idle(r) ? 0 : -ETIMEDOUT;
 				break;
 			}
 			if (any)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,7 @@ static struct dt_event *next_of(struct dt_event *ev)
 {
 	struct cds_wfcq_node *n = ev->qnode.next;
 
-	return n ? caa_container_of(n, struct dt_event, qnode) : NULL;
+	return n ? (struct dt_event *)(void *)((char *)n - offsetof(struct dt_event, qnode)) : NULL;
 }
 
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)

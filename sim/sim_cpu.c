@@ -141,6 +141,13 @@ static void switch_out(struct sim_vcpu *c)
 	idle_regs(c);
 }
 
+static void drop_task(struct sim_vcpu *c)
+{
+	c->task = NULL;
+	set_current(c, c->vm->idle[c->id]);
+	idle_regs(c);
+}
+
 /* ---- crash ---- */
 static enum run crash(struct sim_vcpu *c, const char *why)
 {
@@ -209,6 +216,12 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	enum dt_resume_how how;
 
 	pthread_mutex_lock(&vm->lock);
+	/* Monitoring went off since the fetch (dom_close): the instruction is simply
+	 * executed again, as a drained-and-retried vm_event request would be. */
+	if (!atomic_load(&vm->trapping)) {
+		pthread_mutex_unlock(&vm->lock);
+		return R_CONT;
+	}
 	if (vm->tq_n == vm->tq_cap) {
 		size_t cap = vm->tq_cap ? vm->tq_cap * 2 : 16;
 		struct dt_trap *n = realloc(vm->tq, cap * sizeof(*n));
@@ -237,7 +250,8 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	}
 	c->state = VS_TRAPPED;
 	pthread_cond_broadcast(&vm->cond);
-	while (!c->resumed && !vm->dying)
+	/* answered, and the domain not paused: only then does the vCPU run again */
+	while ((!c->resumed || vm->pause_count > 0) && !vm->dying)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	c->trapped = false;
 	if (vm->dying) {
@@ -318,7 +332,7 @@ static enum run exec_one(struct sim_vcpu *c)
 	})
 	switch (i[0]) {
 	case 0xcc:
-		if (vm->trap != DT_TRAP_INT3 || !vm->trapping)
+		if (vm->trap != DT_TRAP_INT3 || !atomic_load(&vm->trapping))
 			return crash(c, "int3: 0000 [#1] PREEMPT SMP NOPTI (breakpoint with no "
 					"debugger attached)");
 		return trap(c, DT_TRAP_BREAKPOINT, 1);
@@ -338,6 +352,12 @@ static enum run exec_one(struct sim_vcpu *c)
 
 			pthread_mutex_lock(&vm->lock);
 			a = dt_sim_action(c, (uint32_t)s32(i + 3), r->rip + 7, &nrip);
+			/* A task that sleeps or dies leaves the CPU before anyone can wake or
+			 * reap it: the same critical section. */
+			if (a == ACT_BLOCK)
+				switch_out(c);
+			else if (a == ACT_GONE)
+				drop_task(c);
 			pthread_mutex_unlock(&vm->lock);
 			switch (a) {
 			case ACT_NEXT:
@@ -365,7 +385,7 @@ static enum run exec_one(struct sim_vcpu *c)
 			return R_CONT;
 		}
 		if (IS(0x0f, 0x01, 0x44, 0x24, 0xf0)) {
-			if (vm->trap != DT_TRAP_SGDT || !vm->trapping)
+			if (vm->trap != DT_TRAP_SGDT || !atomic_load(&vm->trapping))
 				return do_sgdt(c);
 			res = trap(c, DT_TRAP_DESCRIPTOR, 5);
 			if (res == R_EMUL)
@@ -655,13 +675,8 @@ static void run(struct sim_vcpu *c)
 			c->next_ns = (c->next_ns > now ? c->next_ns : now) + pace_ns(vm);
 		}
 		break;
-	case R_BLOCK:
-		switch_out(c);
-		break;
+	case R_BLOCK: /* the task already left the CPU (exec_one) */
 	case R_GONE:
-		c->task = NULL;
-		set_current(c, vm->idle[c->id]);
-		idle_regs(c);
 		break;
 	default: /* stop or crash: stay on the CPU; the loop parks us */
 		break;

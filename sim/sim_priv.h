@@ -14,9 +14,9 @@
  * what a RUNNING vCPU thread touches alone (its regs, decoding). Guest memory is accessed
  * only through the relaxed-atomic helpers of sim_mem.c (the engine writes into it while
  * vCPUs run, as it does on real hardware). host->lock protects the VM list, notes, crash
- * list and scenario labels; it is never taken while holding a vm->lock... except
- * dt_sim_record_crash and the label table, which take host->lock inside vm->lock (order:
- * vm->lock, then host->lock; never the other way round).
+ * list, scripts and labels. Lock order: vm->lock, then host->lock (vCPUs record crashes and
+ * labels while holding their VM's lock); code holding host->lock never takes a vm->lock -
+ * it takes a VM reference, drops host->lock, then locks the VM.
  */
 #ifndef DOMTRACE_SIM_PRIV_H
 #define DOMTRACE_SIM_PRIV_H
@@ -184,6 +184,13 @@ int dt_sim_build_write_files(const struct sim_build *b, const char *dir, char *m
 void dt_sim_layout_make(struct sim_layout *l, enum dt_sim_flavour f, uint64_t seed);
 int dt_sim_btf_make(const struct sim_layout *l, enum dt_sim_flavour f, void **ret_blob,
 		    uint32_t *ret_size);
+/* sim_ksyms.c: naming tables. */
+const char *dt_sim_x64_fn_name(const char *unistd_name); /* "stat" -> "newstat" ... */
+bool dt_sim_x64_ni(const char *unistd_name);		  /* served by sys_ni_syscall */
+bool dt_sim_i386_ni(const char *unistd_name);
+bool dt_sim_i386_compat(const char *unistd_name);	  /* has __ia32_compat_sys_ */
+const char *const *dt_sim_filler(size_t *ret_n);
+const char *const *dt_sim_meta_src(size_t *ret_n);	  /* "name|type arg|..." */
 /* sim_kernel.c: the image. */
 int dt_sim_image_make(struct sim_build *b, uint64_t seed);
 

@@ -6,7 +6,8 @@
  * process's user memory (sometimes on not-present pages) and names one system call; the
  * vCPU then really enters the guest kernel with it. Also the tiny file table (VFS).
  *
- * Runs with vm->lock held, on the vCPU thread running the task.
+ * Runs with vm->lock held, on the vCPU thread running the task. (One file on purpose: the
+ * programs share the small argument-placing helpers above them.)
  */
 #include <errno.h>
 #include <pthread.h>

@@ -187,7 +187,8 @@ struct sim_vm {
 	struct sim_vcpu *vcpu;
 	atomic_int stop_req;
 	int pause_count;
-	bool dying, crashed, dead, opened, trapping;
+	bool dying, crashed, dead, opened;
+	atomic_bool trapping; /* written under lock, read by vCPUs at fetch time */
 	int dom_pauses; /* pauses taken through the open handle */
 
 	struct dt_trap *tq;
@@ -214,8 +215,11 @@ struct sim_vm {
 	struct dt_sim_counters ctr;
 };
 
-/* sim_hv.c */
+/* sim_host.c */
 uint64_t dt_sim_now_ns(void);
+void dt_sim_drain(int fd); /* empty an eventfd */
+int dt_sim_cond_init_mono(pthread_cond_t *c);
+void dt_sim_vm_kill(struct dt_sim_host *h, struct sim_vm *vm); /* unlinked VM: stop, note, put */
 struct sim_vm *dt_sim_vm_get(struct dt_sim_host *h, uint32_t domid); /* ref, or NULL */
 void dt_sim_vm_put(struct sim_vm *vm);
 void dt_sim_record_crash(struct sim_vcpu *c, const char *fmt, ...)
@@ -230,11 +234,16 @@ void dt_sim_vm_wake(struct sim_vm *vm);	   /* work may be available */
 int dt_sim_fetch(struct sim_vm *vm, uint64_t cr3, uint64_t va, void *buf, size_t len);
 uint64_t dt_sim_kva(const struct sim_vm *vm, uint64_t off); /* image offset -> runtime va */
 
-/* sim_task.c (vm->lock held) */
+/* sim_task.c, sim_mm.c (vm->lock held) */
 int dt_sim_kernel_boot(struct sim_vm *vm);
 void dt_sim_kernel_free(struct sim_vm *vm);
 uint64_t dt_sim_dm(const struct sim_vm *vm, uint64_t pa); /* direct-map va of pa */
 uint64_t dt_sim_kmalloc(struct sim_vm *vm, uint32_t size, uint64_t *ret_pa);
+uint64_t dt_sim_kstack_alloc(struct sim_vm *vm, int *ret_slot); /* vmalloc base, or 0 */
+void dt_sim_kstack_free(struct sim_vm *vm, uint64_t va, int slot);
+struct sim_mm *dt_sim_mm_new(struct sim_vm *vm, bool compat);
+struct sim_mm *dt_sim_mm_copy(struct sim_vm *vm, const struct sim_mm *old);
+void dt_sim_mm_put(struct sim_vm *vm, struct sim_mm *mm); /* NULL ok */
 void dt_sim_kfree(struct sim_vm *vm, uint64_t pa, uint32_t size);
 #define SIM_TF_KTHREAD 1u
 #define SIM_TF_SHARE_MM 2u
@@ -267,11 +276,13 @@ void dt_sim_call_noreturn(struct sim_task *t, int64_t ret);
 void dt_sim_update_stop(struct sim_vm *vm);
 void dt_sim_task_user_ctx(struct sim_task *t);
 
-/* sim_sys.c (vm->lock held): the semantic action of a marker. */
+/* sim_entry.c, sim_sys.c (vm->lock held): the semantic action of a marker. */
 enum sim_act_res { ACT_NEXT, ACT_JUMP, ACT_BLOCK, ACT_GONE, ACT_CRASH, ACT_TO_USER };
 enum sim_act_res dt_sim_action(struct sim_vcpu *c, uint32_t imm, uint64_t insn_end,
 			       uint64_t *ret_rip);
 void dt_sim_send_signal(struct sim_task *t, int sig);
+int64_t dt_sim_syscall(struct sim_vcpu *c, unsigned nr, bool compat, const uint64_t a[6],
+		       bool *ret_block);
 bool dt_sim_fatal_pending(const struct sim_task *t, int *ret_sig);
 
 /* sim_prog.c (vm->lock held): user programs. */

@@ -307,6 +307,8 @@ static void world_init(struct world *w, bool v66, uint64_t kaslr, bool with_btf)
 	/* vCPU 0 trapped in the kernel, after swapgs, PCID bits in CR3 */
 	w->m.regs.cpl = 0;
 	w->m.regs.cr3 = KROOT | 0x7;
+	w->m.regs.cr0 = 0x80050033ull; /* PG PE: a running 64-bit kernel */
+	w->m.regs.efer = 0xd01ull;    /* SCE LME LMA NXE */
 	w->m.regs.lstar = M_ENTRY + kaslr;
 	w->m.regs.gs_base = PCPU_AREA(0);
 	w->m.regs.kernel_gs_base = 0x7f0000001000ull;
@@ -446,6 +448,23 @@ START_TEST(attach_lstar_elsewhere)
 	g = open_ok(&w, NULL);
 	ck_assert_uint_eq(dt_guest_kaslr(g), 0x24600000);
 	dt_guest_close(g);
+	world_free(&w);
+}
+END_TEST
+
+/* A VM caught before its kernel runs: "try again", not "the map does not fit". */
+START_TEST(attach_before_boot)
+{
+	struct world w;
+	char err[512] = "";
+
+	world_init(&w, false, 0x1e00000, true);
+	w.m.regs.lstar = 0;
+	ck_assert_int_eq(open_err(&w, w.tab, NULL, err, sizeof(err)), -EAGAIN);
+	ck_assert_ptr_nonnull(strstr(err, "not running yet"));
+	w.m.regs.lstar = 0xffffffff81000000ull;
+	w.m.regs.cr0 = 0x11; /* paging off: firmware */
+	ck_assert_int_eq(open_err(&w, w.tab, NULL, err, sizeof(err)), -EAGAIN);
 	world_free(&w);
 }
 END_TEST
@@ -810,6 +829,7 @@ static Suite *mock_suite(void)
 	tcase_add_test(tc, attach_66);
 	tcase_add_test(tc, attach_kpti_user_mode);
 	tcase_add_test(tc, attach_lstar_elsewhere);
+	tcase_add_test(tc, attach_before_boot);
 	tcase_add_test(tc, wrong_maps_refused);
 	tcase_add_test(tc, offsets_sources);
 	suite_add_tcase(s, tc);

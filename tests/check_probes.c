@@ -66,6 +66,33 @@ START_TEST(exits_ret_and_thunk)
 }
 END_TEST
 
+/* `ret` with unreachable int3 padding after it can carry a 5-byte trap (sgdt) */
+START_TEST(ret_with_int3_padding)
+{
+	const uint8_t padded[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x31, 0xc0, 0xc3, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
+	const uint8_t short_pad[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3, 0xcc, 0xcc };
+	struct dt_site sites[DT_EXITS_MAX];
+	struct dt_regs r = { .rsp = 0x1000 };
+	const char *why = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(dt_site_find_exits(padded, sizeof(padded), FUNC, THUNK, sites, DT_EXITS_MAX, &n, &why), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(sites[0].addr, FUNC + 7);
+	ck_assert_uint_eq(sites[0].len, 5);
+	ck_assert_mem_eq(sites[0].orig, "\xc3\xcc\xcc\xcc\xcc", 5);
+	ck_assert(dt_site_fits(&sites[0], 5));
+	dt_site_emulate(&sites[0], &r, 0xffffffff81001234ull); /* still a ret */
+	ck_assert_uint_eq(r.rip, 0xffffffff81001234ull);
+	ck_assert_uint_eq(r.rsp, 0x1008);
+	/* the padding ends with the function: not enough room */
+	ck_assert_int_eq(dt_site_find_exits(short_pad, sizeof(short_pad), FUNC, THUNK, sites, DT_EXITS_MAX, &n, &why),
+			 0);
+	ck_assert_uint_eq(sites[0].len, 1);
+	ck_assert(!dt_site_fits(&sites[0], 5));
+}
+END_TEST
+
 START_TEST(exits_refused)
 {
 	uint8_t tail[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xe9, 0, 0, 0, 0 };
@@ -190,6 +217,7 @@ static Suite *probes_suite(void)
 
 	tcase_add_test(tc, entry_nop5_and_endbr);
 	tcase_add_test(tc, exits_ret_and_thunk);
+	tcase_add_test(tc, ret_with_int3_padding);
 	tcase_add_test(tc, exits_refused);
 	tcase_add_test(tc, jcc_to_thunk_is_conditional_exit);
 	tcase_add_test(tc, emulation);

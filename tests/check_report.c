@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domtrace/catalog.h"
 #include "domtrace/report.h"
 #include "reporters/format.h"
 #include "support/a3_events.h"
@@ -49,7 +50,7 @@ START_TEST(test_log_text)
 
 	s = log_line(ev);
 	ck_assert_str_eq(s, "21:04:05.123 sim-vm0 v1 bash[412<-411] sys_openat(dfd=AT_FDCWD, "
-			    "filename=\"/etc/passwd\", flags=O_RDONLY, mode=0) ...\n");
+			    "filename=\"/etc/passwd\", flags=O_RDONLY, mode=0)\n");
 	free(s);
 	dt_test_ev_post(ev, 3, 120000);
 	s = log_line(ev);
@@ -64,7 +65,7 @@ START_TEST(test_log_text)
 
 	ev = dt_test_ev_openat(DT_EV_MATCH, "sim-vm0", "bash", "/etc/passwd", 256);
 	s = log_line(ev);
-	ck_assert_ptr_nonnull(strstr(s, "mode=0) ... [match #2]\n"));
+	ck_assert_ptr_nonnull(strstr(s, "mode=0) [match #2]\n"));
 	free(s);
 	ev->type = DT_EV_ABORT;
 	ev->abort_ret = -13;
@@ -73,7 +74,7 @@ START_TEST(test_log_text)
 	free(s);
 	ev->type = DT_EV_WOULD_ABORT;
 	s = log_line(ev);
-	ck_assert_ptr_nonnull(strstr(s, "mode=0) ... [would abort = -13 (EACCES), filter #2]\n"));
+	ck_assert_ptr_nonnull(strstr(s, "mode=0) [would abort = -13 (EACCES), filter #2]\n"));
 	free(s);
 	/* no catalogue: symbolic values stay bare, the path is quoted */
 	{
@@ -99,6 +100,23 @@ START_TEST(test_log_text)
 	s = log_line(ev);
 	ck_assert_str_eq(s, "21:04:05.123 vm1 v0 bash[412<-411] pslist n=2: p0[1<-0] p1[2<-1]\n");
 	free(s);
+	dt_event_free(ev);
+}
+END_TEST
+
+/* The real catalogue as the lookup: its PATH argument is quoted, the rest bare. */
+START_TEST(test_log_with_catalog)
+{
+	struct dt_event *ev = dt_test_ev_openat(DT_EV_CALL, "vm", "bash", "AT_FDCWD", 256);
+	struct dt_buf b = { 0 };
+	bool compat;
+
+	ev->func_id = dt_catalog_by_symbol("__x64_sys_openat", &compat);
+	ck_assert_int_ge(ev->func_id, 0);
+	dt_fmt_log(&b, ev, dt_catalog_get, true);
+	ck_assert_ptr_nonnull(strstr(b.p, "sys_openat(dfd=AT_FDCWD, filename=\"AT_FDCWD\", "
+					  "flags=O_RDONLY, mode=0)\n"));
+	dt_buf_free(&b);
 	dt_event_free(ev);
 }
 END_TEST
@@ -338,6 +356,14 @@ START_TEST(test_hostile_strings)
 		free(undec);
 		free(s);
 
+		{ /* report file: the entry line, "Pid lineage:", the process */
+			struct dt_buf b = { 0 };
+
+			ck_assert(dt_fmt_report(&b, ev));
+			assert_clean_text(b.p, 3);
+			dt_buf_free(&b);
+		}
+
 		s = a3_line(ev);
 		assert_clean_text(s, 0);
 		/* the comm field is one token: no space can end it early */
@@ -505,9 +531,9 @@ START_TEST(test_reporter_text_log)
 	lines = dt_test_read_lines(logp, &n);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(lines[0], "21:04:05.123 sim-vm0 v1 bash[412<-411] sys_openat(dfd=AT_FDCWD, "
-				   "filename=\"/etc/passwd\", flags=O_RDONLY, mode=0) ...");
+				   "filename=\"/etc/passwd\", flags=O_RDONLY, mode=0)");
 	ck_assert_str_eq(lines[1], "21:04:05.123 sim-vm0 v1 evil\\n[412<-411] sys_openat(dfd=AT_FDCWD, "
-				   "filename=\"x\\r\\x1b[2J\", flags=O_RDONLY, mode=0) ...");
+				   "filename=\"x\\r\\x1b[2J\", flags=O_RDONLY, mode=0)");
 	dt_test_free_lines(lines, n);
 	dt_test_rmdir(dir);
 }
@@ -535,6 +561,7 @@ static Suite *report_suite(void)
 	TCase *tc = tcase_create("formats");
 
 	tcase_add_test(tc, test_log_text);
+	tcase_add_test(tc, test_log_with_catalog);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_a3_strings);
 	tcase_add_test(tc, test_report_entry);

@@ -146,6 +146,14 @@ static bool map_has(const struct map *m, size_t n, const char *name)
 	return false;
 }
 
+static uint64_t rd(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(dt_hv_sim.read_va(dom, cr3, va, &v, 8), 8);
+	return v;
+}
+
 static void check_kernel(struct dt_hv *hv, struct dt_sim_host *h, uint32_t domid)
 {
 	struct dt_sim_kernel_info ki;
@@ -258,6 +266,36 @@ static void check_kernel(struct dt_hv *hv, struct dt_sim_host *h, uint32_t domid
 		ck_assert_int_eq(dt_hv_sim.get_regs(dom, 0, &r), 0);
 		ck_assert_uint_eq(r.lstar, map_sym(m, n, "entry_SYSCALL_64") + slide);
 		ck_assert_int_eq(dt_hv_sim.unpause(dom), 0);
+	}
+	/* syscall metadata (CONFIG_FTRACE_SYSCALLS) */
+	{
+		uint64_t ms = map_sym(m, n, "__start_syscalls_metadata") + slide;
+		uint64_t me = map_sym(m, n, "__stop_syscalls_metadata") + slide, p, q;
+		char name[32], arg[32];
+		int32_t nr_args[2];
+		bool found = false;
+
+		ck_assert_uint_gt(me, ms);
+		for (a = ms; a < me; a += 8) {
+			p = rd(dom, cr3, a);
+			ck_assert_int_gt(dt_hv_sim.read_va(dom, cr3, rd(dom, cr3, p), name,
+							   sizeof(name)),
+					 0);
+			name[sizeof(name) - 1] = 0;
+			if (strcmp(name, "sys_openat"))
+				continue;
+			found = true;
+			ck_assert_int_eq(dt_hv_sim.read_va(dom, cr3, p + 8, nr_args, 8), 8);
+			ck_assert_int_eq(nr_args[0], 257);
+			ck_assert_int_eq(nr_args[1], 4);
+			q = rd(dom, cr3, rd(dom, cr3, p + 24) + 8); /* args[1] */
+			ck_assert_int_gt(dt_hv_sim.read_va(dom, cr3, q, arg, sizeof(arg)), 0);
+			ck_assert_str_eq(arg, "filename");
+			q = rd(dom, cr3, rd(dom, cr3, p + 16) + 8); /* types[1] */
+			ck_assert_int_gt(dt_hv_sim.read_va(dom, cr3, q, arg, sizeof(arg)), 0);
+			ck_assert_str_eq(arg, "const char *");
+		}
+		ck_assert(found);
 	}
 	/* do_exit is a traced function too */
 	ck_assert_int_eq(dt_hv_sim.read_va(dom, cr3, map_sym(m, n, "do_exit") + slide, b, 9), 9);

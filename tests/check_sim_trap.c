@@ -110,6 +110,15 @@ static void wait_crash(struct mini *m)
 	ck_assert_uint_eq(dt_sim_crashes(m->h, 0, NULL, 0), 1);
 }
 
+static void no_crash(struct mini *m)
+{
+	struct dt_sim_crash cr;
+
+	if (dt_sim_crashes(m->h, 0, &cr, 1))
+		ck_abort_msg("guest crash: vm %u vcpu %u rip %#llx pid %d: %s", cr.domid, cr.vcpu,
+			     (unsigned long long)cr.rip, cr.pid, cr.reason);
+}
+
 static uint64_t rd64(struct mini *m, uint64_t cr3, uint64_t va)
 {
 	uint64_t v = 0;
@@ -190,7 +199,7 @@ static void trap_resume(enum dt_sim_flavour f)
 	ck_assert_int_eq(dt_sim_snapshot_compare(m.h, snap, NULL), 0);
 	dt_sim_snapshot_free(snap);
 	ck_assert_int_eq(dt_sim_scenario_wait(m.h, 10000), 0);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
 	mini_close(&m);
 }
 
@@ -302,7 +311,7 @@ START_TEST(test_abort)
 	ck_assert_int_eq(out.ret, -1);
 	disarm(&m, s, saved, 1);
 	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, false), 0);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
 	mini_close(&m);
 }
 END_TEST
@@ -363,7 +372,7 @@ START_TEST(test_post_probe)
 	ck_assert_int_eq(out.ret, 3);
 	ck_assert(out.body_ran);
 	disarm(&m, s, saved, 1);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
 	mini_close(&m);
 }
 END_TEST
@@ -402,7 +411,7 @@ START_TEST(test_sgdt)
 	ck_assert_int_eq(out.ret, 3);
 	ck_assert(out.body_ran);
 	disarm(&m, s, saved, 5);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
 	mini_close(&m);
 }
 END_TEST
@@ -432,7 +441,7 @@ START_TEST(test_close_pending)
 	ck_assert(!dt_sim_any_paused(m.h));
 	ck_assert_int_eq(dt_sim_call_wait(m.h, "o1", 10000, &out), 0);
 	ck_assert_int_eq(out.ret, 3);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
 	ck_assert_int_eq(dt_hv_sim.dom_open(m.hv, m.domid, &m.dom), 0);
 	mini_close(&m);
 }
@@ -497,7 +506,40 @@ START_TEST(test_do_exit_probe)
 	ck_assert_int_eq(seen, 3);
 	ck_assert_int_eq(dt_sim_scenario_wait(m.h, 10000), 0);
 	disarm(&m, s, saved, 1);
-	ck_assert_uint_eq(dt_sim_crashes(m.h, 0, NULL, 0), 0);
+	no_crash(&m);
+	mini_close(&m);
+}
+END_TEST
+
+/* A trap answered while the domain is paused: the vCPU runs only after unpause. */
+START_TEST(test_resume_while_paused)
+{
+	struct mini m;
+	struct dt_sim_call out;
+	struct dt_trap t;
+	struct dt_regs r, now;
+	uint64_t s;
+	uint8_t saved[8];
+
+	mini_open(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2);
+	s = site(&m, "__x64_sys_openat");
+	arm(&m, s, saved);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
+	scenario(&m, open_scn);
+	wait_trap(&m, &t);
+	ck_assert_int_eq(dt_hv_sim.pause(m.dom), 0);
+	r = t.regs;
+	r.rip = s + 5;
+	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_SET_REGS, &r), 0);
+	/* still not executing: its registers are readable, the call is not done */
+	ck_assert_int_eq(dt_hv_sim.get_regs(m.dom, t.vcpu, &now), 0);
+	ck_assert_int_eq(dt_sim_call_outcome(m.h, "o1", NULL), -EAGAIN);
+	ck_assert_uint_eq(dt_sim_paused_vcpus(m.h, m.domid), 2);
+	disarm(&m, s, saved, 1);
+	ck_assert_int_eq(dt_hv_sim.unpause(m.dom), 0);
+	ck_assert_int_eq(dt_sim_call_wait(m.h, "o1", 10000, &out), 0);
+	ck_assert_int_eq(out.ret, 3);
+	no_crash(&m);
 	mini_close(&m);
 }
 END_TEST
@@ -520,6 +562,7 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, test_close_pending);
 	tcase_add_test(tc, test_destroy_trapped);
 	tcase_add_test(tc, test_do_exit_probe);
+	tcase_add_test(tc, test_resume_while_paused);
 	suite_add_tcase(s, tc);
 	return s;
 }

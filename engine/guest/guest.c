@@ -152,6 +152,15 @@ static int find_kaslr(struct dt_guest *g, const struct dt_regs *regs, const char
 		dt_errf(err, errlen, "VM '%s': System.map '%s' has no linux_banner", vm, map);
 		return -ENOENT;
 	}
+	/* A VM seen at creation: firmware or early boot, no long-mode paging or no
+	 * syscall entry yet. Not a verdict on the map: the caller may try again. */
+	if (!(regs->cr0 & (1ull << 31)) || !(regs->efer & (1ull << 10)) || regs->lstar == 0) {
+		dt_errf(err, errlen,
+			"VM '%s': its kernel is not running yet (CR0.PG %d, EFER.LMA %d, LSTAR 0x%llx)",
+			vm, !!(regs->cr0 & (1ull << 31)), !!(regs->efer & (1ull << 10)),
+			(unsigned long long)regs->lstar);
+		return -EAGAIN;
+	}
 	if (entry && regs->lstar >= KIMAGE_START && regs->lstar < KIMAGE_END) {
 		off = regs->lstar - entry->addr;
 		if (off % KASLR_ALIGN) {

@@ -15,6 +15,9 @@
 /* snprintf into a caller's error buffer (NULL/0 ok). */
 void dt_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+#define DT_TASK_SPAN_MAX 16384 /* bytes of task_struct read in one go */
+#define DT_CRED_SPAN_MAX 512
+
 /* One ancestry-cache entry: a task's data and the pointers to its parents. */
 struct dt_task_entry {
 	uint64_t task;
@@ -56,6 +59,9 @@ struct dt_guest {
 	uint32_t cred_lo, cred_hi;
 
 	struct dt_task_cache cache;
+
+	/* scratch for one task_struct span (the guest is one thread's: no locking) */
+	uint8_t span[DT_TASK_SPAN_MAX];
 };
 
 /* guest.c: read len bytes of kernel memory, all of them: 0, -EFAULT (short or not a

@@ -38,7 +38,7 @@ struct off_key {
 };
 
 #define K(s, m, sz, fl) { s, m, s "." m, sz, fl }
-#define S(s) { s, NULL, s, 0, SIZEKEY }
+#define S(s) { s, NULL, s ".size", 0, SIZEKEY }
 
 static const struct off_key keys[_DT_OFF_MAX] = {
 	[DT_OFF_TASK_PID] = K("task_struct", "pid", 4, REQ),
@@ -57,7 +57,7 @@ static const struct off_key keys[_DT_OFF_MAX] = {
 	[DT_OFF_CRED_SGID] = K("cred", "sgid", 4, 0),
 	[DT_OFF_CRED_EUID] = K("cred", "euid", 4, REQ),
 	[DT_OFF_CRED_EGID] = K("cred", "egid", 4, REQ),
-	[DT_OFF_LIST_NEXT] = K("list_head", "next", 8, REQ),
+	[DT_OFF_LIST_NEXT] = K("list_head", "next", 8, 0),
 	[DT_OFF_LIST_PREV] = K("list_head", "prev", 8, 0),
 	[DT_OFF_REGS_R15] = K("pt_regs", "r15", 8, 0),
 	[DT_OFF_REGS_R14] = K("pt_regs", "r14", 8, 0),
@@ -95,7 +95,8 @@ static const struct off_key keys[_DT_OFF_MAX] = {
 
 /*
  * Layouts that are ABI on x86-64 and used when neither source has them: pt_regs is
- * also the user-visible ptrace layout; syscall_metadata has not changed since 2.6.33.
+ * also the user-visible ptrace layout; syscall_metadata has not changed since 2.6.33;
+ * list_head is { next, prev } in every Linux.
  */
 static const struct {
 	enum dt_off key;
@@ -110,6 +111,7 @@ static const struct {
 	{ DT_OFF_REGS_FLAGS, 144 },	 { DT_OFF_REGS_SP, 152 },	 { DT_OFF_REGS_SS, 160 },
 	{ DT_SIZE_PT_REGS, 168 },	 { DT_OFF_META_NAME, 0 },	 { DT_OFF_META_SYSCALL_NR, 8 },
 	{ DT_OFF_META_NB_ARGS, 12 },	 { DT_OFF_META_TYPES, 16 },	 { DT_OFF_META_ARGS, 24 },
+	{ DT_OFF_LIST_NEXT, 0 },	 { DT_OFF_LIST_PREV, 8 },
 };
 
 const char *dt_off_name(enum dt_off key)

@@ -11,8 +11,6 @@
 #include "domtrace/guest.h"
 #include "engine/guest/guest_internal.h"
 
-#define SPAN_MAX 16384 /* bytes of task_struct read in one go */
-
 /* The task_struct fields we use. */
 struct task_fields {
 	int32_t pid, tgid;
@@ -70,7 +68,6 @@ static int field(struct dt_guest *g, uint64_t base, const uint8_t *span, uint32_
 static int read_task(struct dt_guest *g, uint64_t task, struct task_fields *f)
 {
 	const uint32_t *o = g->off.off;
-	uint8_t buf[SPAN_MAX];
 	const uint8_t *span = NULL;
 	uint32_t lo = g->task_lo;
 	char comm[16];
@@ -78,11 +75,11 @@ static int read_task(struct dt_guest *g, uint64_t task, struct task_fields *f)
 
 	if (!dt_kernel_addr(task))
 		return -EFAULT;
-	if (g->task_hi - lo <= sizeof(buf)) {
-		r = dt_guest_read_full(g, task + lo, buf, g->task_hi - lo);
+	if (g->task_hi - lo <= sizeof(g->span)) {
+		r = dt_guest_read_full(g, task + lo, g->span, g->task_hi - lo);
 		if (r)
 			return r;
-		span = buf;
+		span = g->span;
 	}
 	if ((r = field(g, task, span, lo, o[DT_OFF_TASK_PID], &f->pid, 4)) ||
 	    (r = field(g, task, span, lo, o[DT_OFF_TASK_TGID], &f->tgid, 4)) ||
@@ -111,18 +108,27 @@ static int32_t read_pid(struct dt_guest *g, uint64_t task)
 
 static void read_ids(struct dt_guest *g, uint64_t cred, struct dt_proc_info *info)
 {
+	static const enum dt_off keys[4] = { DT_OFF_CRED_UID, DT_OFF_CRED_GID, DT_OFF_CRED_EUID,
+					     DT_OFF_CRED_EGID };
+	uint32_t *out[4] = { &info->uid, &info->gid, &info->euid, &info->egid };
 	const uint32_t *o = g->off.off;
-	uint8_t buf[SPAN_MAX];
-	uint32_t lo = g->cred_lo;
+	uint8_t buf[DT_CRED_SPAN_MAX];
+	uint32_t lo = g->cred_lo, ids[4];
+	bool one_read = g->cred_hi - lo <= sizeof(buf);
+	int i;
 
 	info->uid = info->gid = info->euid = info->egid = ~0u;
-	if (!dt_kernel_addr(cred) || g->cred_hi - lo > sizeof(buf) ||
-	    dt_guest_read_full(g, cred + lo, buf, g->cred_hi - lo))
+	if (!dt_kernel_addr(cred) ||
+	    (one_read && dt_guest_read_full(g, cred + lo, buf, g->cred_hi - lo)))
 		return;
-	memcpy(&info->uid, buf + o[DT_OFF_CRED_UID] - lo, 4);
-	memcpy(&info->gid, buf + o[DT_OFF_CRED_GID] - lo, 4);
-	memcpy(&info->euid, buf + o[DT_OFF_CRED_EUID] - lo, 4);
-	memcpy(&info->egid, buf + o[DT_OFF_CRED_EGID] - lo, 4);
+	for (i = 0; i < 4; i++) {
+		if (one_read)
+			memcpy(&ids[i], buf + o[keys[i]] - lo, 4);
+		else if (dt_guest_read_full(g, cred + o[keys[i]], &ids[i], 4))
+			return;
+	}
+	for (i = 0; i < 4; i++)
+		*out[i] = ids[i];
 }
 
 static int load_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *info,

@@ -208,6 +208,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	flags = calloc(w->nfuncs, 1);
 	if (!flags)
 		return -ENOMEM;
+	w->exec_helper = false;
 	dt_chain_read_lock();
 	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
 	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
@@ -276,8 +277,10 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		if (!s)
 			continue;
 		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
-		if (r == 0)
+		if (r == 0) {
+			w->exec_helper = true;
 			break;
+		}
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
 		r = r == -ENOMEM || r == -ENODEV ? r : 0;
 	}
@@ -360,6 +363,10 @@ int dt_worker_plan_probes(struct dt_worker *w)
 			p->func_id = pl.v[i].func_id;
 			continue;
 		}
+		if (p && !p->armed) {
+			*p = pl.v[i]; /* a tombstone comes back to life with its new meaning */
+			continue;
+		}
 		if (p)
 			continue; /* same address, other meaning: leave the old one to go first */
 		if (!dt_probe_table_put(w->probes, &pl.v[i])) {
@@ -403,23 +410,13 @@ int dt_worker_plan_probes(struct dt_worker *w)
 	if (r > 0)
 		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
 			w->vm.name, r);
-	if (r >= 0) {
-		/* del moves slots: take the addresses first */
-		uint64_t *addrs = malloc((n ? n : 1) * sizeof(*addrs));
-		size_t k = 0;
-
-		if (!addrs) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			if (!v[i]->armed)
-				addrs[k++] = v[i]->site.addr;
-		for (i = 0; i < k; i++)
-			(void)dt_probe_table_del(w->probes, addrs[i]);
-		free(addrs);
-		r = 0;
-	}
+	/*
+	 * 3. Removed probes stay in the table, disarmed and gone, for good: a trap taken
+	 * at one just before its bytes were restored may still be queued, and must be
+	 * answered "run the original instruction again", never handed to the guest as its
+	 * own int3. The table only grows with sites ever probed, which is bounded.
+	 */
+	r = r < 0 ? r : 0;
 out:
 	free(v);
 	free(pl.v);

@@ -113,13 +113,25 @@ int dt_site_find_exits(const uint8_t *code, size_t len, uint64_t func, uint64_t 
 			break;
 		}
 		if (is_exit) {
+			size_t span = insn.length;
+
 			if (n == max) {
 				*ret_why = "too many exits";
 				return -E2BIG;
 			}
+			/* `ret` followed by int3 padding (`ret; int3` of SLS-hardened code, or
+			 * the `c3 cc cc cc cc` Linux writes over a `jmp __x86_return_thunk` it
+			 * does not need): bytes after an unconditional ret that nothing can
+			 * reach, so a 5-byte trap instruction may cover them too. Only within
+			 * this function. */
+			if (s.emul == DT_EMUL_RET && !s.pop)
+				while (span < 5 && off + span < len && code[off + span] == 0xcc)
+					span++;
+			if (span < 5)
+				span = insn.length;
 			s.addr = ip;
-			s.len = insn.length;
-			memcpy(s.orig, code + off, insn.length);
+			s.len = (uint8_t)span;
+			memcpy(s.orig, code + off, span);
 			sites[n++] = s;
 		}
 		off += insn.length;

@@ -35,7 +35,8 @@ enum dt_emul {
 
 struct dt_site {
 	uint64_t addr;
-	uint8_t len; /* length of the original instruction */
+	uint8_t len; /* bytes a trap may cover: the original instruction, or for a `ret`
+		      * followed by unreachable int3 padding, up to 5 */
 	uint8_t orig[DT_SITE_MAX_INSN];
 	uint8_t emul; /* enum dt_emul */
 	uint16_t pop; /* DT_EMUL_RET: ret imm16 */

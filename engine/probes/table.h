@@ -32,7 +32,8 @@ struct dt_probe {
 	bool regs_abi;	   /* arguments in registers (kernel functions, syscalls < 4.17),
 			    * not in the pt_regs the __x64_/__ia32_ wrappers receive */
 	bool armed;	   /* our bytes are in guest memory */
-	bool gone;	   /* removed from the config; kept so late traps are answered */
+	bool gone;	   /* removed from the plan: disarmed, kept so that a trap taken
+			    * before its bytes were restored is answered RETRY */
 	int func_id;	   /* catalogue id (-1 for helpers) */
 	uint64_t hits;
 };

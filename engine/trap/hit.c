@@ -90,11 +90,15 @@ static const struct dt_proc_info *load_ancestry(void *ctx, size_t *ret_n)
 	return v;
 }
 
-/* A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames. */
-static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const struct dt_event *call,
-			const struct dt_config *cfg)
+/*
+ * A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames.
+ * The task list is walked outside the RCU read lock (it allocates); the names are
+ * checked inside it, against the chain in force then.
+ */
+static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const struct dt_event *call)
 {
 	struct dt_pslist_entry *all = NULL;
+	const struct dt_config *cfg;
 	struct dt_event *ev;
 	size_t n = 0, i, k = 0;
 	int stop = 0;
@@ -106,9 +110,12 @@ static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const stru
 		fill_common(w, ev, t);
 		ev->proc = call->proc;
 		ev->ps = dt_event_alloc(ev, n * sizeof(*all));
+		dt_chain_read_lock();
+		cfg = dt_chain_config(dt_chain_current(&w->d->policy));
 		for (i = 0; ev->ps && i < n; i++)
 			if (dt_config_pslist_wants(cfg, w->vm.name, all[i].comm))
 				ev->ps[k++] = all[i];
+		dt_chain_read_unlock();
 		ev->nps = (uint32_t)k;
 		submit(w, ev);
 	}
@@ -143,6 +150,14 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			ev->abort_ret = m.abort_ret;
 			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
 										: DT_EV_WOULD_ABORT;
+			if (!can_abort && atomic_load(&w->d->action_on) &&
+			    !w->plan[ev->func_id].late_abort_warned) {
+				w->plan[ev->func_id].late_abort_warned = true;
+				dt_warn("VM %s: %s matched abort filter #%u only after the call ran (its "
+					"arguments were on pages not present at entry): reported as "
+					"would-abort",
+					w->vm.name, ev->func, m.filter);
+			}
 		}
 	}
 	want_post = w->plan[ev->func_id].post_ok &&
@@ -151,9 +166,9 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	if ((fd->flags & DT_FN_PSLIST) && w->want_pslist &&
 	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
 		pslist = true;
-	if (pslist)
-		send_pslist(w, t, ev, cfg);
 	dt_chain_read_unlock();
+	if (pslist)
+		send_pslist(w, t, ev);
 
 	if (w->want_ancestry && ev->nanc == 0 && ev->type != DT_EV_CALL)
 		(void)load_ancestry(&actx, &(size_t){ 0 }); /* the report file shows the lineage */
@@ -172,6 +187,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		if (!call)
 			call = dt_inflight_add(&w->inflight, ev->proc.task, t->regs.rsp);
 		if (call) {
+			ev->post_follows = true;
 			call->func_id = ev->func_id;
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
@@ -239,13 +255,16 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	if (missing > 0 && is_exec(w, p->func_id)) {
-		/* Strings on pages the guest has not faulted in yet: the exec helper probe
-		 * (bprm_execve) sees them present. The decision waits until then. */
+	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok)) {
+		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
+		 * the kernel touches them during the call. The decision waits for a point
+		 * where they are present: the exec helper probe (bprm_execve) for execve,
+		 * the return for other calls (too late to abort those: see docs/DESIGN.md). */
 		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 
 		if (c) {
 			c->deferred = true;
+			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
 			c->ts_ns = ev->ts_ns;
@@ -281,7 +300,8 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	c->pre = NULL;
 	w->hit_cr3 = t->regs.cr3;
 	for (i = 0; i < ev->nargs; i++)
-		(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
+		if (c->missing & (1u << i))
+			(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
 	/* the decision happens here; an abort returns from this function instead */
 	decide_pre(w, t, ev, c, regs, true);
 }
@@ -303,12 +323,17 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 	if (!c)
 		return 0; /* a call we did not see begin, or that no one wants the end of */
 	if (c->deferred) {
-		/* execve failed before the helper saw it: send what the entry saw (too late
-		 * to abort: it has returned already) */
+		/* The entry waited for its strings: the call has touched them by now (an
+		 * execve that failed before bprm_execve still has its old memory). Decide
+		 * now; too late to abort. */
 		struct dt_event *pre = c->pre;
 		struct dt_regs unused = t->regs;
+		unsigned i;
 
 		c->pre = NULL;
+		for (i = 0; i < pre->nargs; i++)
+			if (c->missing & (1u << i))
+				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
 		decide_pre(w, t, pre, c, &unused, false);
 		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
 		if (!c)

@@ -27,7 +27,8 @@ struct dt_inflight_call {
 	uint64_t ts_ns;	     /* entry time */
 	int func_id;
 	bool compat;
-	bool deferred;	     /* the entry event waits for its strings (execve) */
+	bool deferred;	     /* the entry event waits for its strings */
+	unsigned missing;    /* deferred: arguments (bits) on pages not present at entry */
 	uint64_t raw[DT_MAX_ARGS];
 	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */
 };

@@ -102,6 +102,7 @@ struct dt_event {
 	int64_t ret;
 	uint64_t latency_ns; /* POST: time since the PRE hit */
 	bool unfinished;     /* PRE sent at detach: the call had not returned */
+	bool post_follows;   /* PRE whose return will be reported in a POST event */
 
 	uint32_t filter;   /* 1-based index of the first matching filter, 0 = none */
 	int64_t abort_ret; /* ABORT / WOULD_ABORT: the value returned (or not) */

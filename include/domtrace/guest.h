@@ -166,7 +166,7 @@ enum dt_off {
 	DT_OFF_META_NB_ARGS,
 	DT_OFF_META_TYPES,
 	DT_OFF_META_ARGS,
-	/* sizes (sizeof the struct), keys "task_struct", "cred", "pt_regs" */
+	/* sizes (sizeof the struct), keys "task_struct.size", "cred.size", "pt_regs.size" */
 	DT_SIZE_TASK_STRUCT,
 	DT_SIZE_CRED,
 	DT_SIZE_PT_REGS,
@@ -185,7 +185,7 @@ struct dt_offsets {
 	uint8_t src[_DT_OFF_MAX];  /* enum dt_off_source; NONE: unknown */
 };
 
-/* "task_struct.pid", "pt_regs.orig_ax", "task_struct" (a size) ...: the key of the
+/* "task_struct.pid", "pt_regs.orig_ax", "task_struct.size" ...: the key of the
  * profile file format and of messages. NULL for an invalid key. */
 const char *dt_off_name(enum dt_off key);
 static inline bool dt_off_have(const struct dt_offsets *o, enum dt_off key)
@@ -198,9 +198,9 @@ static inline bool dt_off_have(const struct dt_offsets *o, enum dt_off key)
  * with libbpf. Members are looked up by name, also inside anonymous structs/unions
  * (randstruct); bitfields, odd bit offsets and members of the wrong size are refused.
  * The required keys (task_struct pid, tgid, real_parent, parent, tasks, comm, cred or
- * real_cred; cred uid, gid, euid, egid; list_head next) must all be found or the call
- * fails (-EINVAL, or -ENOENT naming the first missing one). Optional keys are filled
- * when present; pt_regs and syscall_metadata keys default to the x86-64 layout.
+ * real_cred; cred uid, gid, euid, egid) must all be found or the call fails (-EINVAL,
+ * or -ENOENT naming the first missing one). Optional keys are filled when present;
+ * pt_regs, syscall_metadata and list_head keys default to the x86-64 layout.
  * `ret` is written only on success.
  */
 int dt_offsets_from_btf(const void *blob, size_t len, struct dt_offsets *ret, char *err,

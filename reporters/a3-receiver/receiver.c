@@ -179,7 +179,7 @@ static int conn_flush(struct conn *c)
 static void answer(struct conn *c, int status)
 {
 	const char *text = status == 200 ? "OK" : status == 400 ? "Bad Request" :
-			   status == 413 ? "Payload Too Large" : "Error";
+			   status == 411 ? "Length Required" : status == 413 ? "Payload Too Large" : "Error";
 
 	if (status != 200)
 		g.errors++;
@@ -268,7 +268,7 @@ static void handle_get(const char *target, char *scratch)
 
 		if (ch == '+') {
 			ch = ' ';
-		} else if (ch == '%' && p + 2 < end + 1 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+		} else if (ch == '%' && end - p >= 3 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
 			ch = hexval(p[1]) * 16 + hexval(p[2]);
 			p += 2;
 		}
@@ -324,6 +324,11 @@ static int conn_process(struct conn *c)
 	line_end = memchr(c->in, '\n', head_len);
 	if (!line_end || sscanf(c->in, "%15s", method) != 1)
 		return -1;
+	if (header(line_end + 1, c->in + head_len, "Transfer-Encoding", val, sizeof(val))) {
+		c->close_after = true; /* no chunked bodies here: we could not find the end */
+		answer(c, 411);
+		return 0;
+	}
 	if (header(line_end + 1, c->in + head_len, "Content-Length", val, sizeof(val)))
 		body_len = strtoul(val, NULL, 10);
 	if (body_len > MAX_BODY) {
@@ -532,7 +537,7 @@ int main(int argc, char **argv)
 				c->close_after = true; /* EOF: answer what came, then close */
 			/* answer, then take the next request the client pipelined */
 			for (;;) {
-				if (c->out_len && conn_flush(c) < 0) {
+				if (c->out_len && !c->respond_at && conn_flush(c) < 0) {
 					conn_close(c);
 					break;
 				}

@@ -18,5 +18,7 @@ cred.egid 24
 list_head.next 0
 list_head.prev 8
 pcpu_hot.current_task 0
-task_struct 9792
+task_struct.size 9792
+release 6.1.0-something
+percpu.current_task 0x1fbc0
 some_future.key 12

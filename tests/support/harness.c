@@ -71,6 +71,8 @@ void dt_harness_start(struct dt_harness *h, const char *config, const char *scen
 			dt_harness_track_vm(h, vms[i].domid);
 	free(vms);
 	ck_assert_int_eq(dt_daemon_start(&h->o, &dt_hv_sim, h->hv, &h->d), 0);
+	/* scripted calls must not run before the breakpoints are in */
+	ck_assert_msg(dt_daemon_wait_attached(h->d, h->d->initial_workers, 20000), "VMs not attached");
 	if (scenario) {
 		int r = dt_sim_scenario_text(h->host, scenario, err, sizeof(err));
 
@@ -226,6 +228,25 @@ static bool traps_reached(void *arg)
 	struct traps_arg *a = arg;
 
 	return atomic_load(&a->h->d->stats.traps) >= a->n;
+}
+
+struct attached_arg {
+	struct dt_harness *h;
+	uint64_t n;
+};
+
+static bool attached_reached(void *arg)
+{
+	struct attached_arg *a = arg;
+
+	return atomic_load(&a->h->d->stats.attached) + atomic_load(&a->h->d->stats.refused) >= a->n;
+}
+
+bool dt_harness_wait_attached(struct dt_harness *h, uint64_t n, int timeout_ms)
+{
+	struct attached_arg a = { h, n };
+
+	return dt_harness_wait(attached_reached, &a, timeout_ms);
 }
 
 bool dt_harness_wait_traps(struct dt_harness *h, uint64_t n, int timeout_ms)

@@ -59,6 +59,8 @@ char *dt_harness_wait_line(struct dt_harness *h, int timeout_ms, ...) __attribut
 size_t dt_harness_count_lines(struct dt_harness *h, ...) __attribute__((sentinel));
 /* Wait until fn(arg) is true, polling; false after timeout_ms. */
 bool dt_harness_wait(bool (*fn)(void *arg), void *arg, int timeout_ms);
+/* Wait until n VMs have been attached or refused. */
+bool dt_harness_wait_attached(struct dt_harness *h, uint64_t n, int timeout_ms);
 /* Wait until the daemon has taken at least n traps. */
 bool dt_harness_wait_traps(struct dt_harness *h, uint64_t n, int timeout_ms);
 

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The domtrace program as a user runs it: signals during tracing (USR1, USR2, INT, TERM)
+ * on the simulated host, where domtrace checks at exit that every guest is intact;
+ * -t/--check-config; --help and --version.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/check_run.h"
+
+struct child {
+	pid_t pid;
+	int err_fd; /* the child's stderr */
+	char buf[1 << 16];
+	size_t len;
+};
+
+static const char *path_of(const char *env, const char *fallback, const char *rel, char *buf,
+			   size_t size)
+{
+	snprintf(buf, size, "%s/%s", getenv(env) ? getenv(env) : fallback, rel);
+	return buf;
+}
+
+static void spawn(struct child *c, char *const argv[])
+{
+	int pfd[2];
+
+	memset(c, 0, sizeof(*c));
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	c->pid = fork();
+	ck_assert_int_ge(c->pid, 0);
+	if (c->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	c->err_fd = pfd[0];
+}
+
+/* Read the child's stderr until `needle` appears (true) or timeout_ms pass. */
+static bool wait_for(struct child *c, const char *needle, int timeout_ms)
+{
+	struct pollfd p = { .fd = c->err_fd, .events = POLLIN };
+
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		ssize_t n;
+
+		c->buf[c->len] = '\0';
+		if (strstr(c->buf, needle))
+			return true;
+		if (poll(&p, 1, 50) > 0) {
+			n = read(c->err_fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+			if (n > 0)
+				c->len += (size_t)n;
+			else if (n == 0)
+				usleep(50000);
+		}
+	}
+	c->buf[c->len] = '\0';
+	return strstr(c->buf, needle) != NULL;
+}
+
+static int finish(struct child *c)
+{
+	int status;
+
+	(void)wait_for(c, "\x01never", 500); /* drain what is left */
+	ck_assert_int_eq(waitpid(c->pid, &status, 0), c->pid);
+	close(c->err_fd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void signals_while_tracing(int stop_signal)
+{
+	char bin[512], conf[512];
+	char *argv[] = { (char *)path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin)),
+			 (char *)"--sim", (char *)"2", (char *)"--format", (char *)"none", (char *)"-c",
+			 (char *)path_of("DT_SOURCE_DIR", DT_SOURCE_DIR_DEFAULT,
+					 "config/examples/sim-demo.conf", conf, sizeof(conf)),
+			 NULL };
+	struct child c;
+
+	spawn(&c, argv);
+	ck_assert_msg(wait_for(&c, "sim-vm0 (dom1): tracing", 30000), "not tracing: %s", c.buf);
+	ck_assert_msg(wait_for(&c, "sim-vm1 (dom2): tracing", 30000), "not tracing: %s", c.buf);
+	kill(c.pid, SIGUSR1);
+	ck_assert_msg(wait_for(&c, "Resetting global filtering to 0", 10000), "%s", c.buf);
+	kill(c.pid, SIGUSR1);
+	ck_assert_msg(wait_for(&c, "Resetting global filtering to 1", 10000), "%s", c.buf);
+	kill(c.pid, SIGUSR2);
+	ck_assert_msg(wait_for(&c, "config reloaded", 10000), "%s", c.buf);
+	kill(c.pid, SIGHUP);
+	ck_assert_msg(wait_for(&c, "reloading", 10000), "%s", c.buf);
+	usleep(300000);
+	kill(c.pid, stop_signal);
+	ck_assert_msg(wait_for(&c, "2 guests intact", 30000), "guests not intact: %s", c.buf);
+	ck_assert_int_eq(finish(&c), 0);
+	ck_assert_ptr_null(strstr(c.buf, "error"));
+}
+
+START_TEST(sigint_while_tracing)
+{
+	signals_while_tracing(SIGINT);
+}
+END_TEST
+
+START_TEST(sigterm_while_tracing)
+{
+	signals_while_tracing(SIGTERM);
+}
+END_TEST
+
+START_TEST(check_config_flag)
+{
+	char bin[512], good[512], bad[] = "/tmp/dt-cli-bad-XXXXXX";
+	struct child c;
+	int fd;
+
+	path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin));
+	path_of("DT_SOURCE_DIR", DT_SOURCE_DIR_DEFAULT, "config/examples/seed.conf", good, sizeof(good));
+	{
+		char *argv[] = { bin, (char *)"-t", (char *)"-c", good, NULL };
+
+		spawn(&c, argv);
+		ck_assert_int_eq(finish(&c), 0);
+	}
+	fd = mkstemp(bad);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(write(fd, "Functions openat\nFilter function=nosuch\nFilter pid=x\n", 52), 0);
+	close(fd);
+	{
+		char *argv[] = { bin, (char *)"--check-config", (char *)"-c", bad, NULL };
+		char where[64];
+
+		spawn(&c, argv);
+		ck_assert_int_eq(finish(&c), 8);
+		/* every error, each with file:line:column */
+		snprintf(where, sizeof(where), "%s:2:", bad);
+		ck_assert_msg(strstr(c.buf, where) != NULL, "%s", c.buf);
+		snprintf(where, sizeof(where), "%s:3:", bad);
+		ck_assert_msg(strstr(c.buf, where) != NULL, "%s", c.buf);
+	}
+	unlink(bad);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	char bin[512];
+	char *help[] = { bin, (char *)"--help", NULL };
+	char *bad[] = { bin, (char *)"--no-such-option", NULL };
+	struct child c;
+
+	path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin));
+	spawn(&c, help);
+	ck_assert_int_eq(finish(&c), 0);
+	spawn(&c, bad);
+	ck_assert_int_eq(finish(&c), 2);
+	ck_assert_ptr_nonnull(strstr(c.buf, "--help"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("program");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, sigint_while_tracing);
+	tcase_add_test(tc, sigterm_while_tracing);
+	tcase_add_test(tc, check_config_flag);
+	tcase_add_test(tc, help_and_version);
+	suite_add_tcase(s, tc);
+	return dt_check_run(s);
+}
