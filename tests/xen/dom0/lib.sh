@@ -10,6 +10,8 @@ export PATH=$X/bin:/usr/lib/xen-4.17/bin:$PATH
 
 up() { cut -d' ' -f1 /proc/uptime; }
 note() { echo "XT-DOM0: [$(up)] $*"; }
+# phase TEXT: where the scenario is (the heartbeat shows it).
+phase() { echo "$*" > /tmp/phase; }
 pass() { local n=$1; shift; echo "PASS: $n: $*" | tee -a "$RES"; }
 # fail NAME DETAIL [FILE...]: the files' last lines go into the failure context.
 fail() {
