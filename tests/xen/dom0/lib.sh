@@ -51,11 +51,24 @@ last_round() {
 	r=$(sed -n "s/^XT-GUEST $1: round \([0-9]*\) end.*/\1/p" "$(glog "$1")" 2>/dev/null | tail -1)
 	echo "${r:-0}"
 }
-# wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished.
+# alive NAME: the guest is the domain created first under that name and is not shut down
+# or crashed (a triple fault shows as a shutdown: on_reboot is "preserve").
+alive() {
+	local d
+	d=$(domid "$1")
+	[ -n "$d" ] && [ "$d" = "$(cat /tmp/domid.$1 2>/dev/null)" ] &&
+		! xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /[sc]/) }'
+}
+# wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished (fails at once
+# when the guest is no longer alive).
 wait_rounds() {
 	local want=$(($(last_round "$1") + $2)) i
 	for ((i = 0; i < $3 * 2; i++)); do
 		[ "$(last_round "$1")" -ge "$want" ] && return 0
+		if ((i % 20 == 19)) && ! alive "$1"; then
+			note "guest $1 is not alive: $(xl list "$1" 2>&1 | tail -1)"
+			return 1
+		fi
 		sleep 0.5
 	done
 	return 1
@@ -70,6 +83,7 @@ create_guest() {
 	sed "s/@NAME@/$1/g" $X/guest.cfg > "/tmp/$1.cfg"
 	local t0=$(up)
 	xl create "/tmp/$1.cfg" > "/tmp/xl-create-$1.log" 2>&1 || return 1
+	domid "$1" > /tmp/domid.$1
 	awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'
 }
 domid() { xl domid "$1" 2>/dev/null; }
