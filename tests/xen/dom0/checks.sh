@@ -55,9 +55,12 @@ ret_text() {
 
 ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_execve"' '"filename":"/bin/xt-hello"' "u1-round-$RA\\\"")
 argv="[\\\"/bin/xt-hello\\\", \\\"u1-round-$RA\\\", \\\"arg with spaces\\\"]"
-if [ -n "$ev" ] && [ "$(jget "$ev" argv)" = "$argv" ] && [ "$(jget "$ev" comm)" = xt-exec ] &&
+# The name is the caller's (xt-exec) when the line is made at entry, the new program's
+# (xt-hello) when it is made at the return of a successful execve.
+cm=$(jget "$ev" comm)
+if [ -n "$ev" ] && [ "$(jget "$ev" argv)" = "$argv" ] && [[ $cm == xt-exec || $cm == xt-hello ]] &&
 	ret_ok "$ev" 0; then
-	pass execve-argv "u1 round $RA by xt-exec: $(printf '%s' "$ev" | grep -o '"args":{[^}]*}' | head -1), $(ret_text "$ev")"
+	pass execve-argv "u1 round $RA by pid $(jget "$ev" pid) ($cm, $(jget "$ev" when)): $(printf '%s' "$ev" | grep -o '"args":{[^}]*}' | head -1), $(ret_text "$ev")"
 else
 	fail execve-argv "no execve event with the argv of round $RA, or a wrong one" /tmp/ra.txt
 	printf '%s\n' "$ev" >> "$OUT/fail-execve-argv.txt"
