@@ -178,6 +178,11 @@ static int attach(struct dt_worker *w, char *err, size_t errlen)
 	}
 	w->trapping = true;
 	r = dt_worker_plan_probes(w);
+	if (r == -EAGAIN) {
+		snprintf(err, errlen, "VM %s: its kernel is still booting (%s)", w->vm.name,
+			 w->not_ready_why ? w->not_ready_why : "probe sites not ready");
+		return r;
+	}
 	if (r < 0) {
 		snprintf(err, errlen, "VM %s: arming breakpoints failed: %s", w->vm.name, strerror(-r));
 		return r;
@@ -247,6 +252,12 @@ static int replan(struct dt_worker *w)
 	if (r < 0)
 		return r;
 	r = dt_worker_plan_probes(w);
+	if (r == -EAGAIN) {
+		/* no entry can be probed now (ftrace busy on all of them?): keep what is armed */
+		dt_warn("VM %s: new breakpoints not armed: %s; the previous ones stay", w->vm.name,
+			w->not_ready_why ? w->not_ready_why : "probe sites not ready");
+		r = 0;
+	}
 	/* traps at sites just removed were queued before the pause: answer them now */
 	if (r >= 0)
 		r = drain_traps(w);
@@ -325,6 +336,11 @@ static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
 		if (r != -EAGAIN)
 			return r;
 		detach(w); /* nothing was written: this only drops the pause and the handle */
+		dt_guest_close(w->guest);
+		w->guest = NULL;
+		if (w->map)
+			dt_daemon_put_map(w->d, w->map);
+		w->map = NULL;
 		if (waited_ms == 0)
 			dt_info("%s; waiting for it to boot", err);
 		if (waited_ms >= DT_BOOT_WAIT_S * 1000) {

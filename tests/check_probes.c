@@ -35,6 +35,12 @@ START_TEST(entry_nop5_and_endbr)
 	ck_assert_uint_eq(s.addr, FUNC + 4);
 	ck_assert_int_eq(dt_site_find_entry(bad, sizeof(bad), FUNC, &s, &why), -EINVAL);
 	ck_assert_ptr_nonnull(why);
+	/* still `call __fentry__`: a booting kernel (or ftrace in use), try later */
+	{
+		const uint8_t fentry[] = { 0xe8, 0x10, 0x20, 0x30, 0x00, 0x55, 0xc3 };
+
+		ck_assert_int_eq(dt_site_find_entry(fentry, sizeof(fentry), FUNC, &s, &why), -EAGAIN);
+	}
 	/* truncated read */
 	ck_assert_int_eq(dt_site_find_entry(f61, 3, FUNC, &s, &why), -EINVAL);
 }

@@ -202,6 +202,8 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	bool exec_traced = false;
 	const char *noret_fn = NULL, *noret_why = NULL;
 	bool exits_allowed;
+	unsigned entries_not_ready = 0;
+	const char *not_ready_why = NULL;
 	unsigned noret = 0;
 	size_t id;
 	int r = 0;
@@ -266,6 +268,12 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 
 			r = plan_symbol(w, pl, syms[k], (int)id, compat[k], regs_abi[k], DT_PROBE_ENTRY,
 					want_exits, &exits_ok, &why);
+			if (r == -EAGAIN) {
+				entries_not_ready++;
+				not_ready_why = why;
+				r = 0;
+				continue;
+			}
 			if (r == -EINVAL || r == -EMSGSIZE || r == -EFAULT) {
 				log_refusal(w, fp, syms[k]->name, "entry", why ? why : strerror(-r));
 				r = 0;
@@ -279,6 +287,16 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 			fp->post_ok |= exits_ok;
 		}
 	}
+	/* Every entry still a call: a kernel early in its boot. Nothing is armed; the
+	 * caller tries again later (attach) or says so (reload). */
+	if (r == 0 && entries_not_ready && pl->n == 0) {
+		free(flags);
+		w->not_ready_why = not_ready_why;
+		return -EAGAIN;
+	}
+	if (entries_not_ready)
+		dt_warn("VM %s: %u entry points not probed: %s", w->vm.name, entries_not_ready,
+			not_ready_why);
 	if (noret)
 		dt_warn("VM %s: %u entry points without return probes, traced without return values "
 			"(e.g. %s: %s)",

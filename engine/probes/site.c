@@ -23,6 +23,12 @@ int dt_site_find_entry(const uint8_t *code, size_t len, uint64_t func, struct dt
 
 	if (len >= sizeof(endbr64) && memcmp(code, endbr64, sizeof(endbr64)) == 0)
 		off = sizeof(endbr64);
+	if (len >= off + sizeof(nop5) && code[off] == 0xe8) {
+		/* `call __fentry__`: the kernel has not turned its ftrace calls into nops yet
+		 * (early boot), or ftrace is tracing this function right now */
+		*ret_why = "function entry is a call (ftrace not initialised yet, or in use)";
+		return -EAGAIN;
+	}
 	if (len < off + sizeof(nop5) || memcmp(code + off, nop5, sizeof(nop5)) != 0) {
 		*ret_why = off ? "no ftrace nop5 after endbr64 at function entry"
 			       : "function entry is not an ftrace nop5 (0f 1f 44 00 00)";

@@ -46,7 +46,8 @@ struct dt_site {
 
 /*
  * The entry site of the function whose first bytes are code[0..len) at guest address
- * func. 0, or -EINVAL with *ret_why saying what was found instead.
+ * func. 0; -EAGAIN if the entry is still a `call` (ftrace not yet initialised, or
+ * tracing it); -EINVAL for anything else. *ret_why says what was found.
  */
 int dt_site_find_entry(const uint8_t *code, size_t len, uint64_t func, struct dt_site *ret_site,
 		       const char **ret_why);

@@ -39,7 +39,7 @@ fi
 # Return values need return probes. Under --trap sgdt a return probe needs a 5-byte exit;
 # when the guest kernel's exits are 1-byte "ret" (patched return thunks) domtrace traces the
 # call without them and says so: then a return value is not compared (post-retval says why).
-noret_why=$(grep -m1 -o 'entry points without return probes.*' $DTE)
+noret_why=$(grep -m1 -o -E 'entry points without return probes.*|no return probes with --trap sgdt.*' $DTE)
 # ret_ok EVENT WANT: the event's return value is WANT, or it has none for the reason above.
 ret_ok() {
 	local r
