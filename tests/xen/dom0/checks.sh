@@ -225,8 +225,10 @@ if [ -n "${R0:-}" ] && [ -n "${RB:-}" ] && [ "$R0" -lt 999999 ]; then
 	TR_US=$(median_us "${RB0:-$RB}" "$RB")
 fi
 if [ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
-	awk -v b="$BASE_US" -v t="$TR_US" 'BEGIN {
-		printf "FIGURE: in-guest getppid (median per round): %.2f us untraced, %.2f us traced (entry + return trap) = %.0fx, +%.0f us per traced call (TCG)\n", b, t, t / b, t - b
+	traps_per_call="entry trap only"
+	[ -z "$noret_why" ] && traps_per_call="entry + return trap"
+	awk -v b="$BASE_US" -v t="$TR_US" -v k="$traps_per_call" 'BEGIN {
+		printf "FIGURE: in-guest getppid (median per round): %.2f us untraced, %.2f us traced (%s) = %.0fx, +%.0f us per traced call (TCG)\n", b, t, k, t / b, t - b
 	}' | tee -a "$RES"
 fi
 grep 'stats:' $DTE | sed -n 's/^\([0-9:.]*\) .*stats: traps \([0-9]*\),.*/\1 \2/p' |
