@@ -552,6 +552,7 @@ const struct dt_hv_ops dt_hv_sim = {
 	.watch_read = sim_watch_read,
 	.dom_open = sim_dom_open,
 	.dom_close = sim_dom_close,
+	.recover = NULL, /* its guests live in our process and die with it */
 	.pause = sim_pause,
 	.unpause = sim_unpause,
 	.vcpu_count = sim_vcpu_count,

@@ -116,6 +116,26 @@ struct dt_trap_insn {
 	uint8_t len;
 };
 
+/*
+ * Crash recovery (the guardian, engine/guard/): one breakpoint a dead domtrace may have
+ * left, in guest-physical terms. Never crosses a page.
+ */
+#define DT_GUARD_SITE_MAX 16
+struct dt_guard_site {
+	uint64_t gpa;
+	uint8_t len; /* 1..DT_GUARD_SITE_MAX */
+	uint8_t orig[DT_GUARD_SITE_MAX];  /* the guest's bytes before we wrote */
+	uint8_t armed[DT_GUARD_SITE_MAX]; /* what we wrote */
+};
+
+struct dt_guard_result {
+	unsigned restored;    /* held our bytes, now hold the originals again */
+	unsigned clean;	      /* held the originals already */
+	unsigned foreign;     /* held neither: left alone (the guest rewrote them) */
+	unsigned failed;      /* could not be read or written */
+	unsigned vcpus;	      /* vCPUs let go (those a dead domtrace had paused on a trap) */
+};
+
 struct dt_hv_ops {
 	const char *name; /* "sim", "xen" */
 	unsigned abi;	  /* DT_HV_ABI */
@@ -137,6 +157,18 @@ struct dt_hv_ops {
 	int (*dom_open)(struct dt_hv *hv, uint32_t domid, struct dt_hv_dom **ret_dom);
 	/* NULL ok. Disables trapping, answers pending traps, drops our pauses. */
 	void (*dom_close)(struct dt_hv_dom *dom);
+
+	/*
+	 * Undo what a dead domtrace process left in domain domid; no dt_hv_dom of domid may
+	 * be open in this process. Under a pause of the whole domain: each site that holds
+	 * its armed bytes gets its orig bytes back (others are only counted), trap delivery
+	 * is switched off, and every vCPU the dead process left paused on a trap is let go
+	 * to run the restored instruction. 0 and *ret_result; -ENODEV (domain gone); -errno.
+	 * NULL in a backend that needs no recovery (sim: its guests die with the process).
+	 * Called by the guardian process only.
+	 */
+	int (*recover)(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites,
+		       size_t n, struct dt_guard_result *ret_result);
 
 	/* ---- domain scope: the domain's worker thread only ---- */
 
