@@ -17,6 +17,8 @@
 
 #include "domtrace/log.h"
 #include "engine/daemon.h"
+#include "engine/guard/guardian.h"
+#include "engine/guard/journal.h"
 #include "engine/options.h"
 #include "sim/sim.h"
 #ifdef DT_HAVE_XEN
@@ -143,6 +145,8 @@ int main(int argc, char **argv)
 	const void *params = &sim;
 	struct sim_check *checks = NULL;
 	struct dt_hv *hv = NULL;
+	struct dt_journal *journal = NULL;
+	struct dt_guardian *guardian = NULL;
 	char simdir[] = "/tmp/domtrace-sim-XXXXXX";
 	size_t nchecks = 0;
 	int r, status;
@@ -193,10 +197,27 @@ int main(int argc, char **argv)
 		return 2;
 #endif
 	}
+	if (ops->recover && !o.no_guardian) {
+		/* before any thread: the guardian is a fork of this process */
+		r = dt_journal_new(0, &journal);
+		if (r == 0)
+			r = dt_guardian_start(ops, params, journal, &guardian);
+		if (r < 0) {
+			dt_err("cannot start the guardian process: %s (--no-guardian runs without "
+			       "crash recovery)", strerror(-r));
+			dt_journal_free(journal);
+			dt_options_free(&o);
+			return 1;
+		}
+		o.journal = journal;
+		dt_debug("guardian pid %d watches over the breakpoints", (int)dt_guardian_pid(guardian));
+	}
 	r = ops->open(params, &hv);
 	if (r < 0) {
 		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
 		       ops == &dt_hv_sim ? "" : " (is this a Xen dom0? run as root; or try --sim N)");
+		dt_guardian_finish(guardian);
+		dt_journal_free(journal);
 		dt_options_free(&o);
 		return 1;
 	}
@@ -212,6 +233,9 @@ int main(int argc, char **argv)
 	if (ops == &dt_hv_sim && sim_verify(hv, checks, nchecks) && status == 0)
 		status = EXIT_GUEST_HARMED;
 	ops->close(hv);
+	if (guardian && dt_guardian_finish(guardian) != 0 && status == 0)
+		status = 1; /* it found breakpoints we left, and could not restore them all */
+	dt_journal_free(journal);
 	if (ops == &dt_hv_sim && !o.sim_dir && sim.sysmap_dir == simdir)
 		remove_dir(simdir); /* our own mkdtemp() directory of generated maps */
 	dt_options_free(&o);

@@ -32,6 +32,7 @@ enum {
 	OPT_SIM_DIR,
 	OPT_MAP_DIR,
 	OPT_SGDT_RETURNS,
+	OPT_NO_GUARDIAN,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "trap", required_argument, NULL, OPT_TRAP },
 	{ "no-returns", no_argument, NULL, OPT_NO_RETURNS },
 	{ "sgdt-returns", no_argument, NULL, OPT_SGDT_RETURNS },
+	{ "no-guardian", no_argument, NULL, OPT_NO_GUARDIAN },
 	{ "lossless", no_argument, NULL, OPT_LOSSLESS },
 	{ "queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES },
 	{ "stats", required_argument, NULL, OPT_STATS },
@@ -122,6 +124,8 @@ void dt_options_usage(FILE *out)
 	      "                          emulators that never report int3, e.g. QEMU TCG)\n"
 	      "  --sgdt-returns          with --trap sgdt, also probe returns (experimental:\n"
 	      "                          see domtrace(8))\n"
+	      "  --no-guardian           no guardian process (it restores the guests if\n"
+	      "                          domtrace is killed with SIGKILL or crashes)\n"
 	      "  --duration SECONDS      stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 	      "  -t, --check-config      check the config file, print every error, exit\n"
 	      "\n"
@@ -300,6 +304,9 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			break;
 		case OPT_NO_RETURNS:
 			o->returns = false;
+			break;
+		case OPT_NO_GUARDIAN:
+			o->no_guardian = true;
 			break;
 		case OPT_SGDT_RETURNS:
 			o->sgdt_returns = true;

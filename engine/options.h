@@ -12,6 +12,8 @@
 
 #include "domtrace/hv.h"
 
+struct dt_journal;
+
 #define DT_OPT_MAX_LIST 64
 
 enum dt_backend {
@@ -70,6 +72,10 @@ struct dt_options {
 	size_t nvms;
 	const char *extra_lines[DT_OPT_MAX_LIST]; /* "Functions ..." / "Filter ..." */
 	size_t nextra;
+	bool no_guardian;	/* --no-guardian: no crash-recovery process (engine/guard/) */
+	/* Not an option: the crash journal main() shares with the guardian, or NULL.
+	 * Borrowed; workers record every armed byte in it (engine/guard/journal.h). */
+	struct dt_journal *journal;
 };
 
 /*

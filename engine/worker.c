@@ -239,6 +239,8 @@ static void detach(struct dt_worker *w)
 	if (!w->gone)
 		unpause_dom(w);
 	w->ops->dom_close(w->dom); /* answers anything left, drops our pauses */
+	if (w->gone)
+		dt_worker_forget_journal(w); /* nothing left to restore, for us or the guardian */
 	dt_worker_flush_inflight(w);
 	w->dom = NULL;
 	w->paused = 0;

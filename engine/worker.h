@@ -123,5 +123,9 @@ void dt_worker_flush_inflight(struct dt_worker *w);
 int dt_worker_plan_probes(struct dt_worker *w);
 /* Restore every byte (domain paused by the caller). */
 int dt_worker_disarm_all(struct dt_worker *w);
+/* Forget the journal records of every probe (the domain is gone: nothing to restore). */
+void dt_worker_forget_journal(struct dt_worker *w);
+/* Where this worker's probes are written (engine/probes/table.h). */
+void dt_worker_probe_io(const struct dt_worker *w, struct dt_probe_io *ret_io);
 
 #endif /* DT_ENGINE_WORKER_H */

@@ -136,6 +136,12 @@ size_t dt_sim_crashes(struct dt_sim_host *h, uint32_t domid, struct dt_sim_crash
 unsigned dt_sim_paused_vcpus(struct dt_sim_host *h, uint32_t domid);
 bool dt_sim_any_paused(struct dt_sim_host *h);
 
+/* Guest-physical memory of domid, as a hypervisor sees it (tests of crash recovery: what
+ * a guardian would read and write). 0, -ENOENT (no such VM), -EFAULT (outside memory). */
+int dt_sim_phys_read(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, void *buf, size_t len);
+int dt_sim_phys_write(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, const void *buf,
+		      size_t len);
+
 /* Byte-identical check of kernel text and rodata against an earlier snapshot. */
 struct dt_sim_snapshot;
 int dt_sim_snapshot_take(struct dt_sim_host *h, uint32_t domid, struct dt_sim_snapshot **ret);

@@ -155,6 +155,35 @@ struct dt_sim_snapshot {
 	uint8_t bytes[];
 };
 
+static int phys_access(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, void *rbuf,
+		       const void *wbuf, size_t len)
+{
+	struct sim_vm *vm = h ? dt_sim_vm_get(h, domid) : NULL;
+	int r = 0;
+
+	if (!vm)
+		return -ENOENT;
+	if (gpa > vm->mem.size || len > vm->mem.size - gpa)
+		r = -EFAULT;
+	else if (rbuf)
+		dt_sim_gcopy_out(&vm->mem, gpa, rbuf, len);
+	else
+		dt_sim_gcopy_in(&vm->mem, gpa, wbuf, len);
+	dt_sim_vm_put(vm);
+	return r;
+}
+
+int dt_sim_phys_read(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, void *buf, size_t len)
+{
+	return phys_access(h, domid, gpa, buf, NULL, len);
+}
+
+int dt_sim_phys_write(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, const void *buf,
+		      size_t len)
+{
+	return phys_access(h, domid, gpa, NULL, buf, len);
+}
+
 int dt_sim_snapshot_take(struct dt_sim_host *h, uint32_t domid, struct dt_sim_snapshot **ret)
 {
 	struct sim_vm *vm = h ? dt_sim_vm_get(h, domid) : NULL;

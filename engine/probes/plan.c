@@ -14,6 +14,7 @@
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
 #include "engine/daemon.h"
+#include "engine/guard/journal.h"
 #include "engine/worker.h"
 
 /* Kernel functions probed for domtrace's own needs, not traced. */
@@ -376,6 +377,7 @@ static bool pick_armed(struct dt_probe *p, void *arg)
 int dt_worker_plan_probes(struct dt_worker *w)
 {
 	struct planned pl = { 0 };
+	struct dt_probe_io io;
 	struct dt_probe **v = NULL;
 	size_t i, n, failed = 0;
 	int r;
@@ -410,14 +412,15 @@ int dt_worker_plan_probes(struct dt_worker *w)
 		}
 	}
 	/* 1. arm the new ones */
+	dt_worker_probe_io(w, &io);
 	r = collect(w, pick_unarmed, NULL, &v, &n);
 	if (r < 0)
 		goto out;
-	r = dt_probes_arm(w->ops, w->dom, w->kcr3, &w->insn, v, n, &failed);
+	r = dt_probes_arm(&io, v, n, &failed);
 	if (r < 0 && r != -ENODEV) {
 		/* one bad site must not cost the others: arm them one by one, drop the bad */
 		for (i = 0; i < n; i++) {
-			int ri = dt_probes_arm(w->ops, w->dom, w->kcr3, &w->insn, &v[i], 1, &failed);
+			int ri = dt_probes_arm(&io, &v[i], 1, &failed);
 
 			if (ri == -ENODEV) {
 				r = ri;
@@ -441,7 +444,7 @@ int dt_worker_plan_probes(struct dt_worker *w)
 	r = collect(w, pick_gone, NULL, &v, &n);
 	if (r < 0)
 		goto out;
-	r = dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, v, n);
+	r = dt_probes_disarm(&io, v, n);
 	if (r > 0)
 		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
 			w->vm.name, r);
@@ -460,6 +463,7 @@ out:
 
 int dt_worker_disarm_all(struct dt_worker *w)
 {
+	struct dt_probe_io io;
 	struct dt_probe **v = NULL;
 	size_t n;
 	int r;
@@ -467,7 +471,8 @@ int dt_worker_disarm_all(struct dt_worker *w)
 	r = collect(w, pick_armed, NULL, &v, &n);
 	if (r < 0)
 		return r;
-	r = dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, v, n);
+	dt_worker_probe_io(w, &io);
+	r = dt_probes_disarm(&io, v, n);
 	free(v);
 	if (r > 0) {
 		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
@@ -475,4 +480,33 @@ int dt_worker_disarm_all(struct dt_worker *w)
 		r = 0;
 	}
 	return r;
+}
+
+void dt_worker_probe_io(const struct dt_worker *w, struct dt_probe_io *ret_io)
+{
+	*ret_io = (struct dt_probe_io){
+		.ops = w->ops,
+		.dom = w->dom,
+		.cr3 = w->kcr3,
+		.insn = &w->insn,
+		.journal = w->d->opts->journal,
+		.domid = w->vm.domid,
+	};
+}
+
+void dt_worker_forget_journal(struct dt_worker *w)
+{
+	size_t i;
+
+	if (!w->probes)
+		return;
+	for (i = 0; i < dt_probe_table_capacity(w->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+
+		if (p) {
+			dt_journal_drop(w->d->opts->journal, p->jid[0]);
+			dt_journal_drop(w->d->opts->journal, p->jid[1]);
+			p->jid[0] = p->jid[1] = 0;
+		}
+	}
 }

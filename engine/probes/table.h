@@ -35,10 +35,24 @@ struct dt_probe {
 	bool gone;	   /* removed from the plan: disarmed, kept so that a trap taken
 			    * before its bytes were restored is answered RETRY */
 	int func_id;	   /* catalogue id (-1 for helpers) */
+	uint32_t jid[2];   /* crash-journal records of the armed bytes (0: none; two when
+			    * the site crosses a page) */
 	uint64_t hits;
 };
 
 struct dt_probe_table;
+struct dt_journal;
+
+/* Where probes are written: one VM's domain, the kernel page tables, the trap bytes, and
+ * the crash journal every armed byte is recorded in first (NULL: no guardian). */
+struct dt_probe_io {
+	const struct dt_hv_ops *ops;
+	struct dt_hv_dom *dom;
+	uint64_t cr3;
+	const struct dt_trap_insn *insn;
+	struct dt_journal *journal;
+	uint32_t domid;
+};
 
 int dt_probe_table_new(struct dt_probe_table **ret_table);
 void dt_probe_table_free(struct dt_probe_table *t); /* NULL ok; does not touch the guest */
@@ -57,20 +71,20 @@ struct dt_probe *dt_probe_table_slot(struct dt_probe_table *t, size_t i);
 /*
  * Write the trap bytes at probes[0..n). The domain must be paused. Each site must hold
  * exactly its original bytes (else -EILSEQ: the kernel is not what we analysed) and fit
- * the trap instruction. On failure everything this call wrote is restored and
- * *ret_failed is the index that failed.
+ * the trap instruction. Each site is in the journal before its bytes are written
+ * (-ENOSPC: journal full, nothing written there). On failure everything this call wrote
+ * is restored and *ret_failed is the index that failed.
  */
-int dt_probes_arm(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint64_t cr3,
-		  const struct dt_trap_insn *insn, struct dt_probe *const *probes, size_t n,
+int dt_probes_arm(const struct dt_probe_io *io, struct dt_probe *const *probes, size_t n,
 		  size_t *ret_failed);
 
 /*
  * Restore the original bytes of probes[0..n). The domain must be paused. A site that no
  * longer holds our trap bytes is left alone (the guest rewrote it) and counted in the
  * return value as a warning: returns the number of such sites, or -errno (-ENODEV: the
- * domain is gone, nothing to restore).
+ * domain is gone, nothing to restore). A site leaves the journal once it holds its
+ * original bytes again (or the guest's own).
  */
-int dt_probes_disarm(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint64_t cr3,
-		     const struct dt_trap_insn *insn, struct dt_probe *const *probes, size_t n);
+int dt_probes_disarm(const struct dt_probe_io *io, struct dt_probe *const *probes, size_t n);
 
 #endif /* DT_PROBES_TABLE_H */

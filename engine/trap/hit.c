@@ -439,7 +439,10 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 		if (r < 0) {
 			/* Cannot emulate the ret: put the instruction back (paused) and let it run. */
 			if (w->ops->pause(w->dom) == 0) {
-				(void)dt_probes_disarm(w->ops, w->dom, w->kcr3, &w->insn, &p, 1);
+				struct dt_probe_io io;
+
+				dt_worker_probe_io(w, &io);
+				(void)dt_probes_disarm(&io, &p, 1);
 				(void)w->ops->unpause(w->dom);
 			}
 			dt_warn("VM %s: return probe at 0x%llx removed: stack unreadable", w->vm.name,
