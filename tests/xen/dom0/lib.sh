@@ -149,6 +149,8 @@ utime() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
+# traps_over LOG N: domtrace's last stats line in LOG counts more than N traps.
+traps_over() { local t; t=$(last_traps "$1"); [ "${t:-0}" -gt "$2" ]; }
 # all_in STRING WORD...: every WORD occurs in STRING.
 all_in() {
 	local s=$1 w
