@@ -299,6 +299,21 @@ static size_t check_sites_armed(struct dt_harness *h, struct dt_journal *j)
 	return total;
 }
 
+/* Two busy VMs traced with a journal; returns once traps flow. */
+static struct dt_journal *start_journaled(struct dt_harness *h)
+{
+	struct dt_journal *j;
+
+	ck_assert_int_eq(dt_journal_new(0, &j), 0);
+	dt_harness_init(h, 2);
+	h->sp.workload = true;
+	h->sp.rate = 2000;
+	h->o.journal = j;
+	dt_harness_start(h, BUSY_CONFIG, NULL);
+	ck_assert(dt_harness_wait_traps(h, 300, 20000));
+	return j;
+}
+
 START_TEST(journal_names_every_armed_byte_and_is_empty_after_detach)
 {
 	struct dt_harness h;
@@ -306,13 +321,7 @@ START_TEST(journal_names_every_armed_byte_and_is_empty_after_detach)
 	size_t before, after;
 	char *line;
 
-	ck_assert_int_eq(dt_journal_new(0, &j), 0);
-	dt_harness_init(&h, 2);
-	h.sp.workload = true;
-	h.sp.rate = 2000;
-	h.o.journal = j;
-	dt_harness_start(&h, BUSY_CONFIG, NULL);
-	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
+	j = start_journaled(&h);
 	before = check_sites_armed(&h, j);
 	/* a reload arms some, disarms others: the journal follows */
 	dt_harness_write_config(&h, MORE_CONFIG);
@@ -341,13 +350,7 @@ START_TEST(restoring_the_journal_alone_leaves_guests_identical)
 	uint8_t now[DT_GUARD_SITE_MAX];
 	size_t v, i, n;
 
-	ck_assert_int_eq(dt_journal_new(0, &j), 0);
-	dt_harness_init(&h, 2);
-	h.sp.workload = true;
-	h.sp.rate = 2000;
-	h.o.journal = j;
-	dt_harness_start(&h, BUSY_CONFIG, NULL);
-	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
+	j = start_journaled(&h);
 	/* What the guardian does after a SIGKILL, done behind the running daemon's back:
 	 * put back the orig bytes of every journal site that holds its armed bytes. */
 	for (v = 0; v < h.nvms; v++) {
