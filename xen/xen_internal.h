@@ -126,6 +126,16 @@ int dt_xen_ring_put(struct dt_xen_ring *ring, const vm_event_response_t *rsp);
 /* Requests consumed but not yet answered. */
 unsigned dt_xen_ring_unanswered(const struct dt_xen_ring *ring);
 
+/*
+ * Responses no request asked for (crash recovery, xen_recover.c: the requests were in the
+ * dead process's ring). Xen 4.17's vm_event_get_response() takes any response published
+ * and leaves rsp_event = its consumer index + 1; that is how we tell what it has taken.
+ */
+/* Published responses Xen has not taken yet (a bogus rsp_event counts as a full ring). */
+unsigned dt_xen_ring_responses_pending(const struct dt_xen_ring *ring);
+/* Publish one such response: 0, or -ENOSPC while every slot holds one Xen has not taken. */
+int dt_xen_ring_put_unasked(struct dt_xen_ring *ring, const vm_event_response_t *rsp);
+
 enum dt_xen_req_kind {
 	DT_XEN_REQ_TRAP = 1,	/* one of ours to hand to the engine */
 	DT_XEN_REQ_OTHER,	/* any other reason: answer at once, harmlessly */
@@ -151,6 +161,9 @@ void dt_xen_response(const vm_event_request_t *req, enum dt_resume_how how,
 		     const struct dt_regs *regs, vm_event_response_t *ret_rsp);
 /* The harmless answer to a request we do not hand out: NOT_OURS semantics. */
 void dt_xen_response_harmless(const vm_event_request_t *req, vm_event_response_t *ret_rsp);
+/* The response that lets a vCPU paused on a synchronous request go, registers unchanged
+ * (VM_EVENT_FLAG_VCPU_PAUSED only). Xen ignores it for a vCPU that is not so paused. */
+void dt_xen_response_release(uint32_t vcpu, vm_event_response_t *ret_rsp);
 
 /* ------------------------------------------------------------------ domain lists */
 
