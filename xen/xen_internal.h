@@ -225,6 +225,9 @@ struct dt_xen_sys_ops {
 	int (*monitor_enable)(void *sd, void **ret_ring_page, uint32_t *ret_remote_port);
 	void (*ring_unmap)(void *sd, void *ring_page);
 	int (*monitor_disable)(void *sd);
+	/* Make Xen take the responses on the monitor ring now (xc_monitor_resume; like a
+	 * notification of the event channel, without needing one bound). */
+	int (*monitor_resume)(void *sd);
 	int (*monitor_event)(void *sd, enum dt_trap_flavour flavour, bool on);
 	int (*evtchn_bind)(void *sd, uint32_t remote_port, uint32_t *ret_local_port);
 	int (*evtchn_unbind)(void *sd, uint32_t local_port);
