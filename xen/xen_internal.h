@@ -9,8 +9,8 @@
  *   xen_ring.c      vm_event ring consumer, request -> struct dt_trap, response builder,
  *                   register conversions (pure: works on a ring page in memory)
  *   xen_domlist.c   domain-list filtering and diffing, xenstore watch paths (pure)
- *   xen_hv.c        host scope and the ops table; xen_dom.c domain scope. Both call Xen
- *                   only through struct dt_xen_sys_ops.
+ *   xen_hv.c        host scope and the ops table; xen_dom.c domain scope; xen_recover.c
+ *                   crash recovery (recover). All call Xen only through struct dt_xen_sys_ops.
  *   xen_sys.c       dt_xen_sys_real: the only file that calls libxenctrl, libxenevtchn,
  *                   libxenforeignmemory and libxenstore.
  * Tests (tests/check_xen_*.c) drive the pure parts directly and xen_hv.c/xen_dom.c through a
@@ -274,6 +274,10 @@ int dt_xen_dom_trap_fd(struct dt_hv_dom *dom);
 int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap);
 int dt_xen_dom_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_resume_how how,
 		      const struct dt_regs *regs);
+
+/* xen_recover.c, for xen_hv.c's ops table (dt_hv_ops.recover) */
+int dt_xen_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites, size_t n,
+		   struct dt_guard_result *ret_result);
 
 /* What xen_dom.c needs of the host (xen_hv.c). */
 struct dt_xen_host_view {
