@@ -388,13 +388,13 @@ START_TEST(test_restores_only_our_bytes)
 	uint8_t *before;
 
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
-	s[0] = site(0x1010, &orig1, &cc, 1, &cc);		     /* ours: restored */
-	s[1] = site(0x1020, &orig1, &cc, 1, &orig1);		     /* restored before the crash */
-	s[2] = site(0x1030, &orig1, &cc, 1, &guest_bp);	     /* rewritten by the guest */
-	s[3] = site(0x2ffb, PUSH_RBP_MOV, SGDT, 5, SGDT);	     /* ours, ends a page */
-	s[4] = site(0x3000, NOPL, SGDT, 5, NOPL);		     /* clean */
-	s[5] = site(0x4000, NOPL, SGDT, 0, NULL);		     /* damaged: len 0 */
-	s[6] = site(0x4ffe, NOPL, SGDT, 5, NULL);		     /* damaged: crosses a page */
+	s[0] = site(0x1010, &orig1, &cc, 1, &cc);	   /* ours: restored */
+	s[1] = site(0x1020, &orig1, &cc, 1, &orig1);	   /* restored before the crash */
+	s[2] = site(0x1030, &orig1, &cc, 1, &guest_bp);	   /* rewritten by the guest */
+	s[3] = site(0x2ffb, PUSH_RBP_MOV, SGDT, 5, SGDT); /* ours, ends a page */
+	s[4] = site(0x3000, NOPL, SGDT, 5, NOPL);	   /* clean */
+	s[5] = site(0x4000, NOPL, SGDT, 0, NULL);	   /* damaged: len 0 */
+	s[6] = site(0x4ffe, NOPL, SGDT, 5, NULL);	   /* damaged: crosses a page */
 	memcpy(X.mem + 0x4ffe, SGDT, 2);
 	memcpy(X.mem + 0x5000, SGDT + 2, 3);
 	before = malloc(MEM_PAGES * DT_XEN_PAGE_SIZE);
