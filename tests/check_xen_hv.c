@@ -295,6 +295,14 @@ static int f_evtchn_notify(void *sd, uint32_t port)
 	return 0;
 }
 
+/* XEN_VM_EVENT_RESUME: the same vm_event_resume(), by domctl. */
+static int f_monitor_resume(void *sd)
+{
+	if (X.gone)
+		return -ENODEV;
+	return X.monitor_on ? f_evtchn_notify(sd, LOCAL_PORT) : -ENODEV;
+}
+
 static void *f_map(void *sd, uint64_t gfn, bool writable, int *ret_err)
 {
 	if (X.gone) {
@@ -375,6 +383,7 @@ static const struct dt_xen_sys_ops fake = {
 	.monitor_enable = f_monitor_enable,
 	.ring_unmap = f_ring_unmap,
 	.monitor_disable = f_monitor_disable,
+	.monitor_resume = f_monitor_resume,
 	.monitor_event = f_monitor_event,
 	.evtchn_bind = f_evtchn_bind,
 	.evtchn_unbind = f_evtchn_unbind,

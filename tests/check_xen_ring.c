@@ -247,6 +247,49 @@ START_TEST(test_responses)
 }
 END_TEST
 
+/* Responses nobody asked for (crash recovery): bounded by what Xen has taken. */
+START_TEST(test_unasked_responses)
+{
+	vm_event_response_t rsp, got;
+	unsigned size = RING_SIZE(&ring.back), i;
+
+	dt_xen_response_release(3, &rsp);
+	ck_assert_uint_eq(rsp.version, VM_EVENT_INTERFACE_VERSION);
+	ck_assert_uint_eq(rsp.vcpu_id, 3);
+	ck_assert_uint_eq(rsp.flags, VM_EVENT_FLAG_VCPU_PAUSED);
+	ck_assert_uint_eq(rsp.reason, VM_EVENT_REASON_UNKNOWN);
+
+	ck_assert_uint_eq(dt_xen_ring_responses_pending(&ring), 0);
+	for (i = 0; i < size; i++) {
+		rsp.vcpu_id = i;
+		ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), 0);
+	}
+	ck_assert_uint_eq(dt_xen_ring_responses_pending(&ring), size);
+	ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), -ENOSPC); /* slot 0 unread */
+
+	/* Xen takes two, as vm_event_get_response() does: rsp_event = rsp_cons + 1. */
+	for (i = 0; i < 2; i++) {
+		ck_assert(xen_get(&got));
+		ck_assert_uint_eq(got.vcpu_id, i);
+		xen.sring->rsp_event = xen.rsp_cons + 1;
+	}
+	ck_assert_uint_eq(dt_xen_ring_responses_pending(&ring), size - 2);
+	rsp.vcpu_id = 100;
+	ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), 0);
+	ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), 0);
+	ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), -ENOSPC);
+	while (xen_get(&got))
+		xen.sring->rsp_event = xen.rsp_cons + 1;
+	ck_assert_uint_eq(got.vcpu_id, 100);
+	ck_assert_uint_eq(dt_xen_ring_responses_pending(&ring), 0);
+
+	/* An rsp_event beyond what we published reads as a full ring, not as room. */
+	xen.sring->rsp_event = ring.back.rsp_prod_pvt + 5;
+	ck_assert_uint_eq(dt_xen_ring_responses_pending(&ring), size);
+	ck_assert_int_eq(dt_xen_ring_put_unasked(&ring, &rsp), -ENOSPC);
+}
+END_TEST
+
 static Suite *xen_ring_suite(void)
 {
 	Suite *s = suite_create("xen_ring");
@@ -259,6 +302,7 @@ static Suite *xen_ring_suite(void)
 	tcase_add_test(tc, test_trap_from_request);
 	tcase_add_test(tc, test_regs_from_cpu);
 	tcase_add_test(tc, test_responses);
+	tcase_add_test(tc, test_unasked_responses);
 	suite_add_tcase(s, tc);
 	return s;
 }

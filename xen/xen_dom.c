@@ -57,10 +57,12 @@ struct dt_hv_dom {
 static int failed(struct dt_hv_dom *dom, int r)
 {
 	struct dt_xen_dominfo info;
+	int q;
 
 	if (r >= 0 || r == -EFAULT || r == -EAGAIN)
 		return r;
-	if (r == -ENODEV || dom->sys->dom_info(dom->sd, &info) == -ENODEV || info.dying) {
+	q = r == -ENODEV ? -ENODEV : dom->sys->dom_info(dom->sd, &info);
+	if (q == -ENODEV || (q == 0 && info.dying)) { /* info is only set when q == 0 */
 		dom->gone = true;
 		return -ENODEV;
 	}

@@ -249,6 +249,7 @@ const struct dt_hv_ops dt_hv_xen = {
 	.list_vms = xen_list_vms,
 	.watch_fd = xen_watch_fd,
 	.watch_read = xen_watch_read,
+	.recover = dt_xen_recover,
 	.dom_open = dt_xen_dom_open,
 	.dom_close = dt_xen_dom_close,
 	.pause = dt_xen_dom_pause,

@@ -9,8 +9,8 @@
  *   xen_ring.c      vm_event ring consumer, request -> struct dt_trap, response builder,
  *                   register conversions (pure: works on a ring page in memory)
  *   xen_domlist.c   domain-list filtering and diffing, xenstore watch paths (pure)
- *   xen_hv.c        host scope and the ops table; xen_dom.c domain scope. Both call Xen
- *                   only through struct dt_xen_sys_ops.
+ *   xen_hv.c        host scope and the ops table; xen_dom.c domain scope; xen_recover.c
+ *                   crash recovery (recover). All call Xen only through struct dt_xen_sys_ops.
  *   xen_sys.c       dt_xen_sys_real: the only file that calls libxenctrl, libxenevtchn,
  *                   libxenforeignmemory and libxenstore.
  * Tests (tests/check_xen_*.c) drive the pure parts directly and xen_hv.c/xen_dom.c through a
@@ -126,6 +126,16 @@ int dt_xen_ring_put(struct dt_xen_ring *ring, const vm_event_response_t *rsp);
 /* Requests consumed but not yet answered. */
 unsigned dt_xen_ring_unanswered(const struct dt_xen_ring *ring);
 
+/*
+ * Responses no request asked for (crash recovery, xen_recover.c: the requests were in the
+ * dead process's ring). Xen 4.17's vm_event_get_response() takes any response published
+ * and leaves rsp_event = its consumer index + 1; that is how we tell what it has taken.
+ */
+/* Published responses Xen has not taken yet (a bogus rsp_event counts as a full ring). */
+unsigned dt_xen_ring_responses_pending(const struct dt_xen_ring *ring);
+/* Publish one such response: 0, or -ENOSPC while every slot holds one Xen has not taken. */
+int dt_xen_ring_put_unasked(struct dt_xen_ring *ring, const vm_event_response_t *rsp);
+
 enum dt_xen_req_kind {
 	DT_XEN_REQ_TRAP = 1,	/* one of ours to hand to the engine */
 	DT_XEN_REQ_OTHER,	/* any other reason: answer at once, harmlessly */
@@ -151,6 +161,9 @@ void dt_xen_response(const vm_event_request_t *req, enum dt_resume_how how,
 		     const struct dt_regs *regs, vm_event_response_t *ret_rsp);
 /* The harmless answer to a request we do not hand out: NOT_OURS semantics. */
 void dt_xen_response_harmless(const vm_event_request_t *req, vm_event_response_t *ret_rsp);
+/* The response that lets a vCPU paused on a synchronous request go, registers unchanged
+ * (VM_EVENT_FLAG_VCPU_PAUSED only). Xen ignores it for a vCPU that is not so paused. */
+void dt_xen_response_release(uint32_t vcpu, vm_event_response_t *ret_rsp);
 
 /* ------------------------------------------------------------------ domain lists */
 
@@ -212,6 +225,9 @@ struct dt_xen_sys_ops {
 	int (*monitor_enable)(void *sd, void **ret_ring_page, uint32_t *ret_remote_port);
 	void (*ring_unmap)(void *sd, void *ring_page);
 	int (*monitor_disable)(void *sd);
+	/* Make Xen take the responses on the monitor ring now (xc_monitor_resume; like a
+	 * notification of the event channel, without needing one bound). */
+	int (*monitor_resume)(void *sd);
 	int (*monitor_event)(void *sd, enum dt_trap_flavour flavour, bool on);
 	int (*evtchn_bind)(void *sd, uint32_t remote_port, uint32_t *ret_local_port);
 	int (*evtchn_unbind)(void *sd, uint32_t local_port);
@@ -258,6 +274,10 @@ int dt_xen_dom_trap_fd(struct dt_hv_dom *dom);
 int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap);
 int dt_xen_dom_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_resume_how how,
 		      const struct dt_regs *regs);
+
+/* xen_recover.c, for xen_hv.c's ops table (dt_hv_ops.recover) */
+int dt_xen_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites, size_t n,
+		   struct dt_guard_result *ret_result);
 
 /* What xen_dom.c needs of the host (xen_hv.c). */
 struct dt_xen_host_view {

@@ -75,6 +75,28 @@ unsigned dt_xen_ring_unanswered(const struct dt_xen_ring *ring)
 	return ring->back.req_cons - ring->back.rsp_prod_pvt;
 }
 
+unsigned dt_xen_ring_responses_pending(const struct dt_xen_ring *ring)
+{
+	const vm_event_back_ring_t *b = &ring->back;
+	RING_IDX taken = __atomic_load_n(&b->sring->rsp_event, __ATOMIC_ACQUIRE) - 1;
+	unsigned pending = b->rsp_prod_pvt - taken;
+
+	return pending < RING_SIZE(b) ? pending : RING_SIZE(b);
+}
+
+int dt_xen_ring_put_unasked(struct dt_xen_ring *ring, const vm_event_response_t *rsp)
+{
+	vm_event_back_ring_t *b = &ring->back;
+
+	/* A slot Xen has not read yet must not be overwritten. */
+	if (dt_xen_ring_responses_pending(ring) >= RING_SIZE(b))
+		return -ENOSPC;
+	memcpy(RING_GET_RESPONSE(b, b->rsp_prod_pvt), rsp, sizeof(*rsp));
+	b->rsp_prod_pvt++;
+	RING_PUSH_RESPONSES(b);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ meaning */
 
 enum dt_xen_req_kind dt_xen_req_classify(const vm_event_request_t *req,
@@ -191,4 +213,13 @@ void dt_xen_response(const vm_event_request_t *req, enum dt_resume_how how,
 void dt_xen_response_harmless(const vm_event_request_t *req, vm_event_response_t *ret_rsp)
 {
 	dt_xen_response(req, DT_RESUME_NOT_OURS, NULL, ret_rsp);
+}
+
+void dt_xen_response_release(uint32_t vcpu, vm_event_response_t *ret_rsp)
+{
+	memset(ret_rsp, 0, sizeof(*ret_rsp));
+	ret_rsp->version = VM_EVENT_INTERFACE_VERSION;
+	ret_rsp->vcpu_id = vcpu;
+	ret_rsp->reason = VM_EVENT_REASON_UNKNOWN;
+	ret_rsp->flags = VM_EVENT_FLAG_VCPU_PAUSED;
 }

@@ -276,6 +276,13 @@ static int monitor_disable(void *d)
 	return xc_monitor_disable(sd->xch, sd->domid) < 0 ? neg_errno() : 0;
 }
 
+static int monitor_resume(void *d)
+{
+	struct sys_dom *sd = d;
+
+	return xc_monitor_resume(sd->xch, sd->domid) < 0 ? neg_errno() : 0;
+}
+
 static int monitor_event(void *d, enum dt_trap_flavour flavour, bool on)
 {
 	struct sys_dom *sd = d;
@@ -437,6 +444,7 @@ const struct dt_xen_sys_ops dt_xen_sys_real = {
 	.monitor_enable = monitor_enable,
 	.ring_unmap = ring_unmap,
 	.monitor_disable = monitor_disable,
+	.monitor_resume = monitor_resume,
 	.monitor_event = monitor_event,
 	.evtchn_bind = evtchn_bind,
 	.evtchn_unbind = evtchn_unbind,
