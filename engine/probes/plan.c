@@ -216,10 +216,10 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	/*
 	 * With --trap sgdt a return probe replaces a `ret` (or a jmp to the return thunk)
 	 * with an sgdt: should the hypervisor ever run that sgdt instead of reporting it,
-	 * the function would not return. Seen once on Xen under QEMU (a triple fault among
-	 * ~17,000 traced returns): until that is understood, return probes in sgdt mode are
-	 * opt-in (--sgdt-returns). Entry probes are safe either way: an sgdt run in place
-	 * of the entry nop5 is as harmless as the nop.
+	 * the function would not return. Guests on Xen under QEMU triple-faulted in runs with
+	 * return probes (docs/DESIGN.md): until that is understood, return probes in sgdt
+	 * mode are opt-in (--sgdt-returns). Entry probes are safe either way: an sgdt run in
+	 * place of the entry nop5 is as harmless as the nop.
 	 */
 	exits_allowed = w->insn.len == 1 || o->sgdt_returns;
 	if (!exits_allowed && !w->sgdt_returns_said) {
