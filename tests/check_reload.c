@@ -64,6 +64,7 @@ START_TEST(reload_storm_while_trapping)
 		ck_assert_uint_eq(dt_harness_count_lines(&h, "\"func\":\"sys_write\"", NULL), writes);
 		dt_harness_finish(&h);
 		/* every trap the guests took was answered exactly once */
+		ck_assert(dt_harness_wait_resumed(&h, 5000));
 		ck_assert_int_eq(dt_sim_counters(h.host, 0, &c), 0);
 		ck_assert_uint_eq(c.traps, c.resumes);
 	}

@@ -249,6 +249,18 @@ bool dt_harness_wait_attached(struct dt_harness *h, uint64_t n, int timeout_ms)
 	return dt_harness_wait(attached_reached, &a, timeout_ms);
 }
 
+static bool all_resumed(void *arg)
+{
+	struct dt_sim_counters c;
+
+	return dt_sim_counters(arg, 0, &c) == 0 && c.traps == c.resumes;
+}
+
+bool dt_harness_wait_resumed(struct dt_harness *h, int timeout_ms)
+{
+	return dt_harness_wait(all_resumed, h->host, timeout_ms);
+}
+
 bool dt_harness_wait_traps(struct dt_harness *h, uint64_t n, int timeout_ms)
 {
 	struct traps_arg a = { h, n };

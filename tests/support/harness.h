@@ -63,5 +63,8 @@ bool dt_harness_wait(bool (*fn)(void *arg), void *arg, int timeout_ms);
 bool dt_harness_wait_attached(struct dt_harness *h, uint64_t n, int timeout_ms);
 /* Wait until the daemon has taken at least n traps. */
 bool dt_harness_wait_traps(struct dt_harness *h, uint64_t n, int timeout_ms);
+/* Every trap the guests posted has its vCPU running again. The sim counts a resume when
+ * the vCPU thread wakes, which may come just after our answer (so after a detach, wait). */
+bool dt_harness_wait_resumed(struct dt_harness *h, int timeout_ms);
 
 #endif /* DT_TESTS_HARNESS_H */
