@@ -76,6 +76,11 @@ struct dt_sim_host *dt_sim_host_from(struct dt_hv *hv);
  * vCPUs paused in traps are released; open handles then get -ENODEV). */
 int dt_sim_vm_create(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
 		     uint32_t *ret_domid);
+/* The same, with a snapshot (below) of its kernel taken before the VM is visible to
+ * watchers, so that no breakpoint can be in it yet (*ret_snap NULL for a PV VM). */
+struct dt_sim_snapshot;
+int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
+			      uint32_t *ret_domid, struct dt_sim_snapshot **ret_snap);
 int dt_sim_vm_destroy(struct dt_sim_host *h, uint32_t domid);
 int dt_sim_vm_find(struct dt_sim_host *h, const char *name, uint32_t *ret_domid);
 /* Start or stop the built-in workload of a running VM. */

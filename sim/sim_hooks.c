@@ -184,29 +184,34 @@ int dt_sim_phys_write(struct dt_sim_host *h, uint32_t domid, uint64_t gpa, const
 	return phys_access(h, domid, gpa, NULL, buf, len);
 }
 
-int dt_sim_snapshot_take(struct dt_sim_host *h, uint32_t domid, struct dt_sim_snapshot **ret)
+/* The kernel text + rodata of vm now (sim_priv.h: also used before the VM is published). */
+int dt_sim_snapshot_of(struct sim_vm *vm, struct dt_sim_snapshot **ret)
 {
-	struct sim_vm *vm = h ? dt_sim_vm_get(h, domid) : NULL;
 	struct dt_sim_snapshot *s;
 
-	if (!vm)
-		return -ENOENT;
-	if (!vm->b) {
-		dt_sim_vm_put(vm);
+	if (!vm->b)
 		return -EOPNOTSUPP;
-	}
 	s = malloc(sizeof(*s) + vm->b->rodata_end);
-	if (!s) {
-		dt_sim_vm_put(vm);
+	if (!s)
 		return -ENOMEM;
-	}
-	s->domid = domid;
+	s->domid = vm->domid;
 	s->base = dt_sim_kva(vm, 0);
 	s->len = vm->b->rodata_end;
 	dt_sim_gcopy_out(&vm->mem, SIM_KERNEL_PHYS, s->bytes, s->len);
-	dt_sim_vm_put(vm);
 	*ret = s;
 	return 0;
+}
+
+int dt_sim_snapshot_take(struct dt_sim_host *h, uint32_t domid, struct dt_sim_snapshot **ret)
+{
+	struct sim_vm *vm = h ? dt_sim_vm_get(h, domid) : NULL;
+	int r;
+
+	if (!vm)
+		return -ENOENT;
+	r = dt_sim_snapshot_of(vm, ret);
+	dt_sim_vm_put(vm);
+	return r;
 }
 
 int dt_sim_snapshot_compare(struct dt_sim_host *h, const struct dt_sim_snapshot *snap,

@@ -132,11 +132,19 @@ struct sim_vm *dt_sim_vm_get(struct dt_sim_host *h, uint32_t domid)
 int dt_sim_vm_create(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
 		     uint32_t *ret_domid)
 {
+	return dt_sim_vm_create_snapshot(h, p, ret_domid, NULL);
+}
+
+int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
+			      uint32_t *ret_domid, struct dt_sim_snapshot **ret_snap)
+{
 	struct sim_vm *vm, *o;
 	unsigned index;
 	uint64_t seed;
 	int err = -ENOMEM;
 
+	if (ret_snap)
+		*ret_snap = NULL;
 	if (!h || !p)
 		return -EINVAL;
 	if (p->vcpus > SIM_MAX_VCPUS || (p->mem_mib && (p->mem_mib < 32 || p->mem_mib > 4096)) ||
@@ -224,9 +232,20 @@ int dt_sim_vm_create(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
 	pthread_mutex_unlock(&vm->lock);
 	if (err)
 		goto fail;
+	/* before anyone can see the VM: nothing but its own boot has touched its kernel */
+	if (ret_snap) {
+		err = dt_sim_snapshot_of(vm, ret_snap);
+		if (err)
+			goto fail;
+	}
 	err = dt_sim_vcpus_start(vm);
-	if (err)
+	if (err) {
+		if (ret_snap) {
+			dt_sim_snapshot_free(*ret_snap);
+			*ret_snap = NULL;
+		}
 		goto fail;
+	}
 link:
 	pthread_mutex_lock(&h->lock);
 	vm->next = h->vms;

@@ -205,6 +205,9 @@ struct sim_mem {
 int dt_sim_mem_init(struct sim_mem *m, uint64_t size);
 void dt_sim_mem_fini(struct sim_mem *m);
 /* Relaxed-atomic copies in and out of guest-physical memory (bounds checked by callers). */
+struct dt_sim_snapshot;
+struct sim_vm;
+int dt_sim_snapshot_of(struct sim_vm *vm, struct dt_sim_snapshot **ret); /* sim_hooks.c */
 void dt_sim_gcopy_out(const struct sim_mem *m, uint64_t pa, void *buf, size_t len);
 void dt_sim_gcopy_in(struct sim_mem *m, uint64_t pa, const void *buf, size_t len);
 void dt_sim_gzero(struct sim_mem *m, uint64_t pa, size_t len);

@@ -54,6 +54,17 @@ void dt_harness_track_vm(struct dt_harness *h, uint32_t domid)
 	h->nvms++;
 }
 
+uint32_t dt_harness_create_vm(struct dt_harness *h, const struct dt_sim_vm_params *vp)
+{
+	uint32_t domid;
+
+	ck_assert_uint_lt(h->nvms, DT_HARNESS_MAX_VMS);
+	ck_assert_int_eq(dt_sim_vm_create_snapshot(h->host, vp, &domid, &h->snaps[h->nvms]), 0);
+	ck_assert_ptr_nonnull(h->snaps[h->nvms]);
+	h->domids[h->nvms++] = domid;
+	return domid;
+}
+
 void dt_harness_start(struct dt_harness *h, const char *config, const char *scenario)
 {
 	struct dt_vm_info *vms = NULL;

@@ -47,6 +47,9 @@ void dt_harness_start(struct dt_harness *h, const char *config, const char *scen
 void dt_harness_write_config(struct dt_harness *h, const char *config);
 /* Snapshot a VM created later (so finish() checks it too). */
 void dt_harness_track_vm(struct dt_harness *h, uint32_t domid);
+/* Create a VM while the daemon runs, snapshotted before the watcher can see it (so a
+ * breakpoint armed at once cannot end up in the snapshot), and track it. */
+uint32_t dt_harness_create_vm(struct dt_harness *h, const struct dt_sim_vm_params *vp);
 /* Stop the daemon and assert the laws for every tracked VM that still exists. */
 void dt_harness_finish(struct dt_harness *h);
 /* Close the sim and remove the directory. */
