@@ -189,6 +189,11 @@ int dt_sim_call_outcome(struct dt_sim_host *h, const char *label, struct dt_sim_
 int dt_sim_call_wait(struct dt_sim_host *h, const char *label, int timeout_ms,
 		     struct dt_sim_call *ret);
 
+/* Open a gate: scripted `PID await NAME` steps, where no call defines NAME, go on from
+ * here. A test holds a guest process this way until it has done its part (unlike a sleep,
+ * whatever the machine's load). 0, -EEXIST (a call's label, or open already), -EINVAL. */
+int dt_sim_gate_open(struct dt_sim_host *h, const char *name);
+
 /* The guest's task list as the simulated kernel knows it. */
 struct dt_sim_task {
 	int pid, tgid, ppid, real_ppid;

@@ -362,6 +362,49 @@ void dt_sim_record_crash(struct sim_vcpu *c, const char *fmt, ...)
 	pthread_mutex_unlock(&h->lock);
 }
 
+struct sim_label *dt_sim_label_add_locked(struct dt_sim_host *h, const char *label)
+{
+	struct sim_label *l;
+
+	if (h->nlabels == h->caplabels) {
+		size_t cap = h->caplabels ? h->caplabels * 2 : 32;
+		struct sim_label *n = realloc(h->labels, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		h->labels = n;
+		h->caplabels = cap;
+	}
+	l = &h->labels[h->nlabels++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->label, sizeof(l->label), "%s", label);
+	return l;
+}
+
+int dt_sim_gate_open(struct dt_sim_host *h, const char *name)
+{
+	struct sim_label *l;
+	size_t i;
+	int err = 0;
+
+	if (!h || !name || !name[0] || strlen(name) >= sizeof(l->label))
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->nlabels; i++)
+		if (!strcmp(h->labels[i].label, name))
+			break;
+	if (i < h->nlabels) {
+		err = -EEXIST; /* a call's label, or a gate already open */
+	} else if (!(l = dt_sim_label_add_locked(h, name))) {
+		err = -ENOMEM;
+	} else {
+		l->call.done = true; /* what `await` looks at */
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
 void dt_sim_label_done(struct dt_sim_host *h, const struct dt_sim_call *call)
 {
 	size_t i;

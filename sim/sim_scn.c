@@ -83,24 +83,12 @@ static int register_labels(struct dt_sim_host *h, struct sim_script *s)
 
 	pthread_mutex_lock(&h->lock);
 	for (i = 0; i < s->n; i++) {
-		struct sim_label *l;
-
 		if (!s->steps[i].label[0] || s->steps[i].kind == SK_AWAIT)
 			continue;
-		if (h->nlabels == h->caplabels) {
-			size_t cap = h->caplabels ? h->caplabels * 2 : 32;
-			struct sim_label *n = realloc(h->labels, cap * sizeof(*n));
-
-			if (!n) {
-				pthread_mutex_unlock(&h->lock);
-				return -ENOMEM;
-			}
-			h->labels = n;
-			h->caplabels = cap;
+		if (!dt_sim_label_add_locked(h, s->steps[i].label)) {
+			pthread_mutex_unlock(&h->lock);
+			return -ENOMEM;
 		}
-		l = &h->labels[h->nlabels++];
-		memset(l, 0, sizeof(*l));
-		snprintf(l->label, sizeof(l->label), "%s", s->steps[i].label);
 	}
 	h->scripts_running++;
 	pthread_mutex_unlock(&h->lock);

@@ -225,6 +225,8 @@ void dt_sim_vm_put(struct sim_vm *vm);
 void dt_sim_record_crash(struct sim_vcpu *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void dt_sim_label_done(struct dt_sim_host *h, const struct dt_sim_call *call);
+/* Append a label (not done yet) to h->labels; h->lock held. NULL when out of memory. */
+struct sim_label *dt_sim_label_add_locked(struct dt_sim_host *h, const char *label);
 void dt_sim_script_finished(struct dt_sim_host *h);
 
 /* sim_cpu.c */

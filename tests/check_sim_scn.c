@@ -176,6 +176,27 @@ START_TEST(test_semantics)
 }
 END_TEST
 
+/* A gate holds a scripted process until the test opens it, however long that takes. */
+START_TEST(test_gate)
+{
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open1(&h, 1);
+	char err[256];
+
+	ck_assert_msg(dt_sim_scenario_text(h, "proc 800\n800 await g1\n800 call getpid label=gp\n",
+					   err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(dt_sim_call_wait(h, "gp", 300, NULL), -ETIMEDOUT);
+	ck_assert_int_eq(dt_sim_gate_open(h, "gp"), -EEXIST); /* a call's label is not a gate */
+	ck_assert_int_eq(dt_sim_gate_open(h, ""), -EINVAL);
+	ck_assert_int_eq(dt_sim_gate_open(h, "g1"), 0);
+	ck_assert_int_eq(dt_sim_gate_open(h, "g1"), -EEXIST);
+	ck_assert_int_eq(ret_of(h, "gp"), 800);
+	ck_assert_int_eq(dt_sim_scenario_wait(h, 20000), 0);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
 /* A post probe on wait4's return address hits when the blocked call finally returns. */
 START_TEST(test_blocked_post_probe)
 {
@@ -346,6 +367,7 @@ static Suite *scn_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_semantics);
+	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_blocked_post_probe);
 	tcase_add_test(tc, test_examples);
 	suite_add_tcase(s, tc);
