@@ -131,6 +131,22 @@ static const char *open_scn = "vm sim-vm0\n"
 			      "proc 500 comm=bash uid=1000 gid=1000\n"
 			      "500 call openat AT_FDCWD \"/etc/passwd\" O_RDONLY 0 label=o1\n";
 
+/* The common start: one VM, a breakpoint on openat's site, trapping on, open_scn's call
+ * trapped in *t. Returns the site; its original bytes are in saved. */
+static uint64_t trap_openat(struct mini *m, enum dt_sim_flavour f, enum dt_trap_flavour trap,
+			    uint32_t vcpus, uint8_t *saved, struct dt_trap *t)
+{
+	uint64_t s;
+
+	mini_open(m, f, trap, vcpus);
+	s = site(m, "__x64_sys_openat");
+	arm(m, s, saved);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m->dom, true), 0);
+	scenario(m, open_scn);
+	wait_trap(m, t);
+	return s;
+}
+
 static void trap_resume(enum dt_sim_flavour f)
 {
 	struct mini m;
@@ -225,12 +241,7 @@ START_TEST(test_mid_insn_crash)
 	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1, saved, &t);
 	r = t.regs;
 	r.rip = s + 1;
 	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_SET_REGS, &r), 0);
@@ -270,15 +281,9 @@ START_TEST(test_not_ours_crash)
 {
 	struct mini m;
 	struct dt_trap t;
-	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	(void)trap_openat(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1, saved, &t);
 	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_NOT_OURS, NULL), 0);
 	wait_crash(&m);
 	mini_close(&m);
@@ -295,12 +300,7 @@ START_TEST(test_abort)
 	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2, saved, &t);
 	r = t.regs;
 	r.rip = rd64(&m, t.regs.cr3, t.regs.rsp);
 	r.rsp += 8;
@@ -325,12 +325,7 @@ START_TEST(test_bad_abort_crash)
 	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1, saved, &t);
 	r = t.regs;
 	r.rip = rd64(&m, t.regs.cr3, t.regs.rsp);
 	r.rax = (uint64_t)-1;
@@ -351,12 +346,7 @@ START_TEST(test_post_probe)
 	uint64_t s, ret;
 	uint8_t saved[8], saved2[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 2);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 2, saved, &t);
 	ret = rd64(&m, t.regs.cr3, t.regs.rsp);
 	arm(&m, ret, saved2);
 	r = t.regs;
@@ -425,12 +415,7 @@ START_TEST(test_close_pending)
 	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 2);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 2, saved, &t);
 	ck_assert_uint_eq(dt_sim_paused_vcpus(m.h, 0), 1);
 	disarm(&m, s, saved, 1);
 	/* pause twice, close without unpausing: close undoes it all */
@@ -452,15 +437,9 @@ START_TEST(test_destroy_trapped)
 {
 	struct mini m;
 	struct dt_trap t;
-	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	(void)trap_openat(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2, saved, &t);
 	ck_assert_int_eq(dt_sim_vm_destroy(m.h, m.domid), 0);
 	ck_assert_int_eq(dt_hv_sim.next_trap(m.dom, &t), -ENODEV);
 	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_RETRY, NULL), -ENODEV);
@@ -521,12 +500,7 @@ START_TEST(test_resume_while_paused)
 	uint64_t s;
 	uint8_t saved[8];
 
-	mini_open(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2);
-	s = site(&m, "__x64_sys_openat");
-	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
-	scenario(&m, open_scn);
-	wait_trap(&m, &t);
+	s = trap_openat(&m, DT_SIM_FLAVOUR_66, DT_TRAP_INT3, 2, saved, &t);
 	ck_assert_int_eq(dt_hv_sim.pause(m.dom), 0);
 	r = t.regs;
 	r.rip = s + 5;
