@@ -15,6 +15,7 @@
 #include "domtrace/log.h"
 #include "domtrace/report.h"
 #include "engine/daemon.h"
+#include "engine/guard/journal.h"
 #include "engine/worker.h"
 
 static ssize_t mem_read(void *ctx, uint64_t va, void *buf, size_t len)
@@ -24,9 +25,34 @@ static ssize_t mem_read(void *ctx, uint64_t va, void *buf, size_t len)
 	return w->ops->read_va(w->dom, w->hit_cr3, va, buf, len);
 }
 
+/* Whole-domain pauses go in the crash journal too: a guardian releases what a dead
+ * domtrace held (journal.h: noted before the pause, dropped after the unpause). */
+int dt_worker_pause(struct dt_worker *w)
+{
+	struct dt_journal *j = w->d->opts->journal;
+	int r;
+
+	if (dt_journal_pause_note(j, w->vm.domid, +1) == -ENOSPC && !w->pause_unjournaled++)
+		dt_warn("VM %s: crash journal full: a pause of ours goes unrecorded",
+			w->vm.name);
+	r = w->ops->pause(w->dom);
+	if (r < 0)
+		(void)dt_journal_pause_note(j, w->vm.domid, -1);
+	return r;
+}
+
+int dt_worker_unpause(struct dt_worker *w)
+{
+	int r = w->ops->unpause(w->dom);
+
+	if (r == 0)
+		(void)dt_journal_pause_note(w->d->opts->journal, w->vm.domid, -1);
+	return r;
+}
+
 static int pause_dom(struct dt_worker *w)
 {
-	int r = w->ops->pause(w->dom);
+	int r = dt_worker_pause(w);
 
 	if (r == 0)
 		w->paused++;
@@ -36,10 +62,31 @@ static int pause_dom(struct dt_worker *w)
 static void unpause_dom(struct dt_worker *w)
 {
 	while (w->paused) {
-		if (w->ops->unpause(w->dom) < 0)
+		if (dt_worker_unpause(w) < 0)
 			break;
 		w->paused--;
 	}
+}
+
+static bool wait_or_stop(struct dt_worker *w, int ms);
+
+/*
+ * A test hook (the Xen tier's kill -9 while paused, check_guard): after arming at attach,
+ * keep the domain paused for DOMTRACE_TEST_HOLD_PAUSED_MS, as if arming took that long. A
+ * stop request ends it early. Never set in production; it says so loudly when it is.
+ */
+static void test_hold_paused(struct dt_worker *w)
+{
+	const char *v = getenv("DOMTRACE_TEST_HOLD_PAUSED_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	if (ms <= 0)
+		return;
+	if (ms > 600000)
+		ms = 600000;
+	dt_warn("VM %s: test hook: held paused with its breakpoints armed for %ld ms "
+		"(DOMTRACE_TEST_HOLD_PAUSED_MS)", w->vm.name, ms);
+	(void)wait_or_stop(w, (int)ms);
 }
 
 /* Try one map: load (shared) and verify it against the running kernel. */
@@ -187,6 +234,7 @@ static int attach(struct dt_worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "VM %s: arming breakpoints failed: %s", w->vm.name, strerror(-r));
 		return r;
 	}
+	test_hold_paused(w);
 	unpause_dom(w);
 	return 0;
 }
@@ -238,7 +286,11 @@ static void detach(struct dt_worker *w)
 	}
 	if (!w->gone)
 		unpause_dom(w);
+	/* dom_close may pause the domain itself (while it takes the ring down): noted too */
+	(void)dt_journal_pause_note(w->d->opts->journal, w->vm.domid, +1);
 	w->ops->dom_close(w->dom); /* answers anything left, drops our pauses */
+	/* every pause is dropped now (or the domain is gone with them) */
+	dt_journal_pause_forget(w->d->opts->journal, w->vm.domid);
 	if (w->gone)
 		dt_worker_forget_journal(w); /* nothing left to restore, for us or the guardian */
 	dt_worker_flush_inflight(w);

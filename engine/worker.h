@@ -80,6 +80,7 @@ struct dt_worker {
 	bool trapping;
 	bool gone;
 	unsigned paused; /* our outstanding pauses */
+	unsigned pause_unjournaled; /* pauses the crash journal had no room for (warned once) */
 
 	struct dt_probe_table *probes;
 	struct dt_func_plan *plan; /* [catalogue size] */
@@ -111,6 +112,11 @@ int dt_worker_start(struct dt_daemon *d, const struct dt_vm_info *vm, struct dt_
 void dt_worker_request(struct dt_worker *w, unsigned req);
 /* Wait for the thread to end and free the worker (caller owns w, not on the list). */
 void dt_worker_join(struct dt_worker *w);
+
+/* Pause/unpause the whole domain, noted in the crash journal (engine/guard/journal.h) so
+ * the guardian can release a pause a dead domtrace held. Worker thread only. */
+int dt_worker_pause(struct dt_worker *w);
+int dt_worker_unpause(struct dt_worker *w);
 
 /* engine/trap/hit.c: handle one trap; fills the resume decision. */
 int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t);

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -112,6 +113,47 @@ START_TEST(journal_is_shared_with_a_fork)
 }
 END_TEST
 
+/* Pauses: counted per domain, never below zero, listed with the domains to recover. */
+START_TEST(journal_counts_pauses_per_domain)
+{
+	struct dt_journal *j;
+	uint32_t doms[4];
+	uint32_t d;
+
+	ck_assert_int_eq(dt_journal_new(8, &j), 0);
+	ck_assert(dt_journal_empty(j));
+	ck_assert_int_eq(dt_journal_pause_note(j, 6, +1), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, 6, +1), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, 7, +1), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, 6, -1), 0);
+	ck_assert_uint_eq(dt_journal_pauses(j, 6), 1);
+	ck_assert_uint_eq(dt_journal_pauses(j, 7), 1);
+	ck_assert_uint_eq(dt_journal_pauses(j, 8), 0);
+	ck_assert(!dt_journal_empty(j));
+	ck_assert_uint_eq(dt_journal_count(j), 0); /* no breakpoint, yet work for a guardian */
+	ck_assert_uint_eq(dt_journal_domains(j, doms, 4), 2);
+	ck_assert(doms[0] + doms[1] == 13);
+	ck_assert_int_eq(dt_journal_pause_note(j, 7, -3), 0); /* never below zero */
+	ck_assert_uint_eq(dt_journal_pauses(j, 7), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, 9, -1), 0); /* nothing held: nothing dropped */
+	dt_journal_pause_forget(j, 6);
+	ck_assert(dt_journal_empty(j));
+	ck_assert_uint_eq(dt_journal_domains(j, doms, 4), 0);
+	/* slots are given back: more domains than slots over time, each paused once */
+	for (d = 1; d <= 3 * DT_JOURNAL_PAUSE_SLOTS; d++) {
+		ck_assert_int_eq(dt_journal_pause_note(j, d, +1), 0);
+		ck_assert_int_eq(dt_journal_pause_note(j, d, -1), 0);
+	}
+	/* but no more at once than there are slots */
+	for (d = 1; d <= DT_JOURNAL_PAUSE_SLOTS; d++)
+		ck_assert_int_eq(dt_journal_pause_note(j, d, +1), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, d, +1), -ENOSPC);
+	ck_assert_uint_eq(dt_journal_pauses(j, DT_JOURNAL_PAUSE_SLOTS), 1);
+	dt_journal_pause_note(NULL, 1, +1); /* no journal: nothing to record, no crash */
+	dt_journal_free(j);
+}
+END_TEST
+
 /* ---- a fake backend for the guardian: what it was asked, in memory shared with it ---- */
 
 struct fake_calls {
@@ -119,6 +161,7 @@ struct fake_calls {
 	uint32_t domids[8];
 	size_t nsites[8];
 	uint64_t first_gpa[8];
+	unsigned pauses[8];
 };
 
 static struct fake_calls *calls; /* MAP_SHARED: the guardian is another process */
@@ -139,7 +182,7 @@ static void fake_close(struct dt_hv *hv)
 }
 
 static int fake_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites,
-			size_t n, struct dt_guard_result *ret)
+			size_t n, unsigned pauses, struct dt_guard_result *ret)
 {
 	int k = atomic_fetch_add(&calls->recovers, 1);
 
@@ -148,6 +191,7 @@ static int fake_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_
 		calls->domids[k] = domid;
 		calls->nsites[k] = n;
 		calls->first_gpa[k] = n ? sites[0].gpa : 0;
+		calls->pauses[k] = pauses;
 	}
 	if (domid == 9)
 		return -ENODEV; /* a domain destroyed meanwhile */
@@ -231,6 +275,25 @@ START_TEST(guardian_recovers_what_the_writer_left)
 	ck_assert_uint_eq(calls->first_gpa[0], 0x10000);
 	ck_assert_uint_eq(calls->domids[1], 9);
 	ck_assert_uint_eq(calls->nsites[1], 1);
+	dt_journal_free(j);
+}
+END_TEST
+
+/* Killed while holding a pause, before any breakpoint: the guardian still has work. */
+START_TEST(guardian_releases_a_pause_without_breakpoints)
+{
+	struct dt_journal *j;
+	struct dt_guardian *g;
+
+	calls_setup();
+	ck_assert_int_eq(dt_journal_new(8, &j), 0);
+	ck_assert_int_eq(dt_guardian_start(&fake_ops, NULL, j, &g), 0);
+	ck_assert_int_eq(dt_journal_pause_note(j, 11, +1), 0);
+	ck_assert_int_eq(dt_guardian_finish(g), 0);
+	ck_assert_int_eq(atomic_load(&calls->recovers), 1);
+	ck_assert_uint_eq(calls->domids[0], 11);
+	ck_assert_uint_eq(calls->nsites[0], 0);
+	ck_assert_uint_eq(calls->pauses[0], 1);
 	dt_journal_free(j);
 }
 END_TEST
@@ -335,8 +398,12 @@ START_TEST(journal_names_every_armed_byte_and_is_empty_after_detach)
 	free(line);
 	after = check_sites_armed(&h, j);
 	ck_assert_uint_ne(before, after);
+	/* both re-planned: every whole-domain pause taken for it was given back */
+	ck_assert_uint_eq(dt_journal_pauses(j, h.domids[0]), 0);
+	ck_assert_uint_eq(dt_journal_pauses(j, h.domids[1]), 0);
 	dt_harness_finish(&h); /* detach: guests identical, nothing paused */
 	ck_assert_uint_eq(dt_journal_count(j), 0);
+	ck_assert(dt_journal_empty(j)); /* nothing for a guardian: no pause noted either */
 	dt_harness_free(&h);
 	dt_journal_free(j);
 }
@@ -377,6 +444,54 @@ START_TEST(restoring_the_journal_alone_leaves_guests_identical)
 }
 END_TEST
 
+/* While a worker holds its domain paused (at attach, held on purpose by the test hook), the
+ * journal says so: a guardian would release it. Given back once the worker unpauses. */
+struct pause_watch {
+	struct dt_journal *j;
+	atomic_bool stop;
+	unsigned most;
+};
+
+static void *watch_pauses(void *arg)
+{
+	struct pause_watch *pw = arg;
+	struct timespec tick = { 0, 1000 * 1000 };
+
+	while (!atomic_load(&pw->stop)) {
+		unsigned n = dt_journal_pauses(pw->j, 1);
+
+		if (n > pw->most)
+			pw->most = n;
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(a_pause_held_is_in_the_journal_until_given_back)
+{
+	struct pause_watch pw = { 0 };
+	struct dt_harness h;
+	pthread_t th;
+
+	ck_assert_int_eq(dt_journal_new(0, &pw.j), 0);
+	dt_harness_init(&h, 1);
+	h.o.journal = pw.j;
+	ck_assert_int_eq(setenv("DOMTRACE_TEST_HOLD_PAUSED_MS", "1000", 1), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, watch_pauses, &pw), 0);
+	dt_harness_start(&h, BUSY_CONFIG, NULL); /* returns once attached: after the hold */
+	atomic_store(&pw.stop, true);
+	pthread_join(th, NULL);
+	unsetenv("DOMTRACE_TEST_HOLD_PAUSED_MS");
+	ck_assert_uint_eq(pw.most, 1);
+	ck_assert_uint_eq(dt_journal_pauses(pw.j, 1), 0);
+	ck_assert_uint_gt(dt_journal_count(pw.j), 0); /* the breakpoints stay noted */
+	dt_harness_finish(&h);
+	ck_assert(dt_journal_empty(pw.j));
+	dt_harness_free(&h);
+	dt_journal_free(pw.j);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guard");
@@ -387,12 +502,15 @@ int main(void)
 	tcase_add_test(tj, journal_add_drop_reuse);
 	tcase_add_test(tj, journal_lists_domains_and_sites);
 	tcase_add_test(tj, journal_is_shared_with_a_fork);
+	tcase_add_test(tj, journal_counts_pauses_per_domain);
 	tcase_add_test(tg, guardian_ignores_operator_signals_and_does_nothing_after_a_clean_end);
 	tcase_add_test(tg, guardian_recovers_what_the_writer_left);
+	tcase_add_test(tg, guardian_releases_a_pause_without_breakpoints);
 	tcase_add_test(tg, guardian_recovers_after_sigkill_of_domtrace);
 	tcase_set_timeout(te, 120);
 	tcase_add_test(te, journal_names_every_armed_byte_and_is_empty_after_detach);
 	tcase_add_test(te, restoring_the_journal_alone_leaves_guests_identical);
+	tcase_add_test(te, a_pause_held_is_in_the_journal_until_given_back);
 	suite_add_tcase(s, tj);
 	suite_add_tcase(s, tg);
 	suite_add_tcase(s, te);

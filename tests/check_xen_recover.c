@@ -10,7 +10,9 @@
  *   - xc_monitor_resume: vm_event_resume, which unpauses (count - 1) only a vCPU whose
  *     count is not zero and whose response says VCPU_PAUSED, ignores the others, and
  *     leaves rsp_event = rsp_cons + 1;
- *   - monitor ops: EOPNOTSUPP without the capability, then EEXIST if already so.
+ *   - monitor ops: EOPNOTSUPP without the capability, then EEXIST if already so;
+ *   - whole-domain pauses counted (controller_pause_count): XEN_DOMINF_paused while any is
+ *     held; an unpause without one is a test failure here (Xen says EINVAL).
  * Guest memory is a plain array; a "write" is a writable mapping.
  */
 #include <check.h>
@@ -111,7 +113,8 @@ static int f_dom_info(void *sd, struct dt_xen_dominfo *ret)
 	if (!X.exists || X.gone)
 		return -ENODEV;
 	*ret = (struct dt_xen_dominfo){
-		.domid = DOMID, .vcpus = X.vcpus, .hvm = X.hvm, .dying = X.dying
+		.domid = DOMID, .vcpus = X.vcpus, .hvm = X.hvm, .dying = X.dying,
+		.paused = X.dom_pauses > 0, /* getdomaininfo: controller_pause_count > 0 */
 	};
 	return 0;
 }
@@ -378,6 +381,47 @@ static void assert_let_go(void)
 
 /* ---------------------------------------------------------------- tests */
 
+/* Whole-domain pauses a dead domtrace held: released after the restore, never one more
+ * than are held, and never one somebody else holds beyond the journal's count. */
+START_TEST(test_releases_dead_pauses)
+{
+	static const int paused[4] = { 1, 0, 0, 0 };
+	static const struct {
+		int held_by_dead, held_by_others;
+		unsigned noted, released;
+	} cases[] = {
+		{ 2, 0, 2, 2 }, /* killed in a nested pause */
+		{ 1, 0, 2, 1 }, /* killed between noting a pause and taking it */
+		{ 0, 0, 1, 0 }, /* killed between the unpause and dropping the note */
+		{ 1, 1, 1, 1 }, /* an operator's `xl pause` stays */
+		{ 0, 0, 0, 0 },
+	};
+	struct dt_guard_result res;
+	struct dt_hv *hv = open_hv();
+	struct dt_guard_site s;
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		X.log[0] = '\0';
+		dead_domtrace(DT_TRAP_SGDT, paused, 4);
+		s = site(0x2000, NOPL, SGDT, 5, SGDT);
+		X.dom_pauses = cases[i].held_by_dead + cases[i].held_by_others;
+		ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, cases[i].noted, &res), 0);
+		ck_assert_msg(res.unpaused == cases[i].released, "case %zu: %u released", i,
+			      res.unpaused);
+		ck_assert_int_eq(X.dom_pauses, cases[i].held_by_others);
+		ck_assert_mem_eq(X.mem + 0x2000, NOPL, 5);
+		ck_assert(!any_vcpu_paused());
+		/* ours first (it covered the restoring), then theirs */
+		p = after(X.log, "pause;");
+		p = after(p, "unpause;");
+		X.dom_pauses = 0;
+		assert_let_go();
+	}
+}
+END_TEST
+
 START_TEST(test_restores_only_our_bytes)
 {
 	static const uint8_t cc = 0xcc, orig1 = 0x0f, guest_bp = 0xcd;
@@ -401,7 +445,7 @@ START_TEST(test_restores_only_our_bytes)
 	memcpy(before, X.mem, MEM_PAGES * DT_XEN_PAGE_SIZE);
 
 	memset(&res, 0xee, sizeof(res));
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 7, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 7, 0, &res), 0);
 	ck_assert_uint_eq(res.restored, 2);
 	ck_assert_uint_eq(res.clean, 2);
 	ck_assert_uint_eq(res.foreign, 1);
@@ -434,7 +478,7 @@ START_TEST(test_order_and_responses)
 
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
 	s = site(0x1100, &orig, &cc, 1, &cc);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, 0, &res), 0);
 	ck_assert_uint_eq(res.restored, 1);
 
 	/* pause, sites, both monitors off, drop the dead ring, a fresh one to answer on,
@@ -480,7 +524,7 @@ START_TEST(test_sgdt_monitor_off)
 
 	dead_domtrace(DT_TRAP_SGDT, paused, 4);
 	s = site(0x2000, NOPL, SGDT, 5, SGDT);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, 0, &res), 0);
 	ck_assert_mem_eq(X.mem + 0x2000, NOPL, 5);
 	/* Switched off before the ring went: descriptor-table exiting is off too. */
 	p = after(X.log, "desc-off;");
@@ -493,7 +537,7 @@ START_TEST(test_sgdt_monitor_off)
 	X.log[0] = '\0';
 	X.desc_cap = false;
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), 0);
 	ck_assert_uint_eq(res.restored + res.clean + res.foreign + res.failed, 0);
 	ck_assert(!X.bp_on);
 	ck_assert(!any_vcpu_paused());
@@ -520,7 +564,7 @@ START_TEST(test_more_vcpus_than_ring_slots)
 	for (v = 0; v < X.vcpus; v++)
 		paused[v] = 1;
 	dead_domtrace(DT_TRAP_INT3, paused, X.vcpus);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), 0);
 	ck_assert_uint_eq(res.vcpus, X.vcpus);
 	ck_assert_int_eq(X.resumes, 3);
 	for (v = 0; v < X.vcpus; v++)
@@ -545,7 +589,7 @@ START_TEST(test_write_failures_still_let_go)
 	s[2] = site(0x3000, &orig, &cc, 1, &cc);
 	X.rw_fail_gfn = 1;
 	X.rw_lost_gfn = 2;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 3, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 3, 0, &res), 0);
 	ck_assert_uint_eq(res.failed, 2);
 	ck_assert_uint_eq(res.restored, 1);
 	ck_assert_uint_eq(X.mem[0x1000], 0xcc);
@@ -560,7 +604,7 @@ START_TEST(test_write_failures_still_let_go)
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
 	s[0] = site(0x1000, &orig, &cc, 1, &cc);
 	s[0].gpa = (uint64_t)MEM_PAGES * DT_XEN_PAGE_SIZE + 0x10;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 1, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 1, 0, &res), 0);
 	ck_assert_uint_eq(res.failed, 1);
 	ck_assert_uint_eq(res.vcpus, 4);
 	assert_let_go();
@@ -579,14 +623,14 @@ START_TEST(test_domain_gone)
 	memset(&untouched, 0x77, sizeof(untouched));
 	res = untouched;
 	X.exists = false;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), -ENODEV);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), -ENODEV);
 	ck_assert_mem_eq(&res, &untouched, sizeof(res));
 	ck_assert_ptr_null(strstr(X.log, "pause;"));
 	ck_assert(!X.attached);
 
 	X.exists = true;
 	X.dying = true;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), -ENODEV);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), -ENODEV);
 	ck_assert(!X.attached);
 	ck_assert_int_eq(X.dom_pauses, 0);
 
@@ -597,7 +641,7 @@ START_TEST(test_domain_gone)
 	s[0] = site(0x1000, &orig, &cc, 1, &cc);
 	s[1] = site(0x2000, &orig, &cc, 1, &cc);
 	X.vanish_on_map = 2; /* the writable mapping of the first site */
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 2, &res), -ENODEV);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, s, 2, 0, &res), -ENODEV);
 	ck_assert_mem_eq(&res, &untouched, sizeof(res));
 	ck_assert_ptr_null(strstr(X.log, "disable;"));
 	ck_assert_ptr_null(strstr(X.log, "bp-off;"));
@@ -620,7 +664,7 @@ START_TEST(test_vcpus_waiting_for_ring_space)
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
 	X.ring_waiters = true;
 	s = site(0x1000, &orig, &cc, 1, &cc);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, &res), -EBUSY);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, 0, &res), -EBUSY);
 	ck_assert_uint_eq(X.mem[0x1000], 0x55);
 	ck_assert(!X.bp_on);
 	ck_assert_ptr_null(strstr(X.log, "enable;"));
@@ -638,7 +682,7 @@ START_TEST(test_ring_failures)
 
 	/* The dead process had dropped its ring already (EINVAL): still answer. */
 	X.pause_count[2] = 1;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), 0);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), 0);
 	ck_assert_uint_eq(res.vcpus, 4);
 	ck_assert(!any_vcpu_paused() && !X.ring);
 	assert_let_go();
@@ -647,7 +691,7 @@ START_TEST(test_ring_failures)
 	X.log[0] = '\0';
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
 	X.enable_err = -ENOMEM;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), -ENOMEM);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), -ENOMEM);
 	ck_assert(!X.bp_on);
 	assert_let_go();
 
@@ -656,7 +700,7 @@ START_TEST(test_ring_failures)
 	X.enable_err = 0;
 	dead_domtrace(DT_TRAP_INT3, paused, 4);
 	X.take_nothing = true;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), -EIO);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), -EIO);
 	ck_assert(!X.ring);
 	after(after(X.log, "resume;"), "disable;");
 	assert_let_go();
@@ -665,7 +709,7 @@ START_TEST(test_ring_failures)
 	X.log[0] = '\0';
 	X.take_nothing = false;
 	X.resume_err = -EACCES;
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, &res), -EACCES);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 0, 0, &res), -EACCES);
 	ck_assert(!X.ring);
 	assert_let_go();
 	dt_hv_xen.close(hv);
@@ -680,15 +724,15 @@ START_TEST(test_refusals)
 	struct dt_hv *hv = open_hv();
 
 	ck_assert_ptr_nonnull(dt_hv_xen.recover);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, 0, NULL, 0, &res), -EINVAL);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DT_XEN_MAX_DOMAINS, NULL, 0, &res), -EINVAL);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 1, &res), -EINVAL);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, 0, NULL, 0, 0, &res), -EINVAL);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DT_XEN_MAX_DOMAINS, NULL, 0, 0, &res), -EINVAL);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, NULL, 1, 0, &res), -EINVAL);
 	ck_assert(!X.attached);
 
 	/* A PV domain was never traced: nothing is looked at. */
 	X.hvm = false;
 	s = site(0x1000, &orig, &cc, 1, &cc);
-	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, &res), -EOPNOTSUPP);
+	ck_assert_int_eq(dt_hv_xen.recover(hv, DOMID, &s, 1, 0, &res), -EOPNOTSUPP);
 	ck_assert_uint_eq(X.mem[0x1000], 0xcc);
 	ck_assert_int_eq(X.dom_pauses, 0);
 	ck_assert(!X.attached);
@@ -711,6 +755,7 @@ static Suite *xen_recover_suite(void)
 	tcase_add_test(tc, test_vcpus_waiting_for_ring_space);
 	tcase_add_test(tc, test_ring_failures);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_releases_dead_pauses);
 	suite_add_tcase(s, tc);
 	return s;
 }

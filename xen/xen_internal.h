@@ -172,6 +172,7 @@ struct dt_xen_dominfo {
 	uint32_t vcpus;	    /* max_vcpu_id + 1, 0 if none */
 	bool hvm;	    /* HVM or PVH (XEN_DOMINF_hvm_guest) */
 	bool dying;	    /* XEN_DOMINF_dying */
+	bool paused;	    /* XEN_DOMINF_paused: the toolstack holds a pause (controller count > 0) */
 	uint8_t handle[16]; /* the domain's UUID: tells a reused domid apart */
 };
 
@@ -277,7 +278,7 @@ int dt_xen_dom_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 
 /* xen_recover.c, for xen_hv.c's ops table (dt_hv_ops.recover) */
 int dt_xen_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites, size_t n,
-		   struct dt_guard_result *ret_result);
+		   unsigned pauses, struct dt_guard_result *ret_result);
 
 /* What xen_dom.c needs of the host (xen_hv.c). */
 struct dt_xen_host_view {

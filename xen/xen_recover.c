@@ -14,7 +14,11 @@
  * So, all under one pause of the whole domain: put back the original bytes where ours
  * still are, switch both trap monitors off, drop the dead ring, enable a fresh one just to
  * answer every vCPU with a plain VCPU_PAUSED response (each re-runs the instruction at its
- * RIP, which is the restored original now), and drop that ring too.
+ * RIP, which is the restored original now), and drop that ring too. Last, the whole-domain
+ * pauses the dead process held (the journal counts one before asking, so it may say one
+ * too many): each released only while Xen still says the domain is paused (getdomaininfo's
+ * XEN_DOMINF_paused is controller_pause_count > 0), so we never go below what others hold
+ * but for that one-pause window.
  *
  * Host scope, guardian process only (hv.h); a domain handle of our own, never shared.
  */
@@ -53,6 +57,26 @@ static int gone_or(struct recovery *rc, int r)
 	if (r == -ENODEV)
 		rc->gone = true;
 	return r;
+}
+
+/* The dead process's whole-domain pauses, after ours is gone (step 7). */
+static int release_pauses(struct recovery *rc, unsigned pauses)
+{
+	struct dt_xen_dominfo info;
+	int r;
+
+	while (rc->res.unpaused < pauses) {
+		r = rc->sys->dom_info(rc->sd, &info);
+		if (r < 0)
+			return gone_or(rc, r);
+		if (!info.paused)
+			return 0; /* the count was one too many: nothing of ours is left */
+		r = rc->sys->unpause(rc->sd);
+		if (r < 0)
+			return gone_or(rc, r);
+		rc->res.unpaused++;
+	}
+	return 0;
 }
 
 /* Remember the first error of a step that failed (after best effort on the rest). */
@@ -223,7 +247,7 @@ static int release_vcpus(struct recovery *rc, uint32_t vcpus, unsigned *ret_answ
 }
 
 int dt_xen_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites, size_t n,
-		   struct dt_guard_result *ret_result)
+		   unsigned pauses, struct dt_guard_result *ret_result)
 {
 	struct dt_xen_host_view view;
 	struct dt_xen_dominfo info;
@@ -280,6 +304,12 @@ out:
 
 		if (u < 0 && r == 0)
 			r = gone_or(&rc, u);
+		/* 7. Only now: our own pause covered the restoring whatever the dead held. */
+		if (u == 0 && !rc.gone) {
+			u = release_pauses(&rc, pauses);
+			if (u < 0 && r == 0)
+				r = u;
+		}
 	}
 	rc.sys->dom_detach(rc.sd);
 	if (r == 0)

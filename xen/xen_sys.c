@@ -115,6 +115,7 @@ static void from_domaininfo(const xc_domaininfo_t *x, struct dt_xen_dominfo *ret
 		.vcpus = x->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 : x->max_vcpu_id + 1,
 		.hvm = x->flags & XEN_DOMINF_hvm_guest,
 		.dying = x->flags & XEN_DOMINF_dying,
+		.paused = x->flags & XEN_DOMINF_paused,
 	};
 	memcpy(ret->handle, x->handle, sizeof(ret->handle));
 }

@@ -46,7 +46,7 @@ int dt_guard_recover_all(const struct dt_hv_ops *ops, struct dt_hv *hv,
 		}
 		sites = more;
 		n = dt_journal_sites(j, doms[i], sites, n);
-		r = ops->recover(hv, doms[i], sites, n, &res);
+		r = ops->recover(hv, doms[i], sites, n, dt_journal_pauses(j, doms[i]), &res);
 		if (r == -ENODEV) {
 			fprintf(log, "domtrace guardian: dom%u is gone; %zu breakpoints went with it\n",
 				doms[i], n);
@@ -55,8 +55,9 @@ int dt_guard_recover_all(const struct dt_hv_ops *ops, struct dt_hv *hv,
 		fprintf(log,
 			"domtrace guardian: dom%u: %u breakpoints restored, %u already clean, "
 			"%u changed by the guest (left alone), %u failed; trapping off; %u vCPUs "
-			"answered%s%s\n",
+			"answered; %u domain pauses released%s%s\n",
 			doms[i], res.restored, res.clean, res.foreign, res.failed, res.vcpus,
+			res.unpaused,
 			r < 0 ? "; error: " : "", r < 0 ? strerror(-r) : "");
 		if (r < 0 || res.failed > 0)
 			status = -EIO;
@@ -102,7 +103,7 @@ static int guardian_main(const struct dt_hv_ops *ops, const void *params, struct
 	do {
 		n = read(rfd, &c, 1);
 	} while (n > 0 || (n < 0 && errno == EINTR));
-	if (dt_journal_count(j) == 0)
+	if (dt_journal_empty(j))
 		return 0;
 	fprintf(stderr, "domtrace guardian: domtrace is gone with %zu breakpoints in guests; "
 		"restoring\n", dt_journal_count(j));

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,10 +21,17 @@ struct journal_rec {
 	struct dt_guard_site site;
 };
 
+/* Whole-domain pauses held on one domain (dt_journal_pause_note). */
+struct journal_pause {
+	atomic_uint domid_plus1; /* 0: a free slot */
+	atomic_uint held;
+};
+
 /* The shared mapping: what the guardian sees after the writer died. */
 struct journal_shared {
 	atomic_size_t used; /* records ever handed out: ids 1..used */
 	atomic_size_t live; /* live records */
+	struct journal_pause pauses[DT_JOURNAL_PAUSE_SLOTS];
 	struct journal_rec recs[];
 };
 
@@ -33,7 +41,7 @@ struct dt_journal {
 	size_t capacity;
 	size_t map_bytes;
 
-	pthread_mutex_t lock; /* free list and sh->used */
+	pthread_mutex_t lock; /* free list, sh->used, the pause slots' owners */
 	uint32_t *free_ids;   /* stack of ids (index + 1) dropped */
 	size_t n_free;
 };
@@ -130,21 +138,105 @@ static size_t scan_limit(const struct dt_journal *j)
 	return used < j->capacity ? used : j->capacity;
 }
 
+int dt_journal_pause_note(struct dt_journal *j, uint32_t domid, int delta)
+{
+	struct journal_pause *slot = NULL, *free_slot = NULL;
+	int err = 0;
+	size_t i;
+
+	if (!j)
+		return 0;
+	pthread_mutex_lock(&j->lock);
+	for (i = 0; i < DT_JOURNAL_PAUSE_SLOTS && !slot; i++) {
+		struct journal_pause *p = &j->sh->pauses[i];
+		unsigned owner = atomic_load_explicit(&p->domid_plus1, memory_order_relaxed);
+
+		if (owner == domid + 1)
+			slot = p;
+		else if (owner == 0 && !free_slot)
+			free_slot = p;
+	}
+	if (!slot && delta > 0 && free_slot) {
+		slot = free_slot;
+		atomic_store_explicit(&slot->held, 0, memory_order_relaxed);
+		atomic_store_explicit(&slot->domid_plus1, domid + 1, memory_order_release);
+	}
+	if (!slot) {
+		err = delta > 0 ? -ENOSPC : 0; /* nothing held: nothing to drop */
+	} else if (delta > 0) {
+		atomic_fetch_add_explicit(&slot->held, (unsigned)delta, memory_order_release);
+	} else {
+		unsigned held = atomic_load_explicit(&slot->held, memory_order_relaxed);
+		unsigned drop = (unsigned)-delta < held ? (unsigned)-delta : held;
+
+		if (atomic_fetch_sub_explicit(&slot->held, drop, memory_order_release) == drop)
+			atomic_store_explicit(&slot->domid_plus1, 0, memory_order_release);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return err;
+}
+
+void dt_journal_pause_forget(struct dt_journal *j, uint32_t domid)
+{
+	unsigned held;
+
+	if (j && (held = dt_journal_pauses(j, domid)) > 0)
+		(void)dt_journal_pause_note(j, domid, -(int)held);
+}
+
+unsigned dt_journal_pauses(const struct dt_journal *j, uint32_t domid)
+{
+	size_t i;
+
+	for (i = 0; i < DT_JOURNAL_PAUSE_SLOTS; i++) {
+		const struct journal_pause *p = &j->sh->pauses[i];
+
+		if (atomic_load_explicit(&p->domid_plus1, memory_order_acquire) == domid + 1)
+			return atomic_load_explicit(&p->held, memory_order_acquire);
+	}
+	return 0;
+}
+
+bool dt_journal_empty(const struct dt_journal *j)
+{
+	size_t i;
+
+	if (dt_journal_count(j) > 0)
+		return false;
+	for (i = 0; i < DT_JOURNAL_PAUSE_SLOTS; i++)
+		if (atomic_load_explicit(&j->sh->pauses[i].domid_plus1, memory_order_acquire) &&
+		    atomic_load_explicit(&j->sh->pauses[i].held, memory_order_acquire))
+			return false;
+	return true;
+}
+
+static size_t add_domain(uint32_t *ret, size_t n, size_t max, uint32_t domid)
+{
+	size_t k;
+
+	for (k = 0; k < n && ret[k] != domid; k++)
+		;
+	if (k == n && n < max)
+		ret[n++] = domid;
+	return n;
+}
+
 size_t dt_journal_domains(const struct dt_journal *j, uint32_t *ret, size_t max)
 {
-	size_t i, k, n = 0, lim = scan_limit(j);
+	size_t i, n = 0, lim = scan_limit(j);
 
 	for (i = 0; i < lim; i++) {
 		const struct journal_rec *rec = &j->recs[i];
-		uint32_t domid;
 
-		if (atomic_load_explicit(&rec->live, memory_order_acquire) != 1)
-			continue;
-		domid = rec->domid;
-		for (k = 0; k < n && ret[k] != domid; k++)
-			;
-		if (k == n && n < max)
-			ret[n++] = domid;
+		if (atomic_load_explicit(&rec->live, memory_order_acquire) == 1)
+			n = add_domain(ret, n, max, rec->domid);
+	}
+	for (i = 0; i < DT_JOURNAL_PAUSE_SLOTS; i++) {
+		const struct journal_pause *p = &j->sh->pauses[i];
+		unsigned owner = atomic_load_explicit(&p->domid_plus1, memory_order_acquire);
+
+		if (owner && atomic_load_explicit(&p->held, memory_order_acquire))
+			n = add_domain(ret, n, max, owner - 1);
 	}
 	return n;
 }

@@ -438,12 +438,12 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 		r = read_stack_word(w, &regs, &word);
 		if (r < 0) {
 			/* Cannot emulate the ret: put the instruction back (paused) and let it run. */
-			if (w->ops->pause(w->dom) == 0) {
+			if (dt_worker_pause(w) == 0) {
 				struct dt_probe_io io;
 
 				dt_worker_probe_io(w, &io);
 				(void)dt_probes_disarm(&io, &p, 1);
-				(void)w->ops->unpause(w->dom);
+				(void)dt_worker_unpause(w);
 			}
 			dt_warn("VM %s: return probe at 0x%llx removed: stack unreadable", w->vm.name,
 				(unsigned long long)p->site.addr);

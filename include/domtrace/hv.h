@@ -134,6 +134,7 @@ struct dt_guard_result {
 	unsigned foreign;     /* held neither: left alone (the guest rewrote them) */
 	unsigned failed;      /* could not be read or written */
 	unsigned vcpus;	      /* vCPUs let go (those a dead domtrace had paused on a trap) */
+	unsigned unpaused;    /* whole-domain pauses the dead domtrace held, released */
 };
 
 struct dt_hv_ops {
@@ -163,12 +164,15 @@ struct dt_hv_ops {
 	 * be open in this process. Under a pause of the whole domain: each site that holds
 	 * its armed bytes gets its orig bytes back (others are only counted), trap delivery
 	 * is switched off, and every vCPU the dead process left paused on a trap is let go
-	 * to run the restored instruction. 0 and *ret_result; -ENODEV (domain gone); -errno.
+	 * to run the restored instruction. Then up to `pauses` whole-domain pauses the dead
+	 * process may have held (the journal's count, which may be one too many) are
+	 * released, each only while the hypervisor still reports the domain paused.
+	 * 0 and *ret_result; -ENODEV (domain gone); -errno.
 	 * NULL in a backend that needs no recovery (sim: its guests die with the process).
 	 * Called by the guardian process only.
 	 */
 	int (*recover)(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites,
-		       size_t n, struct dt_guard_result *ret_result);
+		       size_t n, unsigned pauses, struct dt_guard_result *ret_result);
 
 	/* ---- domain scope: the domain's worker thread only ---- */
 

@@ -59,6 +59,8 @@ alive() {
 	[ -n "$d" ] && [ "$d" = "$(cat /tmp/domid.$1 2>/dev/null)" ] &&
 		! xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /[sc]/) }'
 }
+# paused NAME: the toolstack holds a pause of the domain (xl list's state has a 'p')
+paused() { xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /p/) }'; }
 # wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished (fails at once
 # when the guest is no longer alive).
 wait_rounds() {
