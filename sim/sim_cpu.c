@@ -212,7 +212,7 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 {
 	struct sim_vm *vm = c->vm;
 	struct dt_trap *tr;
-	uint64_t one = 1;
+	uint64_t one = 1, posted_ns, stalled_ns;
 	enum dt_resume_how how;
 
 	pthread_mutex_lock(&vm->lock);
@@ -245,6 +245,7 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	c->trapped = true;
 	c->resumed = false;
 	vm->ctr.traps++;
+	posted_ns = dt_sim_now_ns();
 	if (write(vm->trap_efd, &one, 8) < 0) {
 		/* an eventfd counter cannot overflow here; nothing to do */
 	}
@@ -260,6 +261,11 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	}
 	how = c->how;
 	vm->ctr.resumes++;
+	stalled_ns = dt_sim_now_ns() - posted_ns;
+	vm->ctr.trap_ns[dt_sim_lat_bucket(stalled_ns)]++;
+	vm->ctr.trap_ns_sum += stalled_ns;
+	if (stalled_ns > vm->ctr.trap_ns_max)
+		vm->ctr.trap_ns_max = stalled_ns;
 	if (how == DT_RESUME_SET_REGS) {
 		const struct dt_regs *r = &c->rregs;
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim/sim.h"
@@ -119,6 +120,14 @@ static void no_crash(struct mini *m)
 			     (unsigned long long)cr.rip, cr.pid, cr.reason);
 }
 
+static uint64_t mono_ns(void) /* the clock the sim times traps with */
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t rd64(struct mini *m, uint64_t cr3, uint64_t va)
 {
 	uint64_t v = 0;
@@ -154,7 +163,8 @@ static void trap_resume(enum dt_sim_flavour f)
 	struct dt_sim_call out;
 	struct dt_trap t;
 	struct dt_regs r;
-	uint64_t s, cur, regs_va, u, first;
+	uint64_t s, cur, regs_va, u, first, t0, stall_ns;
+	struct dt_sim_counters c;
 	uint8_t saved[8];
 	char path[32];
 	int32_t pid;
@@ -168,6 +178,7 @@ static void trap_resume(enum dt_sim_flavour f)
 	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
 	scenario(&m, open_scn);
 	wait_trap(&m, &t);
+	t0 = mono_ns(); /* after the vCPU posted its trap */
 	ck_assert_int_eq(t.reason, DT_TRAP_BREAKPOINT);
 	ck_assert_uint_eq(t.gla, s);
 	ck_assert_uint_eq(t.regs.rip, s);
@@ -200,7 +211,9 @@ static void trap_resume(enum dt_sim_flavour f)
 	ck_assert_uint_lt(u, sym(&m, "do_syscall_64") + 64);
 	/* CR3 carries PCID bits; the walk ignores them */
 	ck_assert_uint_ne(t.regs.cr3 & 0xfff, 0);
-	/* emulate the nop5 and go on */
+	/* emulate the nop5 and go on (after a known stall: the sim times it) */
+	usleep(20000);
+	stall_ns = mono_ns() - t0;
 	r = t.regs;
 	r.rip = s + 5;
 	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_SET_REGS, &r), 0);
@@ -210,6 +223,11 @@ static void trap_resume(enum dt_sim_flavour f)
 	ck_assert_int_eq(out.ret, 3);
 	ck_assert_int_eq(out.pid, 500);
 	ck_assert_int_eq(out.nr, 257);
+	/* the stall was timed: at least as long as all the looking above, one trap */
+	ck_assert_int_eq(dt_sim_counters(m.h, m.domid, &c), 0);
+	ck_assert_uint_eq(c.trap_ns[dt_sim_lat_bucket(c.trap_ns_max)], 1);
+	ck_assert_uint_eq(c.trap_ns_sum, c.trap_ns_max);
+	ck_assert_uint_ge(c.trap_ns_max, stall_ns);
 	disarm(&m, s, saved, 1);
 	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, false), 0);
 	ck_assert_int_eq(dt_sim_snapshot_compare(m.h, snap, NULL), 0);
