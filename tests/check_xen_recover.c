@@ -419,6 +419,7 @@ START_TEST(test_releases_dead_pauses)
 		X.dom_pauses = 0;
 		assert_let_go();
 	}
+	dt_hv_xen.close(hv);
 }
 END_TEST
 
