@@ -449,6 +449,10 @@ void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
 	}
 	if (ev->has_ret)
 		jint(b, "ret", ev->ret);
+	if (ev->unfinished) { /* an entry whose return domtrace did not see: it detached */
+		jkey(b, "unfinished");
+		dt_buf_puts(b, "true");
+	}
 	if (ev->latency_ns)
 		juint(b, "latency_ns", ev->latency_ns);
 	if (ev->filter)
