@@ -77,20 +77,17 @@ static void print_latency(struct dt_sim_host *h)
 {
 	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
 	struct dt_sim_counters c;
-	uint64_t n = 0;
+	uint64_t n;
 	unsigned i;
 
-	if (dt_sim_counters(h, 0, &c) < 0)
-		return;
-	for (i = 0; i < DT_SIM_LAT_BUCKETS; i++)
-		n += c.trap_ns[i];
-	if (n == 0)
+	if (dt_sim_counters(h, 0, &c) < 0 || (n = dt_lat_count(&c.trap_lat)) == 0)
 		return;
 	printf("  trap latency over %lu traps (vCPU stalled, trap to resume): mean %.1f us",
-	       (unsigned long)n, (double)c.trap_ns_sum / (double)n / 1000.0);
+	       (unsigned long)n, (double)c.trap_lat.sum_ns / (double)n / 1000.0);
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-		printf(", p%g %.1f", qs[i] * 100, (double)dt_sim_lat_quantile(&c, qs[i]) / 1000.0);
-	printf(", max %.1f us\n", (double)c.trap_ns_max / 1000.0);
+		printf(", p%g %.1f", qs[i] * 100,
+		       (double)dt_lat_quantile(&c.trap_lat, qs[i]) / 1000.0);
+	printf(", max %.1f us\n", (double)c.trap_lat.max_ns / 1000.0);
 }
 
 static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, bool returns)

@@ -196,18 +196,27 @@ void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab)
 
 static void print_stats(struct dt_daemon *d)
 {
+	const struct dt_lathist *hl = &d->stats.handling;
 	struct dt_report_stats rs;
+	char handling[128] = "";
 
 	dt_report_stats(d->reporter, &rs);
+	if (dt_lat_count(hl))
+		snprintf(handling, sizeof(handling),
+			 "; handling a trap p50 %.1f us, p99 %.1f us, max %.1f us",
+			 (double)dt_lat_quantile(hl, 0.5) / 1000.0,
+			 (double)dt_lat_quantile(hl, 0.99) / 1000.0,
+			 (double)__atomic_load_n(&hl->max_ns, __ATOMIC_RELAXED) / 1000.0);
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
-		"undecodable %lu, events %lu, lost %lu, a3 sent %lu pending %lu",
+		"undecodable %lu, events %lu, lost %lu, a3 sent %lu pending %lu%s",
 		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
 		(unsigned long)atomic_load(&d->stats.returns),
 		(unsigned long)atomic_load(&d->stats.matches),
 		(unsigned long)atomic_load(&d->stats.aborts),
 		(unsigned long)atomic_load(&d->stats.not_ours),
 		(unsigned long)atomic_load(&d->stats.errors), (unsigned long)rs.q.enqueued,
-		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending);
+		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending,
+		handling);
 }
 
 static int report_open(struct dt_daemon *d)

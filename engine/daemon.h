@@ -31,6 +31,7 @@
 
 #include "domtrace/filter.h"
 #include "domtrace/hv.h"
+#include "domtrace/lathist.h"
 #include "engine/options.h"
 
 struct dt_report;
@@ -47,6 +48,7 @@ struct dt_daemon_stats {
 	atomic_uint_fast64_t errors;	/* hits that could not be decoded fully */
 	atomic_uint_fast64_t attached;	/* VMs attached so far */
 	atomic_uint_fast64_t refused;	/* VMs refused (bad map, PV, ...) */
+	struct dt_lathist handling;	/* a trap taken -> its answer sent, by the workers */
 };
 
 struct dt_map_ref {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <domtrace/hv.h>
+#include <domtrace/lathist.h>
 
 enum dt_sim_flavour {
 	DT_SIM_FLAVOUR_AUTO = 0, /* alternate 6.1 / 6.6 by VM index */
@@ -206,7 +207,6 @@ struct dt_sim_task {
 int dt_sim_tasks(struct dt_sim_host *h, uint32_t domid, struct dt_sim_task **ret_tasks,
 		 size_t *ret_n);
 
-#define DT_SIM_LAT_BUCKETS 256
 struct dt_sim_counters {
 	uint64_t calls;	       /* syscalls entered */
 	uint64_t calls_done;   /* returned to user */
@@ -219,18 +219,10 @@ struct dt_sim_counters {
 	uint64_t migrations;   /* task ran on another vCPU than last time */
 	uint64_t insns;	       /* kernel instructions interpreted */
 	/* How long each trapping vCPU stood still: from posting its trap to running again
-	 * (the engine's round trip as the guest feels it), in ns. Bucket i of trap_ns holds
-	 * times in [dt_sim_lat_floor(i), dt_sim_lat_floor(i + 1)): 4 per power of two. */
-	uint64_t trap_ns[DT_SIM_LAT_BUCKETS];
-	uint64_t trap_ns_sum, trap_ns_max;
+	 * (the engine's round trip as the guest feels it). */
+	struct dt_lathist trap_lat;
 };
 /* domid 0: the sum over running VMs. */
 int dt_sim_counters(struct dt_sim_host *h, uint32_t domid, struct dt_sim_counters *ret);
-/* The lower bound of latency bucket i (ns), and the bucket of ns. */
-uint64_t dt_sim_lat_floor(unsigned i);
-unsigned dt_sim_lat_bucket(uint64_t ns);
-/* The q-quantile (0 < q <= 1) of the trap stall times in c, in ns (a bucket's floor, at
- * most 20% under the true value); 0 when no trap was timed. */
-uint64_t dt_sim_lat_quantile(const struct dt_sim_counters *c, double q);
 
 #endif /* DOMTRACE_SIM_H */

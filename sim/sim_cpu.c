@@ -262,10 +262,7 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 	how = c->how;
 	vm->ctr.resumes++;
 	stalled_ns = dt_sim_now_ns() - posted_ns;
-	vm->ctr.trap_ns[dt_sim_lat_bucket(stalled_ns)]++;
-	vm->ctr.trap_ns_sum += stalled_ns;
-	if (stalled_ns > vm->ctr.trap_ns_max)
-		vm->ctr.trap_ns_max = stalled_ns;
+	dt_lat_add(&vm->ctr.trap_lat, stalled_ns);
 	if (how == DT_RESUME_SET_REGS) {
 		const struct dt_regs *r = &c->rregs;
 

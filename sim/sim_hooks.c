@@ -413,56 +413,7 @@ static void add(struct dt_sim_counters *s, const struct dt_sim_counters *c)
 	s->traps += c->traps, s->resumes += c->resumes, s->crashes += c->crashes;
 	s->forks += c->forks, s->execs += c->execs, s->exits += c->exits;
 	s->switches += c->switches, s->migrations += c->migrations, s->insns += c->insns;
-	for (unsigned i = 0; i < DT_SIM_LAT_BUCKETS; i++)
-		s->trap_ns[i] += c->trap_ns[i];
-	s->trap_ns_sum += c->trap_ns_sum;
-	if (c->trap_ns_max > s->trap_ns_max)
-		s->trap_ns_max = c->trap_ns_max;
-}
-
-/* 0..7 ns: one bucket a nanosecond (0..7); from 8 ns, bucket 4k + m (k >= 3, m < 4) starts
- * at 2^k + m * 2^(k-2): 4 per power of two. Buckets 8..11 stay empty. */
-uint64_t dt_sim_lat_floor(unsigned i)
-{
-	unsigned k = i / 4, m = i % 4;
-
-	if (i >= DT_SIM_LAT_BUCKETS)
-		return UINT64_MAX;
-	if (i < 8)
-		return i;
-	if (k < 3)
-		return 8;
-	return (1ULL << k) + (uint64_t)m * (1ULL << (k - 2));
-}
-
-unsigned dt_sim_lat_bucket(uint64_t ns)
-{
-	unsigned k;
-
-	if (ns < 8)
-		return (unsigned)ns;
-	k = 63u - (unsigned)__builtin_clzll(ns);
-	return 4 * k + (unsigned)((ns >> (k - 2)) & 3);
-}
-
-uint64_t dt_sim_lat_quantile(const struct dt_sim_counters *c, double q)
-{
-	uint64_t total = 0, want, seen = 0;
-	unsigned i;
-
-	for (i = 0; i < DT_SIM_LAT_BUCKETS; i++)
-		total += c->trap_ns[i];
-	if (total == 0 || q <= 0)
-		return 0;
-	want = (uint64_t)(q * (double)total + 0.999999);
-	if (want > total)
-		want = total;
-	for (i = 0; i < DT_SIM_LAT_BUCKETS; i++) {
-		seen += c->trap_ns[i];
-		if (seen >= want)
-			return dt_sim_lat_floor(i);
-	}
-	return c->trap_ns_max;
+	dt_lat_merge(&s->trap_lat, &c->trap_lat);
 }
 
 int dt_sim_counters(struct dt_sim_host *h, uint32_t domid, struct dt_sim_counters *ret)

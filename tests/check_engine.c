@@ -32,6 +32,10 @@ START_TEST(trace_then_detach_leaves_guests_identical)
 
 	start_busy(&h, 2, DT_TRAP_INT3);
 	ck_assert_msg(dt_harness_wait_traps(&h, 500, 20000), "no traps");
+	/* the workers time every trap they handle (--stats): one per trap taken so far */
+	ck_assert_uint_gt(dt_lat_count(&h.d->stats.handling), 0);
+	ck_assert_uint_le(dt_lat_count(&h.d->stats.handling), atomic_load(&h.d->stats.traps));
+	ck_assert_uint_gt(__atomic_load_n(&h.d->stats.handling.sum_ns, __ATOMIC_RELAXED), 0);
 	dt_harness_finish(&h);
 	/* every trap the guests posted was answered by us (the sim counts a resume when the
 	 * vCPU thread runs again, which may be just after our answer: give it a moment) */

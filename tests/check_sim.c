@@ -568,35 +568,6 @@ START_TEST(test_bad_params)
 }
 END_TEST
 
-/* The trap latency histogram: every value in its bucket, quantiles from the floors. */
-START_TEST(test_latency_buckets)
-{
-	struct dt_sim_counters c;
-	uint64_t ns;
-	unsigned i;
-
-	for (ns = 0; ns < (1ULL << 40); ns = ns * 9 / 8 + 1) {
-		i = dt_sim_lat_bucket(ns);
-		ck_assert_uint_lt(i, DT_SIM_LAT_BUCKETS);
-		ck_assert_uint_le(dt_sim_lat_floor(i), ns);
-		ck_assert_uint_gt(dt_sim_lat_floor(i + 1), ns);
-		/* 4 buckets per power of two: a floor is at most 20% under the value */
-		ck_assert(ns < 8 || (double)dt_sim_lat_floor(i) >= 0.8 * (double)ns);
-	}
-	ck_assert_uint_eq(dt_sim_lat_bucket(UINT64_MAX), DT_SIM_LAT_BUCKETS - 1);
-	memset(&c, 0, sizeof(c));
-	ck_assert_uint_eq(dt_sim_lat_quantile(&c, 0.5), 0);
-	c.trap_ns[dt_sim_lat_bucket(1000)] = 90;   /* 90 traps of 1 us */
-	c.trap_ns[dt_sim_lat_bucket(50000)] = 9;   /* 9 of 50 us */
-	c.trap_ns[dt_sim_lat_bucket(1u << 21)] = 1; /* 1 of 2.1 ms */
-	ck_assert_uint_eq(dt_sim_lat_quantile(&c, 0.5), dt_sim_lat_floor(dt_sim_lat_bucket(1000)));
-	ck_assert_uint_eq(dt_sim_lat_quantile(&c, 0.9), dt_sim_lat_floor(dt_sim_lat_bucket(1000)));
-	ck_assert_uint_eq(dt_sim_lat_quantile(&c, 0.99),
-			  dt_sim_lat_floor(dt_sim_lat_bucket(50000)));
-	ck_assert_uint_eq(dt_sim_lat_quantile(&c, 1.0), 1u << 21); /* a power of two: exact */
-}
-END_TEST
-
 static Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -611,7 +582,6 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_pv);
 	tcase_add_test(tc, test_bad_params);
-	tcase_add_test(tc, test_latency_buckets);
 	suite_add_tcase(s, tc);
 	return s;
 }

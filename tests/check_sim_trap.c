@@ -225,9 +225,10 @@ static void trap_resume(enum dt_sim_flavour f)
 	ck_assert_int_eq(out.nr, 257);
 	/* the stall was timed: at least as long as all the looking above, one trap */
 	ck_assert_int_eq(dt_sim_counters(m.h, m.domid, &c), 0);
-	ck_assert_uint_eq(c.trap_ns[dt_sim_lat_bucket(c.trap_ns_max)], 1);
-	ck_assert_uint_eq(c.trap_ns_sum, c.trap_ns_max);
-	ck_assert_uint_ge(c.trap_ns_max, stall_ns);
+	ck_assert_uint_eq(dt_lat_count(&c.trap_lat), 1);
+	ck_assert_uint_eq(c.trap_lat.n[dt_lat_bucket(c.trap_lat.max_ns)], 1);
+	ck_assert_uint_eq(c.trap_lat.sum_ns, c.trap_lat.max_ns);
+	ck_assert_uint_ge(c.trap_lat.max_ns, stall_ns);
 	disarm(&m, s, saved, 1);
 	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, false), 0);
 	ck_assert_int_eq(dt_sim_snapshot_compare(m.h, snap, NULL), 0);

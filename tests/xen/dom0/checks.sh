@@ -231,4 +231,6 @@ grep 'stats:' $DTE | sed -n 's/^\([0-9:.]*\) .*stats: traps \([0-9]*\),.*/\1 \2/
 	END { if (m) printf "FIGURE: peak trap rate: %.0f hits/s (best 1-s stats interval; one guest vCPU in a getppid loop, TCG)\n", m }' |
 	tee -a "$RES"
 figure "domtrace stats at exit: $(grep 'stats:' $DTE | tail -1 | sed 's/.*stats: //')"
+hl=$(grep 'stats:' $DTE | tail -1 | sed -n 's/.*; handling a trap //p')
+[ -n "$hl" ] && figure "domtrace's own time per trap (trap taken -> answer sent, whole run): $hl (TCG)"
 
