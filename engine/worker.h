@@ -90,7 +90,6 @@ struct dt_worker {
 	bool exec_helper;   /* a probe completes execve events whose strings were absent */
 	bool sgdt_returns_said;
 	const char *not_ready_why; /* plan: why the kernel looks not booted yet (static) */
-	unsigned seen_gen; /* policy generation the plan was made for */
 
 	struct dt_inflight inflight;
 	struct dt_report_producer *producer;
