@@ -25,6 +25,11 @@ if [ -s "$OUT/dom0.img" ] && [ -e "$OUT/.complete" ]; then
 	exit 0
 fi
 
+# From here on stdout is the caller's answer channel only (fd 3): every tool's chatter goes to
+# stderr. mkfs.ext4 -q -d still prints "Creating regular file ..." on stdout (e2fsprogs 1.47),
+# which the caller once took for the cache path on a fresh machine.
+exec 3>&1 1>&2
+
 # Packages dom0 needs: the toolstack and hypervisor, the kernel (its initramfs is generated
 # inside the image), and every library domtrace links (keep in sync with cmake/DtDeps.cmake).
 DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 initramfs-tools kmod
@@ -102,4 +107,4 @@ for old in "$CACHE_ROOT"/*/; do
 	[ "${old%/}" = "$OUT" ] || [ ! -e "$old/.complete" ] || rm -rf "$old"
 done
 log "images ready in $OUT after $((SECONDS - t0)) s"
-echo "$OUT"
+echo "$OUT" >&3
