@@ -204,16 +204,9 @@ static bool returns(int id)
 	return fd && !(fd->flags & DT_FN_NORETURN);
 }
 
-static bool has_flag(int id, unsigned flag)
-{
-	const struct dt_funcdesc *fd = dt_catalog_get(id);
-
-	return fd && (fd->flags & flag);
-}
-
 int dt_config_vm_probes(const struct dt_config *cfg, const char *vm, uint8_t *flags, size_t n)
 {
-	bool has_line = false, pslist_names = false, pslist_traced = false;
+	bool has_line = false;
 	size_t i, j, id;
 	int count = 0;
 
@@ -225,7 +218,6 @@ int dt_config_vm_probes(const struct dt_config *cfg, const char *vm, uint8_t *fl
 
 		if (!dt_config_section_applies(cfg, i, vm))
 			continue;
-		pslist_names |= s->npslist_names > 0;
 		if (!s->has_functions)
 			continue;
 		has_line = true;
@@ -260,17 +252,11 @@ int dt_config_vm_probes(const struct dt_config *cfg, const char *vm, uint8_t *fl
 					flags[f->funcs[j]] |= DT_PROBE_POST;
 		}
 	}
-	for (id = 0; id < n; id++)
-		if (flags[id] && has_flag((int)id, DT_FN_PSLIST))
-			pslist_traced = true;
+	/* No return probe for pslist's sake (the ancestor's post-call reloads, prior-art.md
+	 * §1.13): the list is read afresh at each triggering call's entry. */
 	for (id = 0; id < n; id++) {
 		if (!flags[id])
 			continue;
-		/* the pslist rule (prior-art.md §1.13): after exec the name changes, after
-		 * fork the child exists, after wait a reaped child has gone */
-		if ((pslist_names && has_flag((int)id, DT_FN_PSLIST)) ||
-		    (pslist_traced && has_flag((int)id, DT_FN_WAIT)))
-			flags[id] |= DT_PROBE_POST;
 		if (!returns((int)id))
 			flags[id] &= (uint8_t)~DT_PROBE_POST;
 		count++;

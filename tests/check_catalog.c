@@ -212,6 +212,12 @@ START_TEST(common_syscalls)
 	ck_assert(fd->flags & (DT_FN_NORETURN | DT_FN_NOARGS_REGS));
 	ck_assert_int_eq(fd->nr64, -1);
 	ck_assert(get_named("wait4", false)->flags & DT_FN_WAIT);
+	/* the seed's pslist set: sys_execve, sys_waitpid, sys_fork, sys_vfork, sys_clone */
+	ck_assert(get_named("wait4", false)->flags & DT_FN_PSLIST);
+	ck_assert(get_named("waitpid", true)->flags & DT_FN_PSLIST);
+	ck_assert(get_named("fork", false)->flags & DT_FN_PSLIST);
+	ck_assert(get_named("vfork", false)->flags & DT_FN_PSLIST);
+	ck_assert(get_named("clone", false)->flags & DT_FN_PSLIST);
 	ck_assert_int_eq(get_named("pread64", true)->nargs, 5);
 	ck_assert_int_eq(get_named("pread64", false)->nargs, 4);
 	ck_assert(get_named("afs_syscall", false)->flags & DT_FN_UNIMPL);

@@ -497,7 +497,6 @@ START_TEST(probe_sets)
 	free(fl);
 	dt_config_free(cfg);
 
-	/* the pslist rule */
 	cfg = ok("Functions sys_execve,sys_clone,sys_waitpid,exit_group\nProcessListNames sshd\n"
 		 "Filter function=*,when=both\n");
 	fl = probes(cfg, "vm", &count);
@@ -507,10 +506,12 @@ START_TEST(probe_sets)
 	ck_assert_int_eq(fl[fid("exit_group")], DT_PROBE_PRE); /* never returns */
 	free(fl);
 	dt_config_free(cfg);
-	cfg = ok("Functions sys_execve,sys_waitpid\n");
+	/* pslist is sent at entry: ProcessListNames or a traced wait adds no return probe */
+	cfg = ok("Functions sys_execve,sys_clone,sys_waitpid\nProcessListNames sshd\n");
 	fl = probes(cfg, "vm", &count);
-	ck_assert_int_eq(fl[fid("execve")], DT_PROBE_PRE); /* no ProcessListNames */
-	ck_assert_int_eq(fl[fid("wait4")], DT_PROBE_PRE | DT_PROBE_POST);
+	ck_assert_int_eq(fl[fid("execve")], DT_PROBE_PRE);
+	ck_assert_int_eq(fl[fid("clone")], DT_PROBE_PRE);
+	ck_assert_int_eq(fl[fid("wait4")], DT_PROBE_PRE);
 	free(fl);
 	dt_config_free(cfg);
 }

@@ -118,6 +118,38 @@ START_TEST(seed_example_filters)
 }
 END_TEST
 
+/* The seed: "Each time a syscall from the set (sys_execve,sys_waitpid,sys_fork,
+ * sys_vfork,sys_clone) is traced, we report a process list". At the call, with no
+ * return probe added for it. */
+START_TEST(pslist_on_waitpid)
+{
+	struct dt_harness h;
+	char *line;
+
+	dt_harness_init(&h, 1);
+	h.o.returns = false; /* return probes only where something needs one */
+	dt_harness_start(&h, "Functions sys_waitpid,sys_fork\nProcessListNames reaper\n",
+			 "proc 900 comm=reaper uid=0 gid=0\n"
+			 "proc 901 forked\n"
+			 "900 call fork child=901 label=fk\n"
+			 "901 exit 0\n"
+			 "900 call wait4 $fk int:0 0 0 label=w\n");
+	wait_scenario(&h);
+	line = dt_harness_wait_line(&h, WAIT_MS, "\"func\":\"sys_wait4\"", NULL);
+	ck_assert_ptr_nonnull(line);
+	free(line);
+	dt_harness_finish(&h);
+	/* one pslist for the fork, one for the wait, both from the reaper */
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"type\":\"pslist\"", "\"comm\":\"reaper\"",
+						 "\"procs\":[", NULL),
+			  2);
+	/* no return probe was armed on wait4 for the pslist's sake */
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"func\":\"sys_wait4\"", "\"when\":\"post\"", NULL), 0);
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"func\":\"sys_wait4\"", "\"when\":\"pre\"", NULL), 1);
+	dt_harness_free(&h);
+}
+END_TEST
+
 static const char families_scenario[] =
 	"proc 800 comm=bash uid=1000 gid=1001 euid=0 egid=0\n"
 	"proc 801 forked\n"
@@ -269,6 +301,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, seed_example_filters);
+	tcase_add_test(tc, pslist_on_waitpid);
 	tcase_add_test(tc, syscall_families_decoded);
 	tcase_add_test(tc, abort_and_would_abort);
 	tcase_add_test(tc, wrong_map_refused_guest_untouched);

@@ -91,7 +91,7 @@ static const struct dt_proc_info *load_ancestry(void *ctx, size_t *ret_n)
 }
 
 /*
- * A pslist event (seed: on execve/fork/vfork/clone), restricted by ProcessListNames.
+ * A pslist event (seed: on execve/waitpid/fork/vfork/clone), restricted by ProcessListNames.
  * The task list is walked outside the RCU read lock (it allocates); the names are
  * checked inside it, against the chain in force then.
  */

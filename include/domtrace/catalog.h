@@ -83,7 +83,7 @@ struct dt_argdesc {
 enum dt_func_flags {
 	DT_FN_SYSCALL = 1u << 0,  /* a syscall (has a number); else a kernel function */
 	DT_FN_NORETURN = 1u << 1, /* never returns: exit, exit_group, do_exit; no post */
-	DT_FN_PSLIST = 1u << 2,	  /* execve/fork/vfork/clone/clone3: triggers pslist */
+	DT_FN_PSLIST = 1u << 2,	  /* execve/fork/vfork/clone/clone3/wait4/waitpid: pslist at entry */
 	DT_FN_SOCKET = 1u << 3,	  /* a socket call: matches function=sys_socketcall */
 	DT_FN_WAIT = 1u << 4,	  /* wait4/waitpid: matches function=sys_waitpid */
 	DT_FN_NOARGS_REGS = 1u << 5, /* kernel function: args in registers, not pt_regs */

@@ -155,9 +155,8 @@ enum dt_probe_flags {
  *            one, dt_config_default_functions()), plus every function a filter that
  *            applies names;
  *   POST   = traced functions that an applicable when=post/both filter names (or any
- *            traced function for such a filter with function=*), plus the pslist rule:
- *            execve/fork/vfork/clone when the VM has ProcessListNames, wait functions when
- *            a pslist-triggering function is traced. Never for functions that do not return.
+ *            traced function for such a filter with function=*). Never for functions
+ *            that do not return. (pslist needs no return probe: it is sent at entry.)
  */
 int dt_config_vm_probes(const struct dt_config *cfg, const char *vm, uint8_t *flags, size_t n);
 
