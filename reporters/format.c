@@ -69,7 +69,8 @@ static void put_ret(struct dt_buf *b, const struct dt_event *ev, int64_t ret)
 		dt_buf_printf(b, " (%s)", name);
 }
 
-/* Whether argument i is a guest string (quoted in the log). */
+/* Whether argument i is a raw guest string (quoted in the log). A buffer (DT_AT_BUF)
+ * is not: its decoder renders it quoted and escaped already, "hi\n"... */
 static bool arg_is_string(const struct dt_event *ev, unsigned i,
 			  const struct dt_funcdesc *(*lookup)(int func_id))
 {
@@ -79,7 +80,7 @@ static bool arg_is_string(const struct dt_event *ev, unsigned i,
 	if (fd && i < fd->nargs) {
 		uint8_t t = fd->args[i].type;
 
-		return t == DT_AT_STR || t == DT_AT_PATH || t == DT_AT_BUF;
+		return t == DT_AT_STR || t == DT_AT_PATH;
 	}
 	/* No catalogue: only what no decoder of a guest string could be left bare
 	 * (numbers, symbolic flags like O_RDONLY|O_CLOEXEC, NULL). */

@@ -150,6 +150,33 @@ START_TEST(pslist_on_waitpid)
 }
 END_TEST
 
+/* The text log quotes a guest string once: a buffer's decoder renders it quoted and
+ * escaped already ("hi"), a path is quoted by the log. */
+START_TEST(text_log_quotes_once)
+{
+	struct dt_harness h;
+	char *line;
+
+	dt_harness_init(&h, 1);
+	h.o.format = DT_FORMAT_TEXT;
+	dt_harness_start(&h, "Functions sys_write,sys_openat\n",
+			 "proc 950 comm=writer uid=0 gid=0\n"
+			 "950 call write 1 \"hi\" 2 label=w\n"
+			 "950 call openat AT_FDCWD \"/etc/hosts\" O_RDONLY 0 label=o\n");
+	wait_scenario(&h);
+	line = dt_harness_wait_line(&h, WAIT_MS, "sys_write(", " = 2 <", NULL);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strstr(line, "sys_write(fd=1, buf=\"hi\", count=2) = 2 <") != NULL, "%s", line);
+	free(line);
+	line = dt_harness_wait_line(&h, WAIT_MS, "sys_openat(", NULL);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strstr(line, "filename=\"/etc/hosts\", flags=O_RDONLY") != NULL, "%s", line);
+	free(line);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 static const char families_scenario[] =
 	"proc 800 comm=bash uid=1000 gid=1001 euid=0 egid=0\n"
 	"proc 801 forked\n"
@@ -302,6 +329,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, seed_example_filters);
 	tcase_add_test(tc, pslist_on_waitpid);
+	tcase_add_test(tc, text_log_quotes_once);
 	tcase_add_test(tc, syscall_families_decoded);
 	tcase_add_test(tc, abort_and_would_abort);
 	tcase_add_test(tc, wrong_map_refused_guest_untouched);
