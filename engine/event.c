@@ -125,6 +125,7 @@ bool dt_event_add_dec(struct dt_event *ev, const char *name, const char *value)
 		return false;
 	ev->dec[ev->ndec].name = name;
 	ev->dec[ev->ndec].value = value;
+	ev->dec[ev->ndec].alias = false;
 	ev->ndec++;
 	return true;
 }

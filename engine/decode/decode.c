@@ -282,8 +282,9 @@ static void render_one(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned
 
 /* ---- decodings ---- */
 
-/* Set decoding "a:d" (replacing its value if the event has it already). */
-static void set_dec(struct dt_dctx *c, const char *a, const char *d, const char *value)
+/* Set decoding "a:d" (replacing its value if the event has it already). An alias
+ * (struct dt_decoding) stays one only if every setter says so. */
+static void set_dec(struct dt_dctx *c, const char *a, const char *d, const char *value, bool alias)
 {
 	struct dt_event *ev = c->ev;
 	size_t la = strlen(a);
@@ -292,17 +293,19 @@ static void set_dec(struct dt_dctx *c, const char *a, const char *d, const char 
 
 	if (!value)
 		return;
+	alias |= c->alias;
 	for (k = 0; k < ev->ndec; k++) {
 		const char *n = ev->dec[k].name;
 
 		if (strncmp(n, a, la) == 0 && n[la] == ':' && strcmp(n + la + 1, d) == 0) {
 			ev->dec[k].value = value;
+			ev->dec[k].alias &= alias;
 			return;
 		}
 	}
 	name = dt_event_printf(ev, "%s:%s", a, d);
-	if (*name)
-		dt_event_add_dec(ev, name, value);
+	if (*name && dt_event_add_dec(ev, name, value))
+		ev->dec[ev->ndec - 1].alias = alias;
 }
 
 static bool is_execve(const struct dt_funcdesc *fd)
@@ -319,26 +322,29 @@ static void add_decs(struct dt_dctx *c, const struct dt_funcdesc *fd, unsigned i
 
 	if (!r->value)
 		return;
+	/* The argument's own decodings (arg:decoding), unless they repeat its value (a
+	 * symbolic argument's flags:flags, a socket address's uservaddr:addr); then the
+	 * names the ancestor's filters use for the same things: aliases. */
 	if (r->sym && dt_argtype_symbolic(ad->type))
-		set_dec(c, ad->name, ad->name, r->sym);
+		set_dec(c, ad->name, ad->name, r->sym, !strcmp(r->sym, r->value));
 	for (k = 0; decs[k] && k < DT_MAX_DECODINGS; k++)
-		set_dec(c, ad->name, decs[k], r->sub[k]);
+		set_dec(c, ad->name, decs[k], r->sub[k], r->sub[k] == r->value);
 	if (ad->type == DT_AT_SOCKADDR)
-		set_dec(c, "addr", "addr", r->sub[0]);
+		set_dec(c, "addr", "addr", r->sub[0], true);
 	else if (ad->type == DT_AT_SOCKLEN_PTR)
-		set_dec(c, "len", "len", r->sub[0]);
+		set_dec(c, "len", "len", r->sub[0], true);
 	else if (ad->type == DT_AT_WAIT_STATUS)
 		for (k = 0; decs[k]; k++)
-			set_dec(c, "status", decs[k], r->sub[k]);
+			set_dec(c, "status", decs[k], r->sub[k], true);
 	if (!is_execve(fd))
 		return;
 	if (strcmp(ad->name, "filename") == 0) {
-		set_dec(c, "regs", "filename", r->value);
-		set_dec(c, "filename", "filename", r->value);
+		set_dec(c, "regs", "filename", r->value, true);
+		set_dec(c, "filename", "filename", r->value, true);
 	} else if (strcmp(ad->name, "argv") == 0) {
-		set_dec(c, "regs", "args", r->sym);
+		set_dec(c, "regs", "args", r->sym, true);
 	} else if (strcmp(ad->name, "envp") == 0) {
-		set_dec(c, "regs", "env", r->sym);
+		set_dec(c, "regs", "env", r->sym, true);
 	}
 }
 
@@ -372,8 +378,9 @@ static void socket_decs(struct dt_dctx *c, const struct dt_funcdesc *fd)
 		values[k] = c->ev->args[k].value;
 	dt_sb_init(&sb, buf, sizeof(buf));
 	sb_named_args(c, fd, fd->nargs, values, &sb);
-	set_dec(c, "call", "call", dt_sockcall_name(fd->sockcall));
-	set_dec(c, "args", "args", dt_commit(c, &sb, &trunc));
+	/* socketcall's names on the direct socket calls: for filters only */
+	set_dec(c, "call", "call", dt_sockcall_name(fd->sockcall), true);
+	set_dec(c, "args", "args", dt_commit(c, &sb, &trunc), true);
 }
 
 /* The call socketcall(call, args) multiplexes: its catalogue entry and arity. */
@@ -436,6 +443,7 @@ static void render_socketcall_args(struct dt_dctx *c, const struct dt_funcdesc *
 	ic = *c;
 	ic.compat = true;
 	ic.bit = (int)i;
+	ic.alias = true; /* the inner call's decodings: args:args carries them */
 	memset(ic.raw, 0, sizeof(ic.raw));
 	for (k = 0; k < n; k++)
 		ic.raw[k] = words[k];

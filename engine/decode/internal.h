@@ -102,6 +102,7 @@ struct dt_dctx {
 	bool post;
 	int bit;	  /* argument bit to report "not present" on, -1: the argument's own */
 	unsigned missing; /* bitmask of arguments with memory not present */
+	bool alias;	  /* decodings set through this context are aliases (socketcall's inner call) */
 };
 
 /* a user pointer or long of the traced ABI */

@@ -66,6 +66,9 @@ struct dt_arg {
 struct dt_decoding {
 	const char *name;  /* "code:signal", "call:call" (arena or static) */
 	const char *value; /* "SIGSEGV", "connect" */
+	/* A second name for what the event says already (regs:filename, status:cause,
+	 * flags:flags repeating flags=): filters match it, A3 strings leave it out. */
+	bool alias;
 };
 
 struct dt_pslist_entry {
