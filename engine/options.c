@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domtrace/report.h"
 #include "engine/options.h"
 
 enum {
@@ -86,9 +87,10 @@ void dt_options_usage(FILE *out)
 	      "The ancestor's flags:\n"
 	      "  -c, --config FILE       config file (Functions, ProcessListNames, Filter, ...)\n"
 	      "  -a, --a3                send events to the A3 server (default: don't)\n"
-	      "  -w, --server HOST:PORT  A3 event server (default 127.0.0.1:8989)\n"
-	      "  -u, --url URL|PATH      A3 post URL, or the path on --server\n"
-	      "                          (default /index.html?op=pub&type=event)\n"
+	      "  -w, --server HOST:PORT  A3 event server (default " DT_A3_SERVER_DEFAULT ")\n"
+	      "  -u, --url URL|PATH      A3 URL, or the path on --server (default " DT_A3_POST_PATH_DEFAULT ";\n"
+	      "                          with --a3-body get the ancestor's query key\n"
+	      "                          " DT_A3_QUERYKEY_DEFAULT ")\n"
 	      "  -d, --debug             more diagnostics (repeat for more)\n"
 	      "  -x, --hv-debug          hypervisor backend diagnostics (repeat for more)\n"
 	      "  -m, --system-map FILE   default System.map (or /proc/kallsyms copy) for guests\n"
@@ -112,8 +114,8 @@ void dt_options_usage(FILE *out)
 	      "  --a3-body lines|json|get  A3 request body: seed event lines (default), JSON\n"
 	      "                          lines, or the ancestor's one GET per event\n"
 	      "  --ca-file FILE          CA bundle to verify an https A3 server\n"
-	      "  --batch N               events per A3 request (default 512)\n"
-	      "  --batch-delay MS        longest wait before a partial batch is sent (default 200)\n"
+	      "  --batch N               events per A3 request (default " DT_STRINGIFY(DT_A3_BATCH_MAX_DEFAULT) ")\n"
+	      "  --batch-delay MS        longest wait before a partial batch is sent (default " DT_STRINGIFY(DT_A3_DELAY_MS_DEFAULT) ")\n"
 	      "  --queue-bytes N         memory bound of queued events (default 64 MiB)\n"
 	      "  --lossless              when the queue is full, trapped vCPUs wait instead of\n"
 	      "                          events being lost (lost events are always counted)\n"
@@ -177,9 +179,9 @@ static int add_extra(struct dt_options *o, const char *directive, const char *ar
 static void defaults(struct dt_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->a3_server = "127.0.0.1:8989";
-	o->a3_batch = 512;
-	o->a3_delay_ms = 200;
+	o->a3_server = DT_A3_SERVER_DEFAULT;
+	o->a3_batch = DT_A3_BATCH_MAX_DEFAULT;
+	o->a3_delay_ms = DT_A3_DELAY_MS_DEFAULT;
 	o->returns = true;
 	o->queue_bytes = 64u << 20;
 	o->sim_vcpus = 2;

@@ -70,9 +70,9 @@ void dt_report_opts_init(struct dt_report_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->log_fd = 1;
-	o->a3_batch_max = 1000;
+	o->a3_batch_max = DT_A3_BATCH_MAX_DEFAULT;
 	o->a3_batch_bytes = 1u << 20;
-	o->a3_delay_ms = 20;
+	o->a3_delay_ms = DT_A3_DELAY_MS_DEFAULT;
 	o->a3_timeout_ms = 5000;
 	o->a3_backoff_min_ms = 100;
 	o->a3_backoff_max_ms = 5000;

@@ -29,9 +29,9 @@
 #include "reporters/format.h"
 #include "reporters/sink.h"
 
-#define DEFAULT_SERVER "127.0.0.1:8989"
-#define DEFAULT_POST_PATH "/events"
-#define DEFAULT_QUERYKEY "index.html?op=pub&type=event&event="
+#define DEFAULT_SERVER DT_A3_SERVER_DEFAULT
+#define DEFAULT_POST_PATH DT_A3_POST_PATH_DEFAULT
+#define DEFAULT_QUERYKEY DT_A3_QUERYKEY_DEFAULT
 
 struct a3_sink {
 	struct dt_report *r;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domtrace/report.h"
 #include "engine/options.h"
 
 static int parse(struct dt_options *o, const char *const *args)
@@ -95,6 +96,43 @@ START_TEST(errors_refused)
 }
 END_TEST
 
+/* --help states the defaults that are in force: the daemon's options start from the
+ * reporter's own, and the text names those values and the URL path POSTs go to. */
+START_TEST(help_tells_the_real_defaults)
+{
+	struct dt_report_opts ro;
+	struct dt_options o;
+	const char *none[] = { NULL };
+	char *help = NULL, want[96];
+	size_t len = 0;
+	FILE *f;
+
+	dt_report_opts_init(&ro);
+	ck_assert_int_eq(parse(&o, none), 0);
+	ck_assert_uint_eq(o.a3_batch, ro.a3_batch_max);
+	ck_assert_uint_eq(o.a3_delay_ms, ro.a3_delay_ms);
+	ck_assert_ptr_null(o.a3_url); /* the sink picks the default path by body */
+	f = open_memstream(&help, &len);
+	ck_assert_ptr_nonnull(f);
+	dt_options_usage(f);
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(want, sizeof(want), "events per A3 request (default %u)", ro.a3_batch_max);
+	ck_assert_msg(strstr(help, want), "%s", want);
+	snprintf(want, sizeof(want), "partial batch is sent (default %u)", ro.a3_delay_ms);
+	ck_assert_msg(strstr(help, want), "%s", want);
+	snprintf(want, sizeof(want), "(default %s)", o.a3_server);
+	ck_assert_msg(strstr(help, want), "%s", want);
+	/* POSTs go to /events (the sink's default, the same macro); the ancestor's query
+	 * key is the default only of the GET body */
+	ck_assert(strstr(help, "on --server (default " DT_A3_POST_PATH_DEFAULT ";"));
+	ck_assert(strstr(help, "(default /events;"));
+	ck_assert(strstr(help, "--a3-body get the ancestor's query key"));
+	ck_assert(strstr(help, DT_A3_QUERYKEY_DEFAULT ")"));
+	free(help);
+	dt_options_free(&o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("options");
@@ -106,6 +144,7 @@ int main(void)
 	tcase_add_test(tc, deprecated_s_f_become_config_lines);
 	tcase_add_test(tc, sim_and_long_options);
 	tcase_add_test(tc, errors_refused);
+	tcase_add_test(tc, help_tells_the_real_defaults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -99,6 +99,16 @@ struct dt_report_stats {
 /* Fill `o` with the defaults (no sink enabled, log_fd 1). */
 void dt_report_opts_init(struct dt_report_opts *o);
 
+/* The A3 defaults: dt_report_opts_init and the A3 sink use them, the daemon's options
+ * start from them and --help prints them (DT_STRINGIFY). */
+#define DT_A3_SERVER_DEFAULT "127.0.0.1:8989"
+#define DT_A3_POST_PATH_DEFAULT "/events"			      /* batched POSTs */
+#define DT_A3_QUERYKEY_DEFAULT "index.html?op=pub&type=event&event=" /* --a3-body get */
+#define DT_A3_BATCH_MAX_DEFAULT 1000
+#define DT_A3_DELAY_MS_DEFAULT 20
+#define DT_STRINGIFY_(x) #x
+#define DT_STRINGIFY(x) DT_STRINGIFY_(x)
+
 /* Create the reporter: queue, sinks (opens the report file, sets up libcurl). No
  * thread yet. 0 or -errno (-EINVAL bad options, -ENOMEM, -errno from open). */
 int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r);
