@@ -27,55 +27,27 @@
 
 #define EXIT_GUEST_HARMED 3
 
-struct sim_check {
-	uint32_t domid;
-	struct dt_sim_snapshot *snap;
-};
-
-/* Snapshot every simulated VM's kernel before anything is attached. */
-static struct sim_check *sim_snapshot_all(const struct dt_hv_ops *ops, struct dt_hv *hv, size_t *ret_n)
+/* Every simulated VM's kernel (snapshotted by the sim as each was created, before it
+ * was visible: at start, by a scenario, later) against what it is now. */
+static int sim_verify(struct dt_hv *hv)
 {
 	struct dt_sim_host *h = dt_sim_host_from(hv);
-	struct dt_vm_info *vms = NULL;
-	struct sim_check *c;
-	size_t n = 0, i, k = 0;
-
-	*ret_n = 0;
-	if (ops->list_vms(hv, &vms, &n) < 0)
-		return NULL;
-	c = calloc(n ? n : 1, sizeof(*c));
-	for (i = 0; c && i < n; i++) {
-		if (!vms[i].traceable)
-			continue;
-		c[k].domid = vms[i].domid;
-		if (dt_sim_snapshot_take(h, vms[i].domid, &c[k].snap) == 0)
-			k++;
-	}
-	free(vms);
-	*ret_n = k;
-	return c;
-}
-
-static int sim_verify(struct dt_hv *hv, struct sim_check *c, size_t n)
-{
-	struct dt_sim_host *h = dt_sim_host_from(hv);
+	struct dt_sim_kernel_check k;
 	struct dt_sim_crash crash;
 	unsigned paused = dt_sim_paused_vcpus(h, 0);
-	size_t i, crashes = dt_sim_crashes(h, 0, &crash, 1);
-	int bad = 0;
+	size_t crashes = dt_sim_crashes(h, 0, &crash, 1);
+	int bad = 0, r;
+	char gone[64] = "";
 
-	for (i = 0; i < n; i++) {
-		uint64_t where = 0;
-		int r = dt_sim_snapshot_compare(h, c[i].snap, &where);
-
-		if (r == -ENODEV || r == -ENOENT)
-			continue; /* destroyed while running: nothing left to compare */
-		if (r != 0) {
-			dt_err("sim: dom%u kernel differs from before tracing (first at 0x%llx)",
-			       c[i].domid, (unsigned long long)where);
-			bad = 1;
-		}
-		dt_sim_snapshot_free(c[i].snap);
+	r = dt_sim_check_kernels(h, &k);
+	if (r < 0) {
+		dt_err("sim: cannot compare the guests' kernels: %s", strerror(-r));
+		bad = 1;
+	} else if (k.differ) {
+		dt_err("sim: %u of %u guests' kernels differ from before tracing (dom%u first at "
+		       "0x%llx)",
+		       k.differ, k.intact + k.differ, k.first_domid, (unsigned long long)k.first_addr);
+		bad = 1;
 	}
 	if (paused) {
 		dt_err("sim: %u vCPUs are still paused", paused);
@@ -86,11 +58,13 @@ static int sim_verify(struct dt_hv *hv, struct sim_check *c, size_t n)
 		       crash.domid, crash.vcpu, (unsigned long long)crash.rip, crash.reason);
 		bad = 1;
 	}
+	if (k.destroyed)
+		snprintf(gone, sizeof(gone), "; %u destroyed while running, not compared",
+			 k.destroyed);
 	if (!bad)
-		dt_info("sim: %zu guests intact: kernel bytes identical to before tracing, no vCPU "
-			"paused, no crash",
-			n);
-	free(c);
+		dt_info("sim: %u guests intact: kernel bytes identical to before tracing, no vCPU "
+			"paused, no crash%s",
+			k.intact, gone);
 	return bad;
 }
 
@@ -137,19 +111,43 @@ static bool scenario_done(void *arg)
 	return s->o->duration <= 0 && dt_sim_scenario_wait(dt_sim_host_from(s->hv), 0) == 0;
 }
 
+/*
+ * Where the simulated guests' System.map files go: a fresh directory per run, so that
+ * runs at the same time never share (or overwrite) one. Under --sim-dir DIR it is kept
+ * at exit (the user asked for the files); else it is $TMPDIR/domtrace-sim-XXXXXX and
+ * *ret_remove is set. 0 or -errno.
+ */
+static int make_sim_dir(const struct dt_options *o, char *buf, size_t len, bool *ret_remove)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	*ret_remove = !o->sim_dir;
+	if (o->sim_dir)
+		n = snprintf(buf, len, "%s/run-XXXXXX", o->sim_dir);
+	else
+		n = snprintf(buf, len, "%s/domtrace-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (!mkdtemp(buf)) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dt_options o;
 	struct dt_sim_params sim;
 	const struct dt_hv_ops *ops = &dt_hv_sim;
 	const void *params = &sim;
-	struct sim_check *checks = NULL;
 	struct dt_hv *hv = NULL;
 	struct dt_journal *journal = NULL;
 	struct dt_guardian *guardian = NULL;
-	char simdir[] = "/tmp/domtrace-sim-XXXXXX";
-	size_t nchecks = 0;
-	int r, status;
+	char simdir[4096] = "";
+	bool remove_simdir = false;
+	int r, status = 1;
 #ifdef DT_HAVE_XEN
 	struct dt_xen_params xen;
 #endif
@@ -165,8 +163,7 @@ int main(int argc, char **argv)
 	dt_log_set_level(o.debug >= 2 ? DT_LOG_TRACE : o.debug == 1 ? DT_LOG_DEBUG : DT_LOG_INFO);
 	if (o.check_config) {
 		status = dt_daemon_check_config(&o);
-		dt_options_free(&o);
-		return status;
+		goto out;
 	}
 	if (o.backend == DT_BACKEND_SIM) {
 		dt_sim_params_default(&sim);
@@ -177,11 +174,17 @@ int main(int argc, char **argv)
 		sim.scenario = NULL; /* loaded once attached: scenario_start() */
 		sim.trap = o.trap;
 		sim.workload = o.sim_scenario == NULL;
-		if (o.sim_dir) {
-			sim.sysmap_dir = o.sim_dir;
-		} else if (mkdtemp(simdir)) {
-			sim.sysmap_dir = simdir;
+		sim.snapshot_vms = true; /* for sim_verify() at exit */
+		r = make_sim_dir(&o, simdir, sizeof(simdir), &remove_simdir);
+		if (r < 0) {
+			dt_err("cannot make a directory for the simulated guests' System.map files "
+			       "in %s: %s",
+			       o.sim_dir ? o.sim_dir : "$TMPDIR", strerror(-r));
+			goto out;
 		}
+		if (o.sim_dir)
+			dt_info("sim: the guests' System.map files are in %s", simdir);
+		sim.sysmap_dir = simdir;
 		/* the simulated guests' maps are found by their release, like a map directory */
 		if (!o.sysmap_dir)
 			o.sysmap_dir = sim.sysmap_dir;
@@ -193,8 +196,8 @@ int main(int argc, char **argv)
 		params = &xen;
 #else
 		fprintf(stderr, "domtrace: built without the Xen backend; use --sim N\n");
-		dt_options_free(&o);
-		return 2;
+		status = 2;
+		goto out;
 #endif
 	}
 	if (ops->recover && !o.no_guardian) {
@@ -205,9 +208,7 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			dt_err("cannot start the guardian process: %s (--no-guardian runs without "
 			       "crash recovery)", strerror(-r));
-			dt_journal_free(journal);
-			dt_options_free(&o);
-			return 1;
+			goto out;
 		}
 		o.journal = journal;
 		dt_debug("guardian pid %d watches over the breakpoints", (int)dt_guardian_pid(guardian));
@@ -216,13 +217,8 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
 		       ops == &dt_hv_sim ? "" : " (is this a Xen dom0? run as root; or try --sim N)");
-		dt_guardian_finish(guardian);
-		dt_journal_free(journal);
-		dt_options_free(&o);
-		return 1;
+		goto out;
 	}
-	if (ops == &dt_hv_sim)
-		checks = sim_snapshot_all(ops, hv, &nchecks);
 	if (ops == &dt_hv_sim && o.sim_scenario) {
 		struct scenario_run run = { .o = &o, .hv = hv };
 
@@ -230,14 +226,17 @@ int main(int argc, char **argv)
 	} else {
 		status = dt_daemon_main(&o, ops, hv, NULL, NULL, NULL);
 	}
-	if (ops == &dt_hv_sim && sim_verify(hv, checks, nchecks) && status == 0)
+	if (ops == &dt_hv_sim && sim_verify(hv) && status == 0)
 		status = EXIT_GUEST_HARMED;
 	ops->close(hv);
 	if (guardian && dt_guardian_finish(guardian) != 0 && status == 0)
 		status = 1; /* it found breakpoints we left, and could not restore them all */
+	guardian = NULL;
+out:
+	(void)dt_guardian_finish(guardian);
 	dt_journal_free(journal);
-	if (ops == &dt_hv_sim && !o.sim_dir && sim.sysmap_dir == simdir)
-		remove_dir(simdir); /* our own mkdtemp() directory of generated maps */
+	if (remove_simdir)
+		remove_dir(simdir); /* our own directory of generated maps */
 	dt_options_free(&o);
 	return status;
 }

@@ -59,6 +59,8 @@ struct dt_sim_params {
 	const char *sysmap_dir;	     /* where System.map-<release> + profile go; NULL: none */
 	bool pv_vm;		     /* also list one PV VM ("sim-pv") that is not traceable */
 	bool no_kaslr;		     /* KASLR offset 0 and page_offset_base not randomised */
+	bool snapshot_vms;	     /* snapshot each VM's kernel as it is created, for
+				      * dt_sim_check_kernels (domtrace's own check at exit) */
 	char *err;		     /* open() failures explained here (scenario errors) */
 	size_t errlen;
 };
@@ -156,6 +158,20 @@ int dt_sim_snapshot_take(struct dt_sim_host *h, uint32_t domid, struct dt_sim_sn
 int dt_sim_snapshot_compare(struct dt_sim_host *h, const struct dt_sim_snapshot *snap,
 			    uint64_t *ret_first_diff);
 void dt_sim_snapshot_free(struct dt_sim_snapshot *snap);
+
+/* With dt_sim_params.snapshot_vms: every VM this host ever created (at open, by a
+ * scenario, by dt_sim_vm_create; PV ones have no kernel) compared with its snapshot
+ * from before it was visible. A destroyed VM has nothing left to compare: counted. */
+struct dt_sim_kernel_check {
+	unsigned vms;	      /* VMs created, PV ones excluded */
+	unsigned intact;      /* running, kernel byte-identical to its snapshot */
+	unsigned differ;      /* running, kernel changed */
+	unsigned destroyed;   /* destroyed before the check */
+	uint32_t first_domid; /* the first VM that differs (0 if none) */
+	uint64_t first_addr;  /* and the runtime address of its first different byte */
+};
+/* 0 and *ret; -EINVAL without snapshot_vms; -ENOMEM. */
+int dt_sim_check_kernels(struct dt_sim_host *h, struct dt_sim_kernel_check *ret);
 
 /* One system call as the guest saw it. */
 struct dt_sim_call {

@@ -149,6 +149,7 @@ bool dt_sim_any_paused(struct dt_sim_host *h)
 }
 
 struct dt_sim_snapshot {
+	struct dt_sim_snapshot *next; /* h->births; set once, under h->lock */
 	uint32_t domid;
 	uint64_t base; /* runtime _text */
 	size_t len;
@@ -194,6 +195,7 @@ int dt_sim_snapshot_of(struct sim_vm *vm, struct dt_sim_snapshot **ret)
 	s = malloc(sizeof(*s) + vm->b->rodata_end);
 	if (!s)
 		return -ENOMEM;
+	s->next = NULL;
 	s->domid = vm->domid;
 	s->base = dt_sim_kva(vm, 0);
 	s->len = vm->b->rodata_end;
@@ -246,6 +248,54 @@ int dt_sim_snapshot_compare(struct dt_sim_host *h, const struct dt_sim_snapshot 
 void dt_sim_snapshot_free(struct dt_sim_snapshot *snap)
 {
 	free(snap);
+}
+
+void dt_sim_birth_add_locked(struct dt_sim_host *h, struct dt_sim_snapshot *s)
+{
+	s->next = h->births;
+	h->births = s;
+}
+
+void dt_sim_births_free(struct dt_sim_host *h)
+{
+	while (h->births) {
+		struct dt_sim_snapshot *s = h->births;
+
+		h->births = s->next;
+		free(s);
+	}
+}
+
+int dt_sim_check_kernels(struct dt_sim_host *h, struct dt_sim_kernel_check *ret)
+{
+	const struct dt_sim_snapshot *s;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!h || !h->p.snapshot_vms)
+		return -EINVAL;
+	/* the list only grows at its head and lives until close: walk it unlocked */
+	pthread_mutex_lock(&h->lock);
+	s = h->births;
+	pthread_mutex_unlock(&h->lock);
+	for (; s; s = s->next) {
+		uint64_t where = 0;
+		int r = dt_sim_snapshot_compare(h, s, &where);
+
+		ret->vms++;
+		if (r == -ENOENT) {
+			ret->destroyed++;
+		} else if (r == 0) {
+			ret->intact++;
+		} else if (r == 1) {
+			if (!ret->differ++) {
+				ret->first_domid = s->domid;
+				ret->first_addr = where;
+			}
+		} else {
+			return r;
+		}
+	}
+	return 0;
 }
 
 size_t dt_sim_calls_read(struct dt_sim_host *h, uint32_t domid, uint64_t *cursor,

@@ -138,6 +138,7 @@ int dt_sim_vm_create(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
 int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_params *p,
 			      uint32_t *ret_domid, struct dt_sim_snapshot **ret_snap)
 {
+	struct dt_sim_snapshot *birth = NULL;
 	struct sim_vm *vm, *o;
 	unsigned index;
 	uint64_t seed;
@@ -238,7 +239,10 @@ int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_para
 		if (err)
 			goto fail;
 	}
-	err = dt_sim_vcpus_start(vm);
+	if (h->p.snapshot_vms)
+		err = dt_sim_snapshot_of(vm, &birth);
+	if (!err)
+		err = dt_sim_vcpus_start(vm);
 	if (err) {
 		if (ret_snap) {
 			dt_sim_snapshot_free(*ret_snap);
@@ -248,6 +252,8 @@ int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_para
 	}
 link:
 	pthread_mutex_lock(&h->lock);
+	if (birth)
+		dt_sim_birth_add_locked(h, birth);
 	vm->next = h->vms;
 	h->vms = vm;
 	note(h, DT_VM_APPEARED, vm);
@@ -256,6 +262,7 @@ link:
 		*ret_domid = vm->domid;
 	return 0;
 fail:
+	dt_sim_snapshot_free(birth);
 	vm_free(vm);
 	return err;
 }

@@ -131,6 +131,7 @@ static void sim_close(struct dt_hv *hv)
 	free(h->notes);
 	free(h->crashes);
 	free(h->labels);
+	dt_sim_births_free(h);
 	free(h->sysmap_dir);
 	if (h->watch_efd >= 0)
 		close(h->watch_efd);

@@ -208,6 +208,9 @@ void dt_sim_mem_fini(struct sim_mem *m);
 struct dt_sim_snapshot;
 struct sim_vm;
 int dt_sim_snapshot_of(struct sim_vm *vm, struct dt_sim_snapshot **ret); /* sim_hooks.c */
+/* h->births (p.snapshot_vms): add a new VM's snapshot (h->lock held); free them all. */
+void dt_sim_birth_add_locked(struct dt_sim_host *h, struct dt_sim_snapshot *s);
+void dt_sim_births_free(struct dt_sim_host *h);
 void dt_sim_gcopy_out(const struct sim_mem *m, uint64_t pa, void *buf, size_t len);
 void dt_sim_gcopy_in(struct sim_mem *m, uint64_t pa, const void *buf, size_t len);
 void dt_sim_gzero(struct sim_mem *m, uint64_t pa, size_t len);

@@ -44,6 +44,8 @@ struct dt_sim_host {
 	unsigned scripts_running;
 	struct sim_script *scripts;
 	uint64_t crash_total;
+	/* p.snapshot_vms: each VM's kernel as it was created (dt_sim_check_kernels) */
+	struct dt_sim_snapshot *births; /* a list, newest first; freed at close */
 };
 
 /* ---- tasks ---- */

@@ -5,6 +5,7 @@
  * -t/--check-config; --help and --version.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,6 +177,121 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+/* The "guests intact" check at exit covers every simulated VM: the one --sim made at
+ * start and the one the scenario made after domtrace had attached. */
+START_TEST(sim_checks_every_guest)
+{
+	char bin[512], scn[512];
+	char *argv[] = { (char *)path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin)),
+			 (char *)"--sim", (char *)"1", (char *)"--format", (char *)"none",
+			 (char *)"--sim-scenario",
+			 (char *)path_of("DT_SOURCE_DIR", DT_SOURCE_DIR_DEFAULT,
+					 "config/examples/sim-attack.scn", scn, sizeof(scn)),
+			 NULL };
+	struct child c;
+
+	spawn(&c, argv);
+	ck_assert_msg(wait_for(&c, "guests intact", 60000), "%s", c.buf);
+	ck_assert_int_eq(finish(&c), 0);
+	ck_assert_msg(strstr(c.buf, "sim: 2 guests intact") != NULL, "%s", c.buf);
+}
+END_TEST
+
+/* Count the entries of a directory ("." and ".." aside); -1 if it cannot be read. */
+static int dir_entries(const char *path, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    !strncmp(de->d_name, prefix, strlen(prefix)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void rm_tree(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The simulated guests' maps go to $TMPDIR/domtrace-sim-XXXXXX, removed at exit, also
+ * when the start fails. */
+START_TEST(failed_start_cleans_up)
+{
+	char bin[512], tmp[] = "/tmp/dt-cli-tmp-XXXXXX";
+	char *run[] = { (char *)path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin)),
+			(char *)"--sim", (char *)"1", (char *)"--format", (char *)"none", NULL };
+	char *argv[] = { bin, (char *)"--sim", (char *)"1", (char *)"--sim-vcpus", (char *)"40",
+			 (char *)"--format", (char *)"none", NULL };
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	struct child c;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	spawn(&c, run);
+	ck_assert_msg(wait_for(&c, "tracing", 30000), "%s", c.buf);
+	ck_assert_int_eq(dir_entries(tmp, "domtrace-sim-"), 1);
+	kill(c.pid, SIGTERM);
+	ck_assert_msg(wait_for(&c, "guests intact", 30000), "%s", c.buf);
+	ck_assert_int_eq(finish(&c), 0);
+	ck_assert_int_eq(dir_entries(tmp, ""), 0);
+	spawn(&c, argv);
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	(void)wait_for(&c, "cannot open", 30000);
+	ck_assert_int_eq(finish(&c), 1);
+	/* the path this test means: the simulated host refuses 40 vCPUs */
+	ck_assert_msg(strstr(c.buf, "cannot open the sim hypervisor") != NULL, "%s", c.buf);
+	ck_assert_int_eq(dir_entries(tmp, ""), 0);
+	rm_tree(tmp);
+}
+END_TEST
+
+/* Runs sharing a --sim-dir at the same time: each writes its maps in a directory of
+ * its own (their kernels differ with the seed), and each traces its guests. */
+START_TEST(shared_sim_dir)
+{
+	enum { RUNS = 3 };
+	char bin[512], dir[] = "/tmp/dt-cli-simdir-XXXXXX", seed[RUNS][8];
+	struct child *c = calloc(RUNS, sizeof(*c));
+	int i;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin));
+	for (i = 0; i < RUNS; i++) {
+		char *argv[] = { bin, (char *)"--sim", (char *)"4", (char *)"--duration", (char *)"1",
+				 (char *)"--format", (char *)"none", (char *)"--sim-dir", dir,
+				 (char *)"--sim-seed", seed[i], NULL };
+
+		snprintf(seed[i], sizeof(seed[i]), "%d", i + 1);
+		spawn(&c[i], argv);
+	}
+	for (i = 0; i < RUNS; i++) {
+		ck_assert_msg(wait_for(&c[i], "guests intact", 60000), "run %d: %s", i, c[i].buf);
+		ck_assert_msg(finish(&c[i]) == 0, "run %d: %s", i, c[i].buf);
+		ck_assert_msg(strstr(c[i].buf, "sim: 4 guests intact"), "run %d: %s", i, c[i].buf);
+		ck_assert_msg(!strstr(c[i].buf, "error"), "run %d: %s", i, c[i].buf);
+	}
+	/* kept (the user asked for the files), one directory per run, nothing else */
+	ck_assert_int_eq(dir_entries(dir, "run-"), RUNS);
+	ck_assert_int_eq(dir_entries(dir, ""), RUNS);
+	rm_tree(dir);
+	free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -186,6 +302,9 @@ int main(void)
 	tcase_add_test(tc, sigterm_while_tracing);
 	tcase_add_test(tc, check_config_flag);
 	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, sim_checks_every_guest);
+	tcase_add_test(tc, failed_start_cleans_up);
+	tcase_add_test(tc, shared_sim_dir);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

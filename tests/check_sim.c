@@ -523,6 +523,55 @@ START_TEST(test_lifecycle)
 }
 END_TEST
 
+/* snapshot_vms: every VM is compared with its kernel as created, also one created
+ * later; a changed byte is found; a destroyed VM is counted, not compared. */
+START_TEST(test_check_kernels)
+{
+	struct dt_sim_params p;
+	struct dt_sim_kernel_check k;
+	struct dt_sim_kernel_info ki;
+	struct dt_sim_vm_params late = { .build = -1, .name = "late" };
+	struct dt_sim_vm_params gone = { .build = -1, .name = "gone" };
+	struct dt_sim_host *h;
+	struct dt_hv *hv = NULL;
+	uint32_t late_id, gone_id;
+	uint8_t byte;
+
+	hv = open_sim(1, DT_SIM_FLAVOUR_61, false, &h);
+	ck_assert_int_eq(dt_sim_check_kernels(h, &k), -EINVAL); /* not asked for */
+	dt_hv_sim.close(hv);
+
+	dt_sim_params_default(&p);
+	p.n_vms = 1;
+	p.workload = false;
+	p.sysmap_dir = tmpdir;
+	p.snapshot_vms = true;
+	ck_assert_int_eq(dt_hv_sim.open(&p, &hv), 0);
+	h = dt_sim_host_from(hv);
+	ck_assert_int_eq(dt_sim_vm_create(h, &late, &late_id), 0);
+	ck_assert_int_eq(dt_sim_vm_create(h, &gone, &gone_id), 0);
+	ck_assert_int_eq(dt_sim_check_kernels(h, &k), 0);
+	ck_assert_uint_eq(k.vms, 3);
+	ck_assert_uint_eq(k.intact, 3);
+	ck_assert_uint_eq(k.differ + k.destroyed, 0);
+
+	/* one byte of the late VM's kernel text changes */
+	ck_assert_int_eq(dt_sim_kernel_info(h, late_id, &ki), 0);
+	ck_assert_int_eq(dt_sim_vm_destroy(h, gone_id), 0);
+	ck_assert_int_eq(dt_sim_phys_read(h, late_id, SIM_KERNEL_PHYS + 0x100, &byte, 1), 0);
+	byte ^= 0xff;
+	ck_assert_int_eq(dt_sim_phys_write(h, late_id, SIM_KERNEL_PHYS + 0x100, &byte, 1), 0);
+	ck_assert_int_eq(dt_sim_check_kernels(h, &k), 0);
+	ck_assert_uint_eq(k.vms, 3);
+	ck_assert_uint_eq(k.intact, 1);
+	ck_assert_uint_eq(k.differ, 1);
+	ck_assert_uint_eq(k.destroyed, 1);
+	ck_assert_uint_eq(k.first_domid, late_id);
+	ck_assert_uint_eq(k.first_addr, ki.text + 0x100);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
 START_TEST(test_pv)
 {
 	struct dt_sim_params p;
@@ -580,6 +629,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, test_btf);
 	tcase_add_test(tc, test_workload);
 	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_check_kernels);
 	tcase_add_test(tc, test_pv);
 	tcase_add_test(tc, test_bad_params);
 	suite_add_tcase(s, tc);
