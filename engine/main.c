@@ -19,6 +19,7 @@
 #include "engine/daemon.h"
 #include "engine/guard/guardian.h"
 #include "engine/guard/journal.h"
+#include "engine/hvtrace.h"
 #include "engine/options.h"
 #include "sim/sim.h"
 #ifdef DT_HAVE_XEN
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
 	struct dt_options o;
 	struct dt_sim_params sim;
 	const struct dt_hv_ops *ops = &dt_hv_sim;
+	const struct dt_hv_ops *run_ops; /* ops, or its -x/-ddd tracing wrapper */
 	const void *params = &sim;
 	struct dt_hv *hv = NULL;
 	struct dt_journal *journal = NULL;
@@ -213,7 +215,11 @@ int main(int argc, char **argv)
 		o.journal = journal;
 		dt_debug("guardian pid %d watches over the breakpoints", (int)dt_guardian_pid(guardian));
 	}
-	r = ops->open(params, &hv);
+	/* after the guardian's fork (it uses the backend as is), before any thread */
+	run_ops = dt_hvtrace_flags_for(o.hv_debug, o.debug)
+			  ? dt_hvtrace_wrap(ops, dt_hvtrace_flags_for(o.hv_debug, o.debug))
+			  : ops;
+	r = run_ops->open(params, &hv);
 	if (r < 0) {
 		dt_err("cannot open the %s hypervisor: %s%s", ops->name, strerror(-r),
 		       ops == &dt_hv_sim ? "" : " (is this a Xen dom0? run as root; or try --sim N)");
@@ -222,13 +228,13 @@ int main(int argc, char **argv)
 	if (ops == &dt_hv_sim && o.sim_scenario) {
 		struct scenario_run run = { .o = &o, .hv = hv };
 
-		status = dt_daemon_main(&o, ops, hv, scenario_start, scenario_done, &run);
+		status = dt_daemon_main(&o, run_ops, hv, scenario_start, scenario_done, &run);
 	} else {
-		status = dt_daemon_main(&o, ops, hv, NULL, NULL, NULL);
+		status = dt_daemon_main(&o, run_ops, hv, NULL, NULL, NULL);
 	}
 	if (ops == &dt_hv_sim && sim_verify(hv) && status == 0)
 		status = EXIT_GUEST_HARMED;
-	ops->close(hv);
+	run_ops->close(hv);
 	if (guardian && dt_guardian_finish(guardian) != 0 && status == 0)
 		status = 1; /* it found breakpoints we left, and could not restore them all */
 	guardian = NULL;

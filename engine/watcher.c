@@ -89,6 +89,7 @@ int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm)
 		pthread_mutex_unlock(&d->vms_lock);
 		return 0;
 	}
+	dt_debug("VM %s (dom%u) monitored: starting its worker", vm->name, vm->domid);
 	r = dt_worker_start(d, vm, &w);
 	if (r == 0) {
 		w->next = d->workers;

@@ -277,6 +277,10 @@ static void detach(struct dt_worker *w)
 
 	if (!w->dom)
 		return;
+	dt_debug("VM %s: detaching%s", w->vm.name,
+		 w->gone ? " (the domain is gone: nothing to write)"
+		 : w->trapping ? ": restoring every breakpoint byte, domain paused"
+			       : "");
 	if (!w->gone && w->trapping) {
 		if (!w->paused && pause_dom(w) == -ENODEV)
 			w->gone = true;

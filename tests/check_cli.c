@@ -292,6 +292,107 @@ START_TEST(shared_sim_dir)
 }
 END_TEST
 
+/* Run domtrace to its end with stderr in a file; its exit status; *ret_text what it said. */
+static int run_to_file(char *const argv[], const char *path, char **ret_text)
+{
+	size_t len;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	*ret_text = NULL;
+	{
+		FILE *f = fopen(path, "r");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+		len = (size_t)ftell(f);
+		rewind(f);
+		*ret_text = calloc(1, len + 1);
+		ck_assert_uint_eq(fread(*ret_text, 1, len, f), len);
+		fclose(f);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* -d, -dd, -ddd, -x, -xx each say what domtrace(8) promises, and more than the level
+ * below: probe decisions; every trap's decision; every guest read; failed hypervisor
+ * calls (none in a clean run); every ring event. */
+START_TEST(debug_levels_differ)
+{
+	static const char *const flag[] = { NULL, "-d", "-dd", "-ddd", "-x", "-xx" };
+	char bin[512], out[] = "/tmp/dt-cli-levels-XXXXXX", path[64], scn[64];
+	char *text[6];
+	unsigned i;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(out));
+	snprintf(path, sizeof(path), "%s/stderr", out);
+	snprintf(scn, sizeof(scn), "%s/levels.scn", out);
+	/* in the VM --sim made, which is traced before the scenario starts */
+	f = fopen(scn, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("proc 600 comm=sh uid=0 gid=0\n"
+	      "600 call openat AT_FDCWD \"/etc/passwd\" O_RDONLY 0 label=o\n"
+	      "600 call socket AF_INET SOCK_STREAM 0 label=s\n"
+	      "600 call connect $s inet:10.0.0.66:4444 16 label=c\n",
+	      f);
+	ck_assert_int_eq(fclose(f), 0);
+	path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin));
+	for (i = 0; i < 6; i++) {
+		char *argv[] = { bin, (char *)"--sim", (char *)"1", (char *)"--format", (char *)"none",
+				 (char *)"--sim-scenario", scn, (char *)flag[i], NULL };
+
+		ck_assert_int_eq(run_to_file(argv, path, &text[i]), 0);
+		ck_assert_msg(strstr(text[i], "guests intact"), "%s: %.3000s", flag[i], text[i]);
+	}
+	/* nothing extra by default */
+	ck_assert_ptr_null(strstr(text[0], "debug: "));
+	ck_assert_ptr_null(strstr(text[0], " trace: "));
+	ck_assert_ptr_null(strstr(text[0], "hv: "));
+	/* -d: attach, probe and detach decisions */
+	ck_assert_msg(strstr(text[1], "debug: VM sim-vm0 (dom1) monitored: starting its worker"), "%.3000s", text[1]);
+	ck_assert_msg(strstr(text[1], "debug: VM sim-vm0: __x64_sys_connect: entry probe; return probes"),
+		      "%.3000s", text[1]);
+	ck_assert_msg(strstr(text[1], "debug: VM sim-vm0: detaching: restoring every breakpoint byte"),
+		      "%.3000s", text[1]);
+	ck_assert_ptr_null(strstr(text[1], " trace: "));
+	ck_assert_ptr_null(strstr(text[1], "hv: "));
+	/* -dd: every trap's decision */
+	ck_assert_msg(strstr(text[2], " trace: VM sim-vm0 v") && strstr(text[2], ": sys_connect entry by sh[600]: "),
+		      "%.3000s", text[2]);
+	ck_assert_ptr_nonnull(strstr(text[2], "debug: "));
+	ck_assert_ptr_null(strstr(text[2], "hv: "));
+	/* -ddd: every guest read */
+	ck_assert_msg(strstr(text[3], "hv: read_va(dom1, cr3 0x"), "%.3000s", text[3]);
+	ck_assert_ptr_nonnull(strstr(text[3], " trace: "));
+	/* -x: failed hypervisor calls only, and a clean run has none */
+	ck_assert_ptr_null(strstr(text[4], "hv: "));
+	ck_assert_ptr_null(strstr(text[4], "debug: "));
+	/* -xx: every ring event */
+	ck_assert_msg(strstr(text[5], "hv: trap: dom1 vcpu "), "%.3000s", text[5]);
+	ck_assert_msg(strstr(text[5], "hv: trap: dom1 vcpu "), "%.3000s", text[5]);
+	ck_assert_msg(strstr(text[5], "hv: answer: dom1 vcpu "), "%.3000s", text[5]);
+	ck_assert_ptr_null(strstr(text[5], "hv: read_va("));
+	ck_assert_ptr_null(strstr(text[5], "debug: "));
+	for (i = 0; i < 6; i++)
+		free(text[i]);
+	unlink(path);
+	unlink(scn);
+	rmdir(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -305,6 +406,7 @@ int main(void)
 	tcase_add_test(tc, sim_checks_every_guest);
 	tcase_add_test(tc, failed_start_cleans_up);
 	tcase_add_test(tc, shared_sim_dir);
+	tcase_add_test(tc, debug_levels_differ);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -285,6 +285,11 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 				noret_fn = syms[k]->name;
 				noret_why = why;
 			}
+			if (r == 0)
+				dt_debug("VM %s: %s: entry probe; %s%s", w->vm.name, syms[k]->name,
+					 exits_ok ? "return probes" : want_exits ? "no return probes: "
+										 : "no return value wanted",
+					 !exits_ok && want_exits && why ? why : "");
 			fp->post_ok |= exits_ok;
 		}
 	}

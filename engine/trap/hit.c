@@ -55,6 +55,16 @@ static void submit(struct dt_worker *w, struct dt_event *ev)
 	(void)dt_report_submit(w->producer, ev); /* ownership passes; loss is counted there */
 }
 
+/* -dd: what a hit decided about a call */
+static void trace_decision(const struct dt_worker *w, const struct dt_trap *t, const struct dt_event *ev,
+			   const char *how)
+{
+	dt_trace("VM %s v%u: %s %s by %s[%d]: %s%s%.0u%s", w->vm.name, t->vcpu, ev->func,
+		 ev->when == DT_WHEN_POST ? "return" : "entry", ev->proc.comm, ev->proc.pid,
+		 dt_event_type_name(ev->type), ev->filter ? " by filter #" : "", ev->filter,
+		 how);
+}
+
 static void fill_common(struct dt_worker *w, struct dt_event *ev, const struct dt_trap *t)
 {
 	ev->ts_ns = now_ns();
@@ -198,6 +208,10 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		dt_inflight_del(&w->inflight, call->task, call->rsp);
 		call = NULL;
 	}
+	trace_decision(w, t, ev,
+		       aborted		 ? ": aborted, the call returns at once"
+		       : call && call->pre ? "; its return will be reported"
+					   : "");
 	if (call && call->pre && ev->type == DT_EV_CALL) {
 		/* An unmatched call whose return will be reported: one line, at the return,
 		 * with the arguments and the value (the copy above keeps them). */
@@ -270,6 +284,11 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			c->ts_ns = ev->ts_ns;
 			memcpy(c->raw, raw, sizeof(raw));
 			c->pre = ev;
+			dt_trace("VM %s v%u: %s entry by %s[%d]: %d argument(s) on pages not present: "
+				 "decided %s",
+				 w->vm.name, t->vcpu, ev->func, ev->proc.comm, ev->proc.pid, missing,
+				 is_exec(w, p->func_id) && w->exec_helper ? "at the exec helper"
+									   : "at the return");
 			return 0;
 		}
 	}
@@ -372,6 +391,7 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 	dt_chain_read_unlock();
 	if (w->want_ancestry && ev->type != DT_EV_CALL && ev->nanc == 0)
 		(void)load_ancestry(&actx, &(size_t){ 0 });
+	trace_decision(w, t, ev, "");
 	submit(w, ev);
 	return 0;
 }
@@ -412,11 +432,17 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 				t->reason == DT_TRAP_BREAKPOINT ? "int3" : "descriptor access", t->insn_len,
 				w->not_ours == 10 ? " (no more of these are logged)" : "");
 		atomic_fetch_add(&w->d->stats.not_ours, 1);
+		dt_trace("VM %s v%u: trap at 0x%llx is not ours: handed back to the guest",
+			 w->vm.name, t->vcpu, (unsigned long long)t->gla);
 		return w->ops->resume(w->dom, t, DT_RESUME_NOT_OURS, NULL);
 	}
-	if (!p->armed)
+	if (!p->armed) {
 		/* removed while this trap waited: the original instruction is back */
+		dt_trace("VM %s v%u: trap at 0x%llx: probe removed meanwhile, the original "
+			 "instruction runs",
+			 w->vm.name, t->vcpu, (unsigned long long)t->gla);
 		return w->ops->resume(w->dom, t, DT_RESUME_RETRY, NULL);
+	}
 	p->hits++;
 	w->hit_cr3 = t->regs.cr3;
 	switch (p->role) {

@@ -24,10 +24,17 @@ void dt_log(enum dt_log_level level, const char *fmt, ...) __attribute__((format
 #define dt_err(...) dt_log(DT_LOG_ERR, __VA_ARGS__)
 #define dt_warn(...) dt_log(DT_LOG_WARN, __VA_ARGS__)
 #define dt_info(...) dt_log(DT_LOG_INFO, __VA_ARGS__)
+/* -d: attach, detach and probe decisions */
 #define dt_debug(...)                                      \
 	do {                                               \
 		if (dt_log_get_level() >= DT_LOG_DEBUG)    \
 			dt_log(DT_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
+/* -dd: every trap's decision (the arguments are not evaluated below that level) */
+#define dt_trace(...)                                      \
+	do {                                               \
+		if (dt_log_get_level() >= DT_LOG_TRACE)    \
+			dt_log(DT_LOG_TRACE, __VA_ARGS__); \
 	} while (0)
 
 #endif /* DOMTRACE_LOG_H */
