@@ -326,6 +326,38 @@ static void check_when_returns(struct fparse *fp)
 	fp->bad = true;
 }
 
+/*
+ * An abort on a function whose caller cannot take it (exit, exit_group, do_exit never
+ * return; rt_sigreturn restores the registers itself) would crash the guest or the
+ * process: a filter naming one is refused. A filter for any function is kept, with a
+ * warning: the engine never aborts those functions, it reports the match instead.
+ */
+static void check_abortable(struct fparse *fp)
+{
+	const struct dt_filter_spec *f = &fp->f;
+	const char *why;
+	size_t i;
+
+	if (f->any_func) {
+		cfg_diag(fp->p, fp->kv[K_APPLY].kcol, true,
+			 "add function=<name> to say which calls it aborts",
+			 "abort filter for any function: exit, exit_group, do_exit, rt_sigreturn "
+			 "and sigreturn are never aborted (their match is reported as 'match')");
+		return;
+	}
+	for (i = 0; i < f->nfuncs; i++) {
+		why = dt_catalog_abort_unsafe(f->funcs[i]);
+		if (!why)
+			continue;
+		cfg_error(fp->p, fp->seen[K_FUNCTION] ? fp->kv[K_FUNCTION].vcol
+							       : fp->kv[K_APPLY].kcol,
+			  "use apply=0 to report it", "cannot abort %s: %s",
+			  dt_catalog_sys_name(f->funcs[i]), why);
+		fp->bad = true;
+		return;
+	}
+}
+
 /* Everything that depends on more than one key. */
 static void cross_check(struct fparse *fp)
 {
@@ -343,6 +375,7 @@ static void cross_check(struct fparse *fp)
 	if (fp->seen[K_WHEN])
 		check_when_returns(fp);
 	if (f->apply) {
+		check_abortable(fp);
 		if (f->when != DT_WHEN_PRE) {
 			cfg_error(p, fp->kv[K_WHEN].vcol,
 				  "an abort replaces the call before it runs: use when=pre",

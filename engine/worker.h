@@ -55,6 +55,7 @@ struct dt_func_plan {
 	bool post_ok;	   /* exits found and armed */
 	bool refused;	   /* entry could not be probed (reason logged once) */
 	bool late_abort_warned;
+	bool unsafe_abort_said; /* an abort filter matched a never-aborted function */
 };
 
 struct dt_worker {

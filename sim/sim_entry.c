@@ -124,6 +124,11 @@ static enum sim_act_res a_exc_entry(struct sim_vcpu *c, unsigned vector)
 	return ACT_NEXT;
 }
 
+static bool never_returns(int nr, bool compat)
+{
+	return compat ? nr == 1 || nr == 252 : nr == 60 || nr == 231;
+}
+
 static enum sim_act_res a_exit(struct sim_vcpu *c, bool iret, uint64_t *ret_rip)
 {
 	struct sim_task *t = c->task;
@@ -134,6 +139,10 @@ static enum sim_act_res a_exit(struct sim_vcpu *c, bool iret, uint64_t *ret_rip)
 		return crash_now(c, "BUG: kernel stack imbalance on return to user mode");
 	if (regs_read(c, va, p))
 		return crash_now(c, "BUG: unable to handle page fault (pt_regs)");
+	if (t->in_call && never_returns(t->call.nr, t->call.compat))
+		/* exit/exit_group came back (an abort at its entry): the program's _exit has
+		 * nothing after it; a real guest would run off into whatever follows */
+		return crash_now(c, "exit/exit_group returned to user mode (it never returns)");
 	if (!iret && p[PT_CS / 8] != SIM_USER_CS) {
 		*ret_rip = dt_sim_kva(c->vm, c->vm->b->off_iret_path);
 		return ACT_JUMP;
@@ -427,7 +436,7 @@ enum sim_act_res dt_sim_action(struct sim_vcpu *c, uint32_t imm, uint64_t insn_e
 			c->regs.rdi = (uint64_t)sig;
 			return ACT_NEXT;
 		}
-		*ret_rip = insn_end + 5;
+		*ret_rip = insn_end + 5 + 2; /* past call do_exit; ud2 */
 		return ACT_JUMP;
 	default:
 		break;

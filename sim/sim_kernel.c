@@ -295,6 +295,8 @@ static void emit_fn(struct em *e, const struct fn *f)
 		frame_in(e);
 		marker(e, f->act, f->arg);
 		call_to(e, 0xe8, f->callee);
+		if (!strcmp(f->callee, "do_exit"))
+			INSN(e, 0x0f, 0x0b); /* ud2: do_exit never returns */
 		INSN(e, 0x5d);
 		epilogue(e);
 		break;
@@ -314,6 +316,7 @@ static void emit_fn(struct em *e, const struct fn *f)
 		frame_in(e);
 		marker(e, A_EXIT_WORK, 0);
 		call_to(e, 0xe8, "do_exit");
+		INSN(e, 0x0f, 0x0b); /* ud2: do_exit never returns (A_EXIT_WORK skips both) */
 		INSN(e, 0x5d);
 		epilogue(e);
 		break;

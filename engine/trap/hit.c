@@ -137,6 +137,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	struct dt_chain *chain;
 	struct dt_match m;
 	bool aborted = false, want_post, pslist = false;
+	uint32_t unsafe_filter = 0;
 	uint64_t word;
 
 	dt_chain_read_lock();
@@ -146,7 +147,11 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		ev->filter = m.filter;
 		ev->type = DT_EV_MATCH;
 		atomic_fetch_add(&w->d->stats.matches, 1);
-		if (m.apply) {
+		if (m.apply && dt_catalog_abort_unsafe(ev->func_id)) {
+			/* the config check refuses such a filter by name; one for any
+			 * function reaches here: report, never abort (it would crash) */
+			unsafe_filter = m.filter;
+		} else if (m.apply) {
 			ev->abort_ret = m.abort_ret;
 			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
 										: DT_EV_WOULD_ABORT;
@@ -167,6 +172,12 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
 		pslist = true;
 	dt_chain_read_unlock();
+	if (unsafe_filter && !w->plan[ev->func_id].unsafe_abort_said) {
+		w->plan[ev->func_id].unsafe_abort_said = true;
+		dt_info("VM %s: abort filter #%u matched %s, which is never aborted (%s): "
+			"reported as match",
+			w->vm.name, unsafe_filter, ev->func, dt_catalog_abort_unsafe(ev->func_id));
+	}
 	if (pslist)
 		send_pslist(w, t, ev);
 
