@@ -56,6 +56,7 @@ struct dt_func_plan {
 	bool refused;	   /* entry could not be probed (reason logged once) */
 	bool late_abort_warned;
 	bool unsafe_abort_said; /* an abort filter matched a never-aborted function */
+	bool undecided_said;	/* an abort filter needed an argument never readable */
 };
 
 struct dt_worker {

@@ -279,6 +279,11 @@ START_TEST(errors_located)
 	    "t.conf:1:25: error: cannot abort sys_exit_group: it never returns");
 	bad("Filter function=exit,name=x,apply=1,retval=0\n",
 	    "t.conf:1:17: error: cannot abort sys_exit: it never returns");
+	bad("OnRegexError maybe\n", "t.conf:1:14: error: bad value 'maybe' for OnRegexError");
+	bad("OnRegexError deny x\n", "t.conf:1:18: error: unexpected text after 'deny'");
+	bad("OnRegexError deny\nOnRegexError allow\n",
+	    "t.conf:2:1: error: second OnRegexError (the first is on line 1)");
+	bad("Domain web\nOnRegexError allow\n", "t.conf:2:1: error: OnRegexError inside a Domain");
 	bad("Filter function=rt_sigreturn,apply=1\n",
 	    "t.conf:1:17: error: cannot abort sys_rt_sigreturn: the process cannot survive");
 	bad("Filter function=sys_execve,argname=filename,argval=!*\n",

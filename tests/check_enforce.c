@@ -68,6 +68,72 @@ START_TEST(name_only_abort_never_touches_exit)
 }
 END_TEST
 
+/*
+ * A path on a page not present at entry (a file-backed page not touched yet): a filter
+ * that does not read the path decides at entry and aborts; before, every decision of
+ * such a call waited for the return and came too late ("would-abort").
+ */
+START_TEST(absent_page_name_filter_aborts_at_entry)
+{
+	static const char scn[] =
+		"proc 950 comm=php-cgi uid=33 gid=33\n"
+		"950 call openat AT_FDCWD np:\"/etc/hosts\" O_RDONLY 0 label=np1\n"
+		"950 call openat AT_FDCWD np:\"/etc/passwd\" O_RDONLY 0 label=np2\n";
+	struct dt_harness h;
+	struct dt_sim_call c;
+
+	dt_harness_init(&h, 1);
+	dt_harness_start(&h,
+			 "Functions openat\n"
+			 "Filter function=openat,name=php-cgi,argname=flags,argval=O_RDONLY,"
+			 "apply=1,retval=-EACCES\n",
+			 scn);
+	call_wait(&h, "np1", &c);
+	ck_assert_int_eq(c.ret, -13);
+	ck_assert(!c.body_ran);
+	call_wait(&h, "np2", &c);
+	ck_assert_int_eq(c.ret, -13);
+	ck_assert(!c.body_ran);
+	expect_line(&h, "abort", "\"type\":\"abort\"", "\"pid\":950", "\"abort_ret\":-13");
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"type\":\"would-abort\"", NULL), 0);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/*
+ * A path crafted to make the filter's regex backtrack past PCRE2's match limit: with the
+ * default OnRegexError deny the abort filter takes it as a match and the call does not
+ * run (before, the failure counted as "no match" and the open ran).
+ */
+START_TEST(regex_limit_cannot_dodge_abort)
+{
+	static const char scn[] =
+		"proc 960 comm=reader\n"
+		"960 call openat AT_FDCWD \"/x/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/etc/shadow\" "
+		"O_RDONLY 0 label=evil\n"
+		"960 call openat AT_FDCWD \"/etc/hosts\" O_RDONLY 0 label=fine\n";
+	struct dt_harness h;
+	struct dt_sim_call c;
+
+	dt_harness_init(&h, 1);
+	dt_harness_start(&h,
+			 "Functions openat\n"
+			 "Filter function=openat,argname=filename,argval=(a+)+b|shadow,apply=1\n",
+			 scn);
+	call_wait(&h, "evil", &c);
+	ck_assert_int_eq(c.ret, -1);
+	ck_assert(!c.body_ran);
+	call_wait(&h, "fine", &c);
+	ck_assert(c.body_ran);
+	ck_assert_int_ge(c.ret, 0);
+	expect_line(&h, "abort", "\"type\":\"abort\"", "\"pid\":960", "aaaa/etc/shadow");
+	ck_assert_uint_ge(atomic_load(&h.d->stats.regex_errors), 1);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("enforce");
@@ -75,6 +141,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, name_only_abort_never_touches_exit);
+	tcase_add_test(tc, absent_page_name_filter_aborts_at_entry);
+	tcase_add_test(tc, regex_limit_cannot_dodge_abort);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -137,13 +137,28 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	struct dt_chain *chain;
 	struct dt_match m;
 	bool aborted = false, want_post, pslist = false;
-	uint32_t unsafe_filter = 0;
+	uint32_t unsafe_filter = 0, undecided = 0, regex_error = 0;
 	uint64_t word;
+	int r;
 
 	dt_chain_read_lock();
 	chain = dt_chain_current(&w->d->policy);
 	cfg = dt_chain_config(chain);
-	if (dt_chain_match(chain, w->reader, ev, &anc, &m) == 1) {
+	r = dt_chain_match(chain, w->reader, ev, &anc, &m);
+	if (r == DT_CHAIN_UNDECIDED) {
+		/* No later point can read the argument the first candidate filter needs:
+		 * decide on what was readable ("<not present ...>" for the rest). */
+		if (m.apply)
+			undecided = m.filter;
+		regex_error = m.regex_error_first ? m.regex_error : 0;
+		ev->unknown = 0;
+		r = dt_chain_match(chain, w->reader, ev, &anc, &m);
+	}
+	if (!regex_error && m.regex_error_first)
+		regex_error = m.regex_error;
+	if (m.regex_error)
+		atomic_fetch_add(&w->d->stats.regex_errors, 1);
+	if (r == 1) {
 		ev->filter = m.filter;
 		ev->type = DT_EV_MATCH;
 		atomic_fetch_add(&w->d->stats.matches, 1);
@@ -172,6 +187,20 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
 		pslist = true;
 	dt_chain_read_unlock();
+	if (regex_error)
+		dt_warn("VM %s: filter #%u: a regex could not be evaluated on %s (PCRE2's match or "
+			"depth limit, or bad UTF-8): taken as %s by OnRegexError; counted, said once "
+			"per filter",
+			w->vm.name, regex_error, ev->func,
+			cfg->regex_error_allow ? "no match (allow)" : "a match for abort filters (deny)");
+	if (undecided && !w->plan[ev->func_id].undecided_said) {
+		w->plan[ev->func_id].undecided_said = true;
+		atomic_fetch_add(&w->d->stats.undecided, 1);
+		dt_warn("VM %s: abort filter #%u reads an argument of %s that was not readable at "
+			"entry, and this call has no later point to read it: decided on what was "
+			"readable (said once per function)",
+			w->vm.name, undecided, ev->func);
+	}
 	if (unsafe_filter && !w->plan[ev->func_id].unsafe_abort_said) {
 		w->plan[ev->func_id].unsafe_abort_said = true;
 		dt_info("VM %s: abort filter #%u matched %s, which is never aborted (%s): "
@@ -216,6 +245,27 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		return;
 	}
 	submit(w, ev);
+}
+
+/*
+ * Does the chain abort this call whatever its unreadable arguments say (a filter before
+ * any that reads them matches and aborts)? Then it is aborted now, at entry, rather than
+ * waiting for a point where the strings are present (too late for most calls).
+ */
+static bool aborts_at_entry(struct dt_worker *w, struct dt_event *ev)
+{
+	struct anc_ctx actx = { .w = w, .ev = ev };
+	struct dt_ancestry anc = { .load = load_ancestry, .ctx = &actx };
+	struct dt_match m;
+	bool abort;
+
+	if (!atomic_load(&w->d->action_on) || dt_catalog_abort_unsafe(ev->func_id))
+		return false;
+	dt_chain_read_lock();
+	abort = dt_chain_match(dt_chain_current(&w->d->policy), w->reader, ev, &anc, &m) == 1 &&
+		m.apply;
+	dt_chain_read_unlock();
+	return abort;
 }
 
 static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
@@ -266,11 +316,14 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok)) {
+	ev->unknown = (uint8_t)missing;
+	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok) &&
+	    !aborts_at_entry(w, ev)) {
 		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
-		 * the kernel touches them during the call. The decision waits for a point
-		 * where they are present: the exec helper probe (bprm_execve) for execve,
-		 * the return for other calls (too late to abort those: see docs/DESIGN.md). */
+		 * the kernel touches them during the call. Unless the chain aborts the call
+		 * whatever they say (decided now, above), the event waits for a point where
+		 * they are present: the exec helper probe (bprm_execve) for execve, the
+		 * return for other calls (too late to abort those: see docs/DESIGN.md). */
 		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 
 		if (c) {
@@ -310,9 +363,11 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	ev = c->pre;
 	c->pre = NULL;
 	w->hit_cr3 = t->regs.cr3;
+	ev->unknown = 0;
 	for (i = 0; i < ev->nargs; i++)
-		if (c->missing & (1u << i))
-			(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
+		if ((c->missing & (1u << i)) &&
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
 	decide_pre(w, t, ev, c, regs, true);
 }
@@ -342,6 +397,7 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 		unsigned i;
 
 		c->pre = NULL;
+		pre->unknown = 0; /* nothing later to wait for: decide on what is readable */
 		for (i = 0; i < pre->nargs; i++)
 			if (c->missing & (1u << i))
 				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
