@@ -554,6 +554,8 @@ static void enter_syscall(struct sim_vcpu *c, const struct sim_ucall *uc)
 	t->call.label[0] = 0;
 	if (uc->label)
 		snprintf(t->call.label, sizeof(t->call.label), "%s", uc->label);
+	t->race = uc->race;
+	t->race_len = uc->race_len;
 	if (t->compat) {
 		/* int $0x80: eax = nr, ebx ecx edx esi edi ebp; the CPU switches stacks */
 		r->rax = (uint32_t)uc->nr;

@@ -134,6 +134,62 @@ START_TEST(regex_limit_cannot_dodge_abort)
 }
 END_TEST
 
+/*
+ * The path an open's abort filter reads is decided on the kernel's own copy (at
+ * do_filp_open): a second thread rewriting the string after the entry probe read it (the
+ * classic syscall-wrapper race: the scenario's race=) cannot slip /etc/shadow past, and a
+ * path on a page not present at entry is aborted too, not reported as would-abort.
+ */
+START_TEST(open_path_decided_on_kernel_copy)
+{
+	static const char scn[] =
+		"proc 970 comm=racer\n"
+		"970 call openat AT_FDCWD \"/etc/hosts\" O_RDONLY 0 race=\"/etc/shadow\" label=race\n"
+		"970 call openat AT_FDCWD np:\"/etc/shadow\" O_RDONLY 0 label=absent\n"
+		"970 call open \"/etc/shadow\" O_RDONLY 0 label=plain\n"
+		"970 call openat AT_FDCWD \"/etc/shadow\" O_RDONLY 0 race=\"/etc/hosts\" label=benign\n"
+		"970 call openat AT_FDCWD np:\"/etc/passwd\" O_RDONLY 0 label=other\n";
+	struct dt_harness h;
+	struct dt_sim_call c;
+
+	dt_harness_init(&h, 1);
+	dt_harness_start(&h,
+			 "Functions openat,open\n"
+			 "Filter function=openat,argname=filename,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n"
+			 "Filter function=open,argname=filename,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n",
+			 scn);
+	call_wait(&h, "race", &c);
+	ck_assert_int_eq(c.ret, -13);
+	ck_assert(!c.body_ran);
+	call_wait(&h, "absent", &c);
+	ck_assert_int_eq(c.ret, -13);
+	ck_assert(!c.body_ran);
+	call_wait(&h, "plain", &c);
+	ck_assert_int_eq(c.ret, -13);
+	ck_assert(!c.body_ran);
+	/* the kernel opens what it copied: /etc/hosts, not what the entry saw */
+	call_wait(&h, "benign", &c);
+	ck_assert(c.body_ran);
+	ck_assert_int_ge(c.ret, 0);
+	call_wait(&h, "other", &c);
+	ck_assert(c.body_ran);
+	ck_assert_int_ge(c.ret, 0);
+	/* events name the path the kernel used */
+	expect_line(&h, "race aborted", "\"type\":\"abort\"", "\"filename\":\"/etc/shadow\"",
+		    "\"abort_ret\":-13");
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"type\":\"abort\"", NULL), 3);
+	ck_assert_uint_eq(dt_harness_count_lines(&h, "\"type\":\"would-abort\"", NULL), 0);
+	expect_line(&h, "benign opened", "\"func\":\"sys_openat\"", "\"filename\":\"/etc/hosts\"",
+		    "\"when\":\"post\"");
+	expect_line(&h, "absent path decoded", "\"func\":\"sys_openat\"", "\"filename\":\"/etc/passwd\"",
+		    "\"when\":\"post\"");
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("enforce");
@@ -143,6 +199,7 @@ int main(void)
 	tcase_add_test(tc, name_only_abort_never_touches_exit);
 	tcase_add_test(tc, absent_page_name_filter_aborts_at_entry);
 	tcase_add_test(tc, regex_limit_cannot_dodge_abort);
+	tcase_add_test(tc, open_path_decided_on_kernel_copy);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -533,3 +533,21 @@ const char *dt_catalog_abort_unsafe(int func_id)
 		       "handle a failure)";
 	return NULL;
 }
+
+int dt_kcopy_arg(int func_id)
+{
+	static const char *const opens[] = { "open", "openat", "openat2", "creat" };
+	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
+	unsigned i, k;
+
+	if (!fd || !(fd->flags & DT_FN_SYSCALL))
+		return -1;
+	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		if (strcmp(fd->name, opens[i]) != 0)
+			continue;
+		for (k = 0; k < fd->nargs; k++)
+			if (fd->args[k].type == DT_AT_PATH)
+				return (int)k;
+	}
+	return -1;
+}

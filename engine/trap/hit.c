@@ -122,13 +122,26 @@ static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const stru
 	free(all);
 }
 
+/* Where a decision is made, and so what an abort can do there. */
+enum abort_at {
+	AT_RETURN,	/* the call has run: nothing to abort */
+	AT_ENTRY,	/* the traced function's entry (or the exec helper): any value */
+	AT_KERNEL_COPY, /* do_filp_open's entry: it returns a pointer its caller tests with
+			 * IS_ERR, so only an error (-4095..-1) can come back from there */
+};
+
+static bool can_abort(enum abort_at where, int64_t value)
+{
+	return where == AT_ENTRY || (where == AT_KERNEL_COPY && value >= -4095 && value <= -1);
+}
+
 /*
  * The decision at a call's entry (or at the execve helper, once its strings are
  * readable): run the filter chain, abort if it says so, arrange the return probe,
  * send the event(s). regs are the registers the vCPU resumes with.
  */
 static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_event *ev,
-		       struct dt_inflight_call *call, struct dt_regs *regs, bool can_abort)
+		       struct dt_inflight_call *call, struct dt_regs *regs, enum abort_at where)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(ev->func_id);
 	struct anc_ctx actx = { .w = w, .ev = ev };
@@ -137,7 +150,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	struct dt_chain *chain;
 	struct dt_match m;
 	bool aborted = false, want_post, pslist = false;
-	uint32_t unsafe_filter = 0, undecided = 0, regex_error = 0;
+	uint32_t unsafe_filter = 0, undecided = 0, regex_error = 0, bad_value = 0;
 	uint64_t word;
 	int r;
 
@@ -168,9 +181,13 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			unsafe_filter = m.filter;
 		} else if (m.apply) {
 			ev->abort_ret = m.abort_ret;
-			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
-										: DT_EV_WOULD_ABORT;
-			if (!can_abort && atomic_load(&w->d->action_on) &&
+			ev->type = atomic_load(&w->d->action_on) && can_abort(where, m.abort_ret)
+					   ? DT_EV_ABORT
+					   : DT_EV_WOULD_ABORT;
+			if (where == AT_KERNEL_COPY && ev->type == DT_EV_WOULD_ABORT &&
+			    atomic_load(&w->d->action_on))
+				bad_value = m.filter;
+			else if (where == AT_RETURN && atomic_load(&w->d->action_on) &&
 			    !w->plan[ev->func_id].late_abort_warned) {
 				w->plan[ev->func_id].late_abort_warned = true;
 				dt_warn("VM %s: %s matched abort filter #%u only after the call ran (its "
@@ -200,6 +217,13 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			"entry, and this call has no later point to read it: decided on what was "
 			"readable (said once per function)",
 			w->vm.name, undecided, ev->func);
+	}
+	if (bad_value && !w->plan[ev->func_id].late_abort_warned) {
+		w->plan[ev->func_id].late_abort_warned = true;
+		dt_warn("VM %s: abort filter #%u on %s: its value %lld is not an error, and the path "
+			"is decided where the kernel has copied it, where only an error (-4095..-1) "
+			"can be returned: reported as would-abort",
+			w->vm.name, bad_value, ev->func, (long long)ev->abort_ret);
 	}
 	if (unsafe_filter && !w->plan[ev->func_id].unsafe_abort_said) {
 		w->plan[ev->func_id].unsafe_abort_said = true;
@@ -248,24 +272,41 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 }
 
 /*
- * Does the chain abort this call whatever its unreadable arguments say (a filter before
- * any that reads them matches and aborts)? Then it is aborted now, at entry, rather than
- * waiting for a point where the strings are present (too late for most calls).
+ * The chain's verdict on an entry with arguments not known yet (ev->unknown): ABORT_NOW
+ * if it aborts the call whatever they say (a filter before any that reads them matches
+ * and aborts: decided now, rather than at a later point too late for most calls),
+ * DT_CHAIN_UNDECIDED if the decision needs them, 0 otherwise.
  */
-static bool aborts_at_entry(struct dt_worker *w, struct dt_event *ev)
+#define ABORT_NOW 1
+
+static int entry_verdict(struct dt_worker *w, struct dt_event *ev)
 {
 	struct anc_ctx actx = { .w = w, .ev = ev };
 	struct dt_ancestry anc = { .load = load_ancestry, .ctx = &actx };
 	struct dt_match m;
-	bool abort;
+	int r;
 
-	if (!atomic_load(&w->d->action_on) || dt_catalog_abort_unsafe(ev->func_id))
-		return false;
 	dt_chain_read_lock();
-	abort = dt_chain_match(dt_chain_current(&w->d->policy), w->reader, ev, &anc, &m) == 1 &&
-		m.apply;
+	r = dt_chain_match(dt_chain_current(&w->d->policy), w->reader, ev, &anc, &m);
 	dt_chain_read_unlock();
-	return abort;
+	if (r == 1)
+		return m.apply && atomic_load(&w->d->action_on) && !dt_catalog_abort_unsafe(ev->func_id)
+			       ? ABORT_NOW
+			       : 0;
+	return r;
+}
+
+/* A deferred entry of this task that never met its later point (its call failed before
+ * it, and no return probe saw the end): sent now, marked unfinished, not lost. */
+static void flush_stale(struct dt_worker *w, uint64_t task, uint64_t rsp)
+{
+	struct dt_inflight_call *old = dt_inflight_get(&w->inflight, task, rsp);
+
+	if (old && old->pre && old->deferred) {
+		old->pre->unfinished = true;
+		submit(w, old->pre);
+		old->pre = NULL;
+	}
 }
 
 static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
@@ -275,7 +316,9 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	struct dt_event *ev;
 	uint64_t raw[DT_MAX_ARGS] = { 0 };
 	uint64_t task;
-	int missing;
+	int missing, karg, verdict;
+	unsigned kbit;
+	bool to_copy;
 
 	atomic_fetch_add(&w->d->stats.calls, 1);
 	if (p->role == DT_PROBE_EXIT_HELPER || p->func_id == w->exit_id) {
@@ -316,18 +359,29 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	ev->unknown = (uint8_t)missing;
-	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok) &&
-	    !aborts_at_entry(w, ev)) {
+	kbit = w->copy_helper && (karg = dt_kcopy_arg(p->func_id)) >= 0 ? 1u << karg : 0;
+	/* An open's path is decided on the kernel's own copy when a filter reads it: the
+	 * user's string may be absent now, or rewritten by another thread after this read. */
+	ev->unknown = (uint8_t)(missing | kbit);
+	verdict = ev->unknown ? entry_verdict(w, ev) : 0;
+	to_copy = kbit && verdict == DT_CHAIN_UNDECIDED;
+	if (!to_copy)
+		ev->unknown &= (uint8_t)~kbit;
+	if (verdict != ABORT_NOW &&
+	    (to_copy || (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) ||
+					 w->plan[p->func_id].post_ok)))) {
 		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
-		 * the kernel touches them during the call. Unless the chain aborts the call
-		 * whatever they say (decided now, above), the event waits for a point where
-		 * they are present: the exec helper probe (bprm_execve) for execve, the
-		 * return for other calls (too late to abort those: see docs/DESIGN.md). */
-		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
+		 * the kernel touches them during the call. The event waits for a point where
+		 * they are present: do_filp_open for an open's path (where the decision is
+		 * made, on the kernel's copy), the exec helper probe (bprm_execve) for execve,
+		 * the return for other calls (too late to abort those: docs/DESIGN.md). */
+		struct dt_inflight_call *c;
 
+		flush_stale(w, task, t->regs.rsp);
+		c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 		if (c) {
 			c->deferred = true;
+			c->kcopy = to_copy;
 			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
@@ -337,7 +391,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			return 0;
 		}
 	}
-	decide_pre(w, t, ev, NULL, regs, true);
+	decide_pre(w, t, ev, NULL, regs, AT_ENTRY);
 	return 0;
 undecodable:
 	w->decode_errors++;
@@ -369,7 +423,50 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
 			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
-	decide_pre(w, t, ev, c, regs, true);
+	decide_pre(w, t, ev, c, regs, AT_ENTRY);
+}
+
+/*
+ * do_filp_open(dfd, struct filename *name, op): the kernel has copied the path of an open
+ * whose decision waits for it. The path is read from that copy (kernel memory: no user
+ * thread can change it now), the chain decides, and an abort makes do_filp_open return
+ * the error to its caller, which tests it with IS_ERR, gives the fd back and puts the name.
+ */
+static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct dt_regs *regs)
+{
+	const struct dt_offsets *o = dt_guest_offsets(w->guest);
+	struct dt_inflight_call *c;
+	struct dt_event *ev;
+	char path[DT_STR_MAX];
+	uint64_t task, name = 0;
+	ssize_t n = -EFAULT;
+	int karg;
+	unsigned i;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return;
+	c = dt_inflight_deferred_of(&w->inflight, task);
+	if (!c || !c->kcopy || !c->pre)
+		return; /* a kernel-internal open, or an open decided at entry */
+	ev = c->pre;
+	c->pre = NULL;
+	c->kcopy = false;
+	karg = dt_kcopy_arg(c->func_id);
+	if (dt_off_have(o, DT_OFF_FILENAME_NAME) &&
+	    dt_guest_read_kernel(w->guest, t->regs.rsi + o->off[DT_OFF_FILENAME_NAME], &name,
+				 sizeof(name)) == (ssize_t)sizeof(name))
+		n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
+	ev->unknown = 0;
+	if (karg >= 0 && karg < ev->nargs && n >= 0) {
+		ev->args[karg].value = dt_event_strdup(ev, path, (size_t)n);
+		ev->args[karg].truncated = (size_t)n >= sizeof(path) - 1;
+	}
+	w->hit_cr3 = t->regs.cr3;
+	for (i = 0; i < ev->nargs; i++)
+		if ((c->missing & (1u << i)) && (int)i != karg &&
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+			ev->unknown |= (uint8_t)(1u << i);
+	decide_pre(w, t, ev, c, regs, AT_KERNEL_COPY);
 }
 
 /* A traced function returns: pair it with its call, send the return's event. */
@@ -401,7 +498,7 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 		for (i = 0; i < pre->nargs; i++)
 			if (c->missing & (1u << i))
 				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
-		decide_pre(w, t, pre, c, &unused, false);
+		decide_pre(w, t, pre, c, &unused, AT_RETURN);
 		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
 		if (!c)
 			return 0;
@@ -493,6 +590,9 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 		break;
 	case DT_PROBE_EXEC_HELPER:
 		on_exec_helper(w, t, &regs);
+		break;
+	case DT_PROBE_COPY_HELPER:
+		on_copy_helper(w, t, &regs);
 		break;
 	case DT_PROBE_EXIT:
 		(void)on_return(w, p, t);

@@ -169,4 +169,10 @@ const char *dt_catalog_sys_name(int func_id);
  */
 const char *dt_catalog_abort_unsafe(int func_id);
 
+/*
+ * The argument of func_id whose kernel copy do_filp_open() receives (open, openat,
+ * openat2, creat: the path), or -1. Decisions on it are made on that copy.
+ */
+int dt_kcopy_arg(int func_id);
+
 #endif /* DOMTRACE_CATALOG_H */
