@@ -215,6 +215,10 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
 		t->exec_uargv = at ? p[PT_DX / 8] : p[PT_SI / 8];
 		t->exec_uenvp = at ? p[PT_R10 / 8] : p[PT_DX / 8];
 	}
+	if (t->race) { /* another thread rewrites the path before getname copies it */
+		(void)dt_sim_uput_k(t, ufile, t->race, t->race_len + 1);
+		t->race = NULL;
+	}
 	n = dt_sim_ustr_k(t, ufile, name, sizeof(name));
 	if (n <= 0) {
 		c->regs.rax = (uint64_t)(int64_t)(n == 0 ? -ENOENT : n);

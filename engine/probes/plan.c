@@ -347,6 +347,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
 		if (r == 0) {
 			w->exec_helper = true;
+			w->exec_helper_bprm = i == 0;
 			break;
 		}
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));

@@ -271,6 +271,40 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	submit(w, ev);
 }
 
+/* execve's and execveat's path argument (its kernel copy is read at the exec helper). */
+static int exec_path_arg(int func_id)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
+	unsigned k;
+
+	for (k = 0; fd && k < fd->nargs; k++)
+		if (fd->args[k].type == DT_AT_PATH)
+			return (int)k;
+	return -1;
+}
+
+/*
+ * The exec's path as the kernel copied it: bprm->filename at bprm_execve(bprm, ...), or
+ * the struct filename do_execveat_common(fd, filename, ...) received. True if read.
+ */
+static bool read_exec_path(struct dt_worker *w, const struct dt_regs *r, struct dt_event *ev,
+			   int karg)
+{
+	const struct dt_offsets *o = dt_guest_offsets(w->guest);
+	enum dt_off key = w->exec_helper_bprm ? DT_OFF_BINPRM_FILENAME : DT_OFF_FILENAME_NAME;
+	uint64_t base = w->exec_helper_bprm ? r->rdi : r->rsi, name = 0;
+	char path[DT_STR_MAX];
+	ssize_t n;
+
+	if (karg >= ev->nargs || !dt_off_have(o, key) ||
+	    dt_guest_read_kernel(w->guest, base + o->off[key], &name, sizeof(name)) !=
+		    (ssize_t)sizeof(name))
+		return false;
+	n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
+	return n >= 0 && dt_decode_set_copied(ev, dt_catalog_get(ev->func_id), (unsigned)karg, path,
+					      (size_t)n, (size_t)n >= sizeof(path) - 1) == 0;
+}
+
 /*
  * The chain's verdict on an entry with arguments not known yet (ev->unknown): ABORT_NOW
  * if it aborts the call whatever they say (a filter before any that reads them matches
@@ -359,7 +393,11 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	kbit = w->copy_helper && (karg = dt_kcopy_arg(p->func_id)) >= 0 ? 1u << karg : 0;
+	if (is_exec(w, p->func_id))
+		karg = w->exec_helper ? exec_path_arg(p->func_id) : -1;
+	else
+		karg = w->copy_helper ? dt_kcopy_arg(p->func_id) : -1;
+	kbit = karg >= 0 ? 1u << karg : 0;
 	/* An open's path is decided on the kernel's own copy when a filter reads it: the
 	 * user's string may be absent now, or rewritten by another thread after this read. */
 	ev->unknown = (uint8_t)(missing | kbit);
@@ -381,7 +419,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 		if (c) {
 			c->deferred = true;
-			c->kcopy = to_copy;
+			c->kcopy = to_copy && !is_exec(w, p->func_id); /* exec: at its helper */
 			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
@@ -406,18 +444,22 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	struct dt_event *ev;
 	uint64_t task;
 	unsigned i;
+	int karg;
 
 	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
 		return;
 	if (w->want_ancestry)
 		dt_guest_invalidate(w->guest, task); /* its image and comm are about to change */
 	c = dt_inflight_deferred_of(&w->inflight, task);
-	if (!c)
+	if (!c || !c->pre || c->kcopy)
 		return;
 	ev = c->pre;
 	c->pre = NULL;
 	w->hit_cr3 = t->regs.cr3;
 	ev->unknown = 0;
+	karg = exec_path_arg(c->func_id);
+	if (karg >= 0 && read_exec_path(w, &t->regs, ev, karg))
+		c->missing &= ~(1u << karg); /* the kernel's copy, not the user's string */
 	for (i = 0; i < ev->nargs; i++)
 		if ((c->missing & (1u << i)) &&
 		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
@@ -457,10 +499,9 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 				 sizeof(name)) == (ssize_t)sizeof(name))
 		n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
 	ev->unknown = 0;
-	if (karg >= 0 && karg < ev->nargs && n >= 0) {
-		ev->args[karg].value = dt_event_strdup(ev, path, (size_t)n);
-		ev->args[karg].truncated = (size_t)n >= sizeof(path) - 1;
-	}
+	if (karg >= 0 && n >= 0)
+		(void)dt_decode_set_copied(ev, dt_catalog_get(c->func_id), (unsigned)karg, path,
+					   (size_t)n, (size_t)n >= sizeof(path) - 1);
 	w->hit_cr3 = t->regs.cr3;
 	for (i = 0; i < ev->nargs; i++)
 		if ((c->missing & (1u << i)) && (int)i != karg &&
