@@ -54,6 +54,17 @@ static void bad(const char *text, const char *want)
 	bad_len(text, strlen(text), want);
 }
 
+/* Parse text that must succeed with no diagnostic at all. */
+static void ok_free(const char *text)
+{
+	struct dt_config_diags d = { 0 };
+	struct dt_config *cfg = NULL;
+
+	ck_assert_int_eq(dt_config_parse_string("t.conf", text, strlen(text), &cfg, &d), 0);
+	ck_assert_msg(d.n == 0, "unexpected: %s", d.n ? d.v[0].text : "");
+	dt_config_free(cfg);
+}
+
 /* Parse text that must succeed with exactly one warning starting with `want`. */
 static void warns(const char *text, const char *want)
 {
@@ -75,6 +86,20 @@ START_TEST(abort_any_function_warns)
 	warns("Filter name=php-cgi,apply=1,retval=-EPERM\n",
 	      "t.conf:1:21: warning: abort filter for any function: exit, exit_group, do_exit");
 	warns("Filter function=*,apply=1\n", "t.conf:1:19: warning: abort filter for any function");
+}
+END_TEST
+
+/* -t says what an abort filter's decision rests on when it reads the program's memory. */
+START_TEST(abort_guarantee_warns)
+{
+	warns("Filter function=openat,argname=filename,argval=shadow,apply=1\n",
+	      "t.conf:1:32: warning: sys_openat's filename is matched on the kernel's copy of the "
+	      "path as written, not on the file it resolves to");
+	warns("Filter function=connect,argname=uservaddr,argval=4444,apply=1\n",
+	      "t.conf:1:33: warning: sys_connect's uservaddr is read from the program's memory at "
+	      "entry: another thread can change it");
+	ok_free("Filter function=openat,argname=flags,argval=O_CREAT,apply=1\n"
+		"Filter function=openat,argname=filename,argval=shadow\n");
 }
 END_TEST
 
@@ -594,6 +619,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(tc, seed_examples);
 	tcase_add_test(tc, abort_any_function_warns);
+	tcase_add_test(tc, abort_guarantee_warns);
 	tcase_add_test(tc, any_key_order);
 	tcase_add_test(tc, retval_with_argval);
 	tcase_add_test(tc, commas_in_values);
