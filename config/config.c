@@ -350,6 +350,38 @@ static void set_path(struct cfg_parser *p, size_t arg, bool dir)
 	*line = p->line;
 }
 
+/* OnRegexError deny|allow: global, once. */
+static void set_regex_policy(struct cfg_parser *p, const char *v, unsigned wcol, unsigned vcol)
+{
+	size_t n = strcspn(v, " \t#");
+
+	if (p->section != 0) {
+		cfg_error(p, wcol, "put it before the first Domain line",
+			  "OnRegexError inside a Domain section");
+		return;
+	}
+	if (p->cfg->regex_error_line) {
+		cfg_error(p, wcol, NULL, "second OnRegexError (the first is on line %u)",
+			  p->cfg->regex_error_line);
+		return;
+	}
+	if (v[n + strspn(v + n, " \t")] && v[n + strspn(v + n, " \t")] != '#') {
+		cfg_error(p, vcol + (unsigned)n, "deny or allow", "unexpected text after '%.*s'",
+			  (int)n, v);
+		return;
+	}
+	if (n == 4 && strncmp(v, "deny", 4) == 0) {
+		p->cfg->regex_error_allow = false;
+	} else if (n == 5 && strncmp(v, "allow", 5) == 0) {
+		p->cfg->regex_error_allow = true;
+	} else {
+		cfg_error(p, vcol, "deny (an abort filter whose regex fails aborts) or allow",
+			  "bad value '%.*s' for OnRegexError", (int)n, v);
+		return;
+	}
+	p->cfg->regex_error_line = p->line;
+}
+
 enum directive {
 	D_FUNCTIONS,
 	D_PSLIST,
@@ -359,6 +391,7 @@ enum directive {
 	D_IGNORE,
 	D_SYSTEMMAP,
 	D_SYSTEMMAPDIR,
+	D_ONREGEXERROR,
 	_D_MAX,
 };
 
@@ -367,6 +400,7 @@ static const char *const directives[_D_MAX + 1] = {
 	[D_FILTER] = "Filter",		 [D_DOMAIN] = "Domain",
 	[D_MONITOR] = "Monitor",	 [D_IGNORE] = "Ignore",
 	[D_SYSTEMMAP] = "SystemMap",	 [D_SYSTEMMAPDIR] = "SystemMapDir",
+	[D_ONREGEXERROR] = "OnRegexError",
 	[_D_MAX] = NULL,
 };
 
@@ -395,7 +429,8 @@ static void parse_line(struct cfg_parser *p)
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", sug);
 		else
 			snprintf(hint, sizeof(hint), "directives are Functions, ProcessListNames, "
-				 "Filter, Domain, Monitor, Ignore, SystemMap, SystemMapDir; "
+				 "Filter, Domain, Monitor, Ignore, SystemMap, SystemMapDir, "
+				 "OnRegexError; "
 				 "comments start with #");
 		cfg_error(p, (unsigned)w + 1, hint, "unknown directive '%.*s'", (int)(i - w),
 			  s + w);
@@ -434,6 +469,9 @@ static void parse_line(struct cfg_parser *p)
 	case D_SYSTEMMAP:
 	case D_SYSTEMMAPDIR:
 		set_path(p, arg, d == D_SYSTEMMAPDIR);
+		break;
+	case D_ONREGEXERROR:
+		set_regex_policy(p, s + arg, (unsigned)w + 1, (unsigned)arg + 1);
 		break;
 	}
 }

@@ -326,6 +326,105 @@ static void check_when_returns(struct fparse *fp)
 	fp->bad = true;
 }
 
+/*
+ * An abort on a function whose caller cannot take it (exit, exit_group, do_exit never
+ * return; rt_sigreturn restores the registers itself) would crash the guest or the
+ * process: a filter naming one is refused. A filter for any function is kept, with a
+ * warning: the engine never aborts those functions, it reports the match instead.
+ */
+static void check_abortable(struct fparse *fp)
+{
+	const struct dt_filter_spec *f = &fp->f;
+	const char *why;
+	size_t i;
+
+	if (f->any_func) {
+		cfg_diag(fp->p, fp->kv[K_APPLY].kcol, true,
+			 "add function=<name> to say which calls it aborts",
+			 "abort filter for any function: exit, exit_group, do_exit, rt_sigreturn "
+			 "and sigreturn are never aborted (their match is reported as 'match')");
+		return;
+	}
+	for (i = 0; i < f->nfuncs; i++) {
+		why = dt_catalog_abort_unsafe(f->funcs[i]);
+		if (!why)
+			continue;
+		cfg_error(fp->p, fp->seen[K_FUNCTION] ? fp->kv[K_FUNCTION].vcol
+							       : fp->kv[K_APPLY].kcol,
+			  "use apply=0 to report it", "cannot abort %s: %s",
+			  dt_catalog_sys_name(f->funcs[i]), why);
+		fp->bad = true;
+		return;
+	}
+}
+
+/* Arguments a filter reads from the calling program's memory, not from registers. */
+static bool in_user_memory(uint8_t type)
+{
+	switch (type) {
+	case DT_AT_STR:
+	case DT_AT_PATH:
+	case DT_AT_BUF:
+	case DT_AT_ARGV:
+	case DT_AT_SOCKADDR:
+	case DT_AT_SOCKCALL_ARGS:
+	case DT_AT_TIMESPEC:
+	case DT_AT_SIGSET:
+	case DT_AT_CLONE_ARGS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * An abort filter on an argument in the program's memory: say what its decision rests
+ * on (docs/DESIGN.md, "What an abort filter can guarantee"). Paths of open and execve
+ * are decided on the kernel's own copy, but as spelled, not as resolved; anything else
+ * is read at entry, where another thread of the program can still change it.
+ */
+static void check_abort_guarantee(struct fparse *fp)
+{
+	const struct dt_filter_spec *f = &fp->f;
+	const char *an = f->argname;
+	size_t i, len;
+	unsigned k;
+
+	if (!f->argval.code || !an || f->any_func)
+		return;
+	if (strncmp(an, "regs:", 5) == 0)
+		an += 5;
+	len = strcspn(an, ":");
+	for (i = 0; i < f->nfuncs; i++) {
+		const struct dt_funcdesc *fd = dt_catalog_get(f->funcs[i]);
+
+		for (k = 0; fd && k < fd->nargs; k++) {
+			const struct dt_argdesc *ad = &fd->args[k];
+			bool exec = !strcmp(fd->name, "execve") || !strcmp(fd->name, "execveat");
+
+			if (strcmp(an, "*") != 0 &&
+			    (strlen(ad->name) != len || strncmp(ad->name, an, len) != 0))
+				continue;
+			if (!in_user_memory(ad->type))
+				continue;
+			if (ad->type == DT_AT_PATH && (dt_kcopy_arg(f->funcs[i]) == (int)k || exec))
+				cfg_diag(fp->p, fp->kv[K_ARGNAME].vcol, true,
+					 "see docs/DESIGN.md on what an abort filter can guarantee",
+					 "%s's %s is matched on the kernel's copy of the path as "
+					 "written, not on the file it resolves to (a symlink, a "
+					 "directory fd or ../ reach the same file by another name)",
+					 dt_catalog_sys_name(f->funcs[i]), ad->name);
+			else
+				cfg_diag(fp->p, fp->kv[K_ARGNAME].vcol, true,
+					 "see docs/DESIGN.md on what an abort filter can guarantee",
+					 "%s's %s is read from the program's memory at entry: another "
+					 "thread can change it before the kernel reads it",
+					 dt_catalog_sys_name(f->funcs[i]), ad->name);
+			return; /* once per filter */
+		}
+	}
+}
+
 /* Everything that depends on more than one key. */
 static void cross_check(struct fparse *fp)
 {
@@ -343,6 +442,8 @@ static void cross_check(struct fparse *fp)
 	if (fp->seen[K_WHEN])
 		check_when_returns(fp);
 	if (f->apply) {
+		check_abortable(fp);
+		check_abort_guarantee(fp);
 		if (f->when != DT_WHEN_PRE) {
 			cfg_error(p, fp->kv[K_WHEN].vcol,
 				  "an abort replaces the call before it runs: use when=pre",

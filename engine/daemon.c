@@ -208,13 +208,16 @@ static void print_stats(struct dt_daemon *d)
 			 (double)dt_lat_quantile(hl, 0.99) / 1000.0,
 			 (double)__atomic_load_n(&hl->max_ns, __ATOMIC_RELAXED) / 1000.0);
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
-		"undecodable %lu, events %lu, lost %lu, a3 sent %lu pending %lu%s",
+		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu, "
+		"a3 sent %lu pending %lu%s",
 		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
 		(unsigned long)atomic_load(&d->stats.returns),
 		(unsigned long)atomic_load(&d->stats.matches),
 		(unsigned long)atomic_load(&d->stats.aborts),
 		(unsigned long)atomic_load(&d->stats.not_ours),
-		(unsigned long)atomic_load(&d->stats.errors), (unsigned long)rs.q.enqueued,
+		(unsigned long)atomic_load(&d->stats.errors),
+		(unsigned long)atomic_load(&d->stats.regex_errors),
+		(unsigned long)atomic_load(&d->stats.undecided), (unsigned long)rs.q.enqueued,
 		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending,
 		handling);
 }

@@ -45,6 +45,8 @@ struct dt_daemon_stats {
 	atomic_uint_fast64_t matches;	/* filter matches (incl. aborts) */
 	atomic_uint_fast64_t aborts;	/* calls aborted */
 	atomic_uint_fast64_t not_ours;	/* traps at addresses without our probe */
+	atomic_uint_fast64_t regex_errors; /* matches where a regex could not be evaluated */
+	atomic_uint_fast64_t undecided;	   /* functions where an abort filter lacked its argument */
 	atomic_uint_fast64_t errors;	/* hits that could not be decoded fully */
 	atomic_uint_fast64_t attached;	/* VMs attached so far */
 	atomic_uint_fast64_t refused;	/* VMs refused (bad map, PV, ...) */

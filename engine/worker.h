@@ -55,6 +55,8 @@ struct dt_func_plan {
 	bool post_ok;	   /* exits found and armed */
 	bool refused;	   /* entry could not be probed (reason logged once) */
 	bool late_abort_warned;
+	bool unsafe_abort_said; /* an abort filter matched a never-aborted function */
+	bool undecided_said;	/* an abort filter needed an argument never readable */
 };
 
 struct dt_worker {
@@ -88,6 +90,8 @@ struct dt_worker {
 	bool want_ancestry; /* some filter needs name=^ / ppid=^, or a report file */
 	bool want_pslist;
 	bool exec_helper;   /* a probe completes execve events whose strings were absent */
+	bool exec_helper_bprm; /* ... on bprm_execve (else do_execveat_common) */
+	bool copy_helper;   /* a probe on do_filp_open decides open paths on the kernel's copy */
 	bool sgdt_returns_said;
 	const char *not_ready_why; /* plan: why the kernel looks not booted yet (static) */
 

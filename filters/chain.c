@@ -32,6 +32,7 @@
 struct dt_chain {
 	struct dt_config *cfg;
 	uint64_t gen;
+	unsigned long *regex_errors; /* [nfilters], atomic: a filter's regex failures */
 	size_t ncat;
 	uint32_t *off;	 /* [ncat + 1]: func id -> first entry in items */
 	uint32_t *items; /* 0-based filter indexes, chain order within each function */
@@ -63,8 +64,9 @@ int dt_chain_new(struct dt_config *cfg, struct dt_chain **ret_chain)
 	c->ncat = ncat;
 	c->off = calloc(ncat + 1, sizeof(*c->off));
 	c->wild = calloc(cfg->nfilters ? cfg->nfilters : 1, sizeof(*c->wild));
+	c->regex_errors = calloc(cfg->nfilters ? cfg->nfilters : 1, sizeof(*c->regex_errors));
 	pos = calloc(ncat + 1, sizeof(*pos));
-	if (!c->off || !c->wild || !pos)
+	if (!c->off || !c->wild || !c->regex_errors || !pos)
 		goto fail;
 	for (i = 0; i < cfg->nfilters; i++) {
 		const struct dt_filter_spec *f = &cfg->filters[i];
@@ -112,6 +114,7 @@ fail:
 	free(c->off);
 	free(c->items);
 	free(c->wild);
+	free(c->regex_errors);
 	free(c);
 	return r;
 }
@@ -124,6 +127,7 @@ void dt_chain_free(struct dt_chain *c)
 	free(c->off);
 	free(c->items);
 	free(c->wild);
+	free(c->regex_errors);
 	free(c);
 }
 
@@ -140,6 +144,13 @@ uint64_t dt_chain_generation(const struct dt_chain *c)
 size_t dt_chain_length(const struct dt_chain *c)
 {
 	return c->cfg->nfilters;
+}
+
+uint64_t dt_chain_regex_errors(const struct dt_chain *c, uint32_t filter)
+{
+	if (filter == 0 || filter > c->cfg->nfilters)
+		return 0;
+	return __atomic_load_n(&c->regex_errors[filter - 1], __ATOMIC_RELAXED);
 }
 
 int dt_chain_reader_new(const char *vm, struct dt_chain_reader **ret_reader)
@@ -204,12 +215,62 @@ static const uint32_t *list_for(const struct dt_chain *c, int func_id, size_t *r
 	return c->items + c->off[func_id];
 }
 
-static bool search(struct dt_chain_reader *rd, const struct dt_regex *re, const char *s,
-		   size_t len)
+/* A filter key, or a whole filter, on one event. */
+enum tri {
+	T_NO = 0,
+	T_YES = 1,
+	T_UNKNOWN = 2, /* depends on an argument whose value is not known yet */
+};
+
+/* One match's state: the lazily loaded ancestry and the first regex failure seen. */
+struct mstate {
+	const struct dt_chain *c;
+	const struct dt_ancestry *src;
+	const struct dt_event *ev;
+	bool loaded;
+	const struct dt_proc_info *v;
+	size_t n;
+	uint32_t regex_error; /* 1-based filter index, 0 if none */
+	bool regex_error_first;
+};
+
+/* 1: found, 0: not found, -1: PCRE2 could not tell (match or depth limit, bad UTF). */
+static int search(struct dt_chain_reader *rd, const struct dt_regex *re, const char *s,
+		  size_t len)
 {
-	/* errors (match limit, ...) count as "no match" */
-	return pcre2_match((const pcre2_code *)re->code, (PCRE2_SPTR)s, len, 0, 0, rd->md,
-			   rd->mctx) >= 0;
+	int rc = pcre2_match((const pcre2_code *)re->code, (PCRE2_SPTR)s, len, 0, 0, rd->md,
+			     rd->mctx);
+
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+/*
+ * A regex that could not decide is neither a match nor a non-match: it is counted, and
+ * the policy decides (OnRegexError, domtrace.conf(5)). "deny", the default, takes an
+ * abort filter's key as matched (the call is aborted: a crafted string cannot slip past)
+ * and a reporting filter's as not (it cannot shadow a later abort filter); "allow" takes
+ * every key as not matched.
+ */
+static enum tri regex_failed(struct mstate *ms, const struct dt_filter_spec *f)
+{
+	unsigned long prev = __atomic_fetch_add(&ms->c->regex_errors[f->index - 1], 1,
+						__ATOMIC_RELAXED);
+
+	if (!ms->regex_error) {
+		ms->regex_error = f->index;
+		ms->regex_error_first = prev == 0;
+	}
+	return f->apply && !ms->c->cfg->regex_error_allow ? T_YES : T_NO;
+}
+
+static enum tri found(int r, const struct dt_regex *re, struct mstate *ms,
+		      const struct dt_filter_spec *f)
+{
+	if (r < 0)
+		return regex_failed(ms, f);
+	return (r == 1) != re->negate ? T_YES : T_NO;
 }
 
 static const char *value_of(const struct dt_event *ev, const char *argname)
@@ -222,44 +283,83 @@ static const char *value_of(const struct dt_event *ev, const char *argname)
 	return v;
 }
 
-/* argval: "*" (or absent) matches anything, even a missing value; "re" needs a value
- * containing a match; "!re" is its negation (so it matches a missing value). */
-static bool argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
-		      const struct dt_event *ev)
+/* Is the value a filter reads under `name` ("filename", "code:signal", a decoding of an
+ * argument the event does not have by that name) not known yet? */
+static bool unknown_value(const struct dt_event *ev, const char *name)
 {
-	const char *v;
-	bool hit = false;
+	size_t len;
 	unsigned i;
 
-	if (!f->argval.code)
-		return true;
-	if (strcmp(f->argname, "*") == 0) {
-		for (i = 0; i < ev->nargs && i < DT_MAX_ARGS && !hit; i++)
-			if (ev->args[i].value)
-				hit = search(rd, &f->argval, ev->args[i].value,
-					     strlen(ev->args[i].value));
-		for (i = 0; i < ev->ndec && i < DT_MAX_DECS && !hit; i++)
-			if (ev->dec[i].value)
-				hit = search(rd, &f->argval, ev->dec[i].value,
-					     strlen(ev->dec[i].value));
-	} else {
-		v = value_of(ev, f->argname);
-		hit = v && search(rd, &f->argval, v, strlen(v));
-	}
-	return hit != f->argval.negate;
+	if (!ev->unknown)
+		return false;
+	if (strncmp(name, "regs:", 5) == 0)
+		name += 5;
+	len = strcspn(name, ":");
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++)
+		if (ev->args[i].name && strlen(ev->args[i].name) == len &&
+		    strncmp(ev->args[i].name, name, len) == 0)
+			return ev->unknown & (1u << i);
+	return true; /* a decoding of an inner argument (socketcall): be careful */
 }
 
-static bool retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
-		      const struct dt_event *ev)
+/* argval: "*" (or absent) matches anything, even a missing value; "re" needs a value
+ * containing a match; "!re" is its negation (so it matches a missing value). */
+static enum tri argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+			  const struct dt_event *ev, struct mstate *ms)
+{
+	bool hit = false, unknown = false;
+	const char *v;
+	unsigned i;
+	int r;
+
+	if (!f->argval.code)
+		return T_YES;
+	if (strcmp(f->argname, "*") != 0) {
+		if (unknown_value(ev, f->argname))
+			return T_UNKNOWN;
+		v = value_of(ev, f->argname);
+		return found(v ? search(rd, &f->argval, v, strlen(v)) : 0, &f->argval, ms, f);
+	}
+	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS && !hit; i++) {
+		if (ev->unknown & (1u << i)) {
+			unknown = true;
+			continue;
+		}
+		if (!ev->args[i].value)
+			continue;
+		r = search(rd, &f->argval, ev->args[i].value, strlen(ev->args[i].value));
+		if (r < 0)
+			return regex_failed(ms, f);
+		hit = r == 1;
+	}
+	for (i = 0; i < ev->ndec && i < DT_MAX_DECS && !hit; i++) {
+		if (!ev->dec[i].value)
+			continue;
+		if (unknown_value(ev, ev->dec[i].name)) {
+			unknown = true;
+			continue;
+		}
+		r = search(rd, &f->argval, ev->dec[i].value, strlen(ev->dec[i].value));
+		if (r < 0)
+			return regex_failed(ms, f);
+		hit = r == 1;
+	}
+	if (!hit && unknown)
+		return T_UNKNOWN; /* an unknown value could still hit */
+	return hit != f->argval.negate ? T_YES : T_NO;
+}
+
+static enum tri retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+			  const struct dt_event *ev, struct mstate *ms)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u;
 	bool neg;
 
 	if (!f->retval.code)
-		return true;
+		return T_YES;
 	if (!ev->has_ret)
-		return false;
+		return T_NO;
 	neg = ev->ret < 0;
 	u = neg ? 0 - (uint64_t)ev->ret : (uint64_t)ev->ret;
 	do {
@@ -268,7 +368,7 @@ static bool retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f
 	} while (u);
 	if (neg)
 		*--p = '-';
-	return search(rd, &f->retval, p, (size_t)(buf + sizeof(buf) - p)) != f->retval.negate;
+	return found(search(rd, &f->retval, p, (size_t)(buf + sizeof(buf) - p)), &f->retval, ms, f);
 }
 
 static bool id_ok(const struct dt_id_match *m, uint32_t v)
@@ -287,15 +387,7 @@ static uint32_t parent_of(const struct dt_proc_info *p)
 	return (uint32_t)(p->rppid >= 0 ? p->rppid : p->ppid);
 }
 
-struct anc_state {
-	const struct dt_ancestry *src;
-	const struct dt_event *ev;
-	bool loaded;
-	const struct dt_proc_info *v;
-	size_t n;
-};
-
-static void load_ancestry(struct anc_state *a)
+static void load_ancestry(struct mstate *a)
 {
 	if (a->loaded)
 		return;
@@ -312,7 +404,7 @@ static void load_ancestry(struct anc_state *a)
 
 /* name=^S and ppid=^N: the process itself, or any ancestor. */
 static bool subtree_ok(const struct dt_filter_spec *f, const struct dt_event *ev,
-		       struct anc_state *a)
+		       struct mstate *a)
 {
 	bool name_ok = !f->name || !f->name_subtree || comm_is(ev->proc.comm, f->name);
 	bool ppid_ok = !f->ppid.subtree || (uint32_t)ev->proc.tgid == f->ppid.value;
@@ -330,48 +422,59 @@ static bool subtree_ok(const struct dt_filter_spec *f, const struct dt_event *ev
 	return name_ok && ppid_ok;
 }
 
-static bool filter_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
-		      const struct dt_event *ev, struct anc_state *a)
+static enum tri filter_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+			  const struct dt_event *ev, struct mstate *ms)
 {
 	const struct dt_proc_info *p = &ev->proc;
+	enum tri av, rv;
 
 	if (!(f->when & ev->when) || !section_on(rd, f->section))
-		return false;
+		return T_NO;
 	if (!id_ok(&f->pid, (uint32_t)p->tgid) || !id_ok(&f->tid, (uint32_t)p->pid) ||
 	    !id_ok(&f->uid, p->uid) || !id_ok(&f->gid, p->gid) || !id_ok(&f->euid, p->euid) ||
 	    !id_ok(&f->egid, p->egid))
-		return false;
+		return T_NO;
 	if (f->ppid.set && !f->ppid.subtree && parent_of(p) != f->ppid.value)
-		return false;
+		return T_NO;
 	if (f->name && !f->name_subtree && !comm_is(p->comm, f->name))
-		return false;
-	if (!argval_ok(rd, f, ev) || !retval_ok(rd, f, ev))
-		return false;
+		return T_NO;
+	av = argval_ok(rd, f, ev, ms);
+	if (av == T_NO)
+		return T_NO;
+	rv = retval_ok(rd, f, ev, ms);
+	if (rv == T_NO)
+		return T_NO;
 	/* last: it may read guest memory */
-	return (!f->name_subtree && !f->ppid.subtree) || subtree_ok(f, ev, a);
+	if ((f->name_subtree || f->ppid.subtree) && !subtree_ok(f, ev, ms))
+		return T_NO;
+	return av == T_UNKNOWN || rv == T_UNKNOWN ? T_UNKNOWN : T_YES;
 }
 
 int dt_chain_match(const struct dt_chain *c, struct dt_chain_reader *rd,
 		   const struct dt_event *ev, const struct dt_ancestry *anc,
 		   struct dt_match *ret_match)
 {
-	struct anc_state a = { .src = anc, .ev = ev };
+	struct mstate ms = { .c = c, .src = anc, .ev = ev };
 	const uint32_t *list;
+	enum tri r = T_NO;
 	size_t n, i;
 
 	refresh_sections(c, rd);
 	list = list_for(c, ev->func_id, &n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r == T_NO; i++) {
 		const struct dt_filter_spec *f = &c->cfg->filters[list[i]];
 
-		if (filter_ok(rd, f, ev, &a)) {
+		r = filter_ok(rd, f, ev, &ms);
+		if (r != T_NO)
 			*ret_match = (struct dt_match){
 				.filter = f->index, .apply = f->apply, .abort_ret = f->abort_ret,
 			};
-			return 1;
-		}
 	}
-	return 0;
+	if (r == T_NO)
+		*ret_match = (struct dt_match){ 0 };
+	ret_match->regex_error = ms.regex_error;
+	ret_match->regex_error_first = ms.regex_error_first;
+	return r == T_YES ? 1 : r == T_UNKNOWN ? DT_CHAIN_UNDECIDED : 0;
 }
 
 bool dt_chain_wants_post(const struct dt_chain *c, struct dt_chain_reader *rd, int func_id)

@@ -345,6 +345,10 @@ static enum run exec_one(struct sim_vcpu *c)
 		r->rip += 4;
 		return R_CONT;
 	case 0x0f:
+		if (IS(0x0f, 0x0b))
+			/* the ud2 the sim places after every call of do_exit */
+			return crash(c, "invalid opcode: 0000 [#1] SMP (ud2: returned from "
+					"do_exit, which never returns)");
 		if (IS(0x0f, 0x1f, 0x44, 0x00, 0x00)) {
 			r->rip += 5;
 			return R_CONT;
@@ -550,6 +554,8 @@ static void enter_syscall(struct sim_vcpu *c, const struct sim_ucall *uc)
 	t->call.label[0] = 0;
 	if (uc->label)
 		snprintf(t->call.label, sizeof(t->call.label), "%s", uc->label);
+	t->race = uc->race;
+	t->race_len = uc->race_len;
 	if (t->compat) {
 		/* int $0x80: eax = nr, ebx ecx edx esi edi ebp; the CPU switches stacks */
 		r->rax = (uint32_t)uc->nr;

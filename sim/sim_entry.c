@@ -124,6 +124,11 @@ static enum sim_act_res a_exc_entry(struct sim_vcpu *c, unsigned vector)
 	return ACT_NEXT;
 }
 
+static bool never_returns(int nr, bool compat)
+{
+	return compat ? nr == 1 || nr == 252 : nr == 60 || nr == 231;
+}
+
 static enum sim_act_res a_exit(struct sim_vcpu *c, bool iret, uint64_t *ret_rip)
 {
 	struct sim_task *t = c->task;
@@ -134,6 +139,10 @@ static enum sim_act_res a_exit(struct sim_vcpu *c, bool iret, uint64_t *ret_rip)
 		return crash_now(c, "BUG: kernel stack imbalance on return to user mode");
 	if (regs_read(c, va, p))
 		return crash_now(c, "BUG: unable to handle page fault (pt_regs)");
+	if (t->in_call && never_returns(t->call.nr, t->call.compat))
+		/* exit/exit_group came back (an abort at its entry): the program's _exit has
+		 * nothing after it; a real guest would run off into whatever follows */
+		return crash_now(c, "exit/exit_group returned to user mode (it never returns)");
 	if (!iret && p[PT_CS / 8] != SIM_USER_CS) {
 		*ret_rip = dt_sim_kva(c->vm, c->vm->b->off_iret_path);
 		return ACT_JUMP;
@@ -206,6 +215,10 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
 		t->exec_uargv = at ? p[PT_DX / 8] : p[PT_SI / 8];
 		t->exec_uenvp = at ? p[PT_R10 / 8] : p[PT_DX / 8];
 	}
+	if (t->race) { /* another thread rewrites the path before getname copies it */
+		(void)dt_sim_uput_k(t, ufile, t->race, t->race_len + 1);
+		t->race = NULL;
+	}
 	n = dt_sim_ustr_k(t, ufile, name, sizeof(name));
 	if (n <= 0) {
 		c->regs.rax = (uint64_t)(int64_t)(n == 0 ? -ENOENT : n);
@@ -230,6 +243,86 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
 	c->regs.rdx = t->exec_uargv;
 	c->regs.rcx = t->exec_uenvp;
 	c->regs.r8 = 0;
+	return ACT_NEXT;
+}
+
+/*
+ * open/openat as Linux runs them: getname() copies the path into a kernel struct
+ * filename (faulting absent pages in), then do_filp_open() works on that copy only, then
+ * putname(). A scenario's `race=` rewrites the user's path first, as another thread
+ * could between the call's entry and the copy.
+ */
+#define OPEN_FNAME_SIZE 256
+
+static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t end,
+				    uint64_t *ret_rip)
+{
+	struct sim_task *t = c->task;
+	struct sim_vm *vm = c->vm;
+	bool compat = arg & 0x8000;
+	unsigned nr = arg & 0x7fff;
+	bool at = compat ? nr == 295 : nr == 257;
+	uint64_t p[21], a[4], upath, kva, pa;
+	char name[224];
+	int n;
+
+	if (regs_read(c, c->regs.rdi, p))
+		return crash_now(c, "BUG: unable to handle page fault (open pt_regs)");
+	if (compat) {
+		a[0] = (uint32_t)p[PT_BX / 8], a[1] = (uint32_t)p[PT_CX / 8];
+		a[2] = (uint32_t)p[PT_DX / 8], a[3] = (uint32_t)p[PT_SI / 8];
+	} else {
+		a[0] = p[PT_DI / 8], a[1] = p[PT_SI / 8], a[2] = p[PT_DX / 8], a[3] = p[PT_R10 / 8];
+	}
+	upath = at ? a[1] : a[0];
+	t->open_flags = at ? a[2] : a[1];
+	if (t->race) {
+		(void)dt_sim_uput_k(t, upath, t->race, t->race_len + 1);
+		t->race = NULL;
+	}
+	n = dt_sim_ustr_k(t, upath, name, sizeof(name));
+	if (n <= 0 || !(kva = dt_sim_kmalloc(vm, OPEN_FNAME_SIZE, &pa))) {
+		c->regs.rax = (uint64_t)(int64_t)(n == 0 ? -ENOENT : n < 0 ? n : -ENOMEM);
+		*ret_rip = end + 5; /* past the call: putname has nothing to put */
+		return ACT_JUMP;
+	}
+	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32); /* name -> iname */
+	dt_sim_gwrite64(&vm->mem, pa + 8, upath);    /* uptr */
+	dt_sim_gwrite64(&vm->mem, pa + 16, 1);	     /* refcnt */
+	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
+	t->open_fname_pa = pa;
+	c->regs.rdi = at ? a[0] : (uint64_t)-100; /* dfd (AT_FDCWD for open) */
+	c->regs.rsi = kva;
+	c->regs.rdx = t->open_flags;
+	return ACT_NEXT;
+}
+
+static enum sim_act_res a_filp_open(struct sim_vcpu *c)
+{
+	struct sim_task *t = c->task;
+	uint64_t name_va;
+	char name[224];
+	ssize_t n;
+
+	/* the kernel's copy, through kernel addresses: what the user does now is moot */
+	if (dt_sim_read_va(&c->vm->mem, c->regs.cr3, c->regs.rsi, &name_va, 8) != 8)
+		return crash_now(c, "BUG: unable to handle page fault (struct filename)");
+	n = dt_sim_read_va(&c->vm->mem, c->regs.cr3, name_va, name, sizeof(name) - 1);
+	if (n <= 0)
+		return crash_now(c, "BUG: unable to handle page fault (filename->name)");
+	name[n] = 0;
+	t->call.body_ran = true;
+	c->regs.rax = (uint64_t)dt_sim_open_path(t, name, c->regs.rdx);
+	return ACT_NEXT;
+}
+
+static enum sim_act_res a_open_done(struct sim_vcpu *c)
+{
+	struct sim_task *t = c->task;
+
+	if (t->open_fname_pa)
+		dt_sim_kfree(c->vm, t->open_fname_pa, OPEN_FNAME_SIZE);
+	t->open_fname_pa = 0;
 	return ACT_NEXT;
 }
 
@@ -422,12 +515,18 @@ enum sim_act_res dt_sim_action(struct sim_vcpu *c, uint32_t imm, uint64_t insn_e
 			dt_sim_script_result(t, INT64_MIN); /* the script is over */
 		dt_sim_task_exit(t, (int)(uint32_t)c->regs.rdi);
 		return ACT_GONE;
+	case A_OPEN_NAME:
+		return a_open_name(c, arg, insn_end, ret_rip);
+	case A_FILP_OPEN:
+		return a_filp_open(c);
+	case A_OPEN_DONE:
+		return a_open_done(c);
 	case A_EXIT_WORK:
 		if (dt_sim_fatal_pending(t, &sig)) {
 			c->regs.rdi = (uint64_t)sig;
 			return ACT_NEXT;
 		}
-		*ret_rip = insn_end + 5;
+		*ret_rip = insn_end + 5 + 2; /* past call do_exit; ud2 */
 		return ACT_JUMP;
 	default:
 		break;

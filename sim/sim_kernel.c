@@ -190,6 +190,7 @@ enum kind {
 	K_IRET_PATH,
 	K_RET_FROM_FORK,
 	K_RETURN_THUNK,
+	K_OPEN,		/* open/openat: getname, call do_filp_open, putname */
 };
 
 struct fn {
@@ -295,6 +296,8 @@ static void emit_fn(struct em *e, const struct fn *f)
 		frame_in(e);
 		marker(e, f->act, f->arg);
 		call_to(e, 0xe8, f->callee);
+		if (!strcmp(f->callee, "do_exit"))
+			INSN(e, 0x0f, 0x0b); /* ud2: do_exit never returns */
 		INSN(e, 0x5d);
 		epilogue(e);
 		break;
@@ -314,6 +317,7 @@ static void emit_fn(struct em *e, const struct fn *f)
 		frame_in(e);
 		marker(e, A_EXIT_WORK, 0);
 		call_to(e, 0xe8, "do_exit");
+		INSN(e, 0x0f, 0x0b); /* ud2: do_exit never returns (A_EXIT_WORK skips both) */
 		INSN(e, 0x5d);
 		epilogue(e);
 		break;
@@ -366,6 +370,15 @@ static void emit_fn(struct em *e, const struct fn *f)
 		INSN(e, 0xc3);
 		INSN(e, 0xcc);
 		break;
+	case K_OPEN:
+		prologue_traced(e);
+		frame_in(e);
+		marker(e, A_OPEN_NAME, f->arg);
+		call_to(e, 0xe8, "do_filp_open");
+		marker(e, A_OPEN_DONE, 0);
+		INSN(e, 0x5d);
+		epilogue(e);
+		break;
 	}
 }
 
@@ -377,6 +390,11 @@ static bool is_exec(const char *n)
 static bool is_exit(const char *n)
 {
 	return !strcmp(n, "exit") || !strcmp(n, "exit_group");
+}
+
+static bool is_open(const char *n)
+{
+	return !strcmp(n, "open") || !strcmp(n, "openat");
 }
 
 static int x64_nr_of(const char *fn)
@@ -533,6 +551,7 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	FN("do_exit", K_DO_EXIT, 0, 0, NULL, true);
 	FN("do_execveat_common", K_CALLING, A_COPY_STRINGS, 0, "bprm_execve", false);
 	FN("bprm_execve", K_PLAIN, A_EXEC, 0, NULL, true);
+	FN("do_filp_open", K_PLAIN, A_FILP_OPEN, 0, NULL, true);
 	FN("__x64_sys_ni_syscall", K_PLAIN, A_NI, 0, NULL, true);
 	FN("__ia32_sys_ni_syscall", K_PLAIN, A_NI, 0, NULL, true);
 	for (i = 0; i < dt_sim_sysnr_64_len; i++) {
@@ -557,6 +576,8 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 			fns[nfn].kind = K_CALLING;
 			fns[nfn].act = A_EXIT_PREP;
 			fns[nfn].callee = "do_exit";
+		} else if (is_open(n)) {
+			fns[nfn].kind = K_OPEN;
 		} else {
 			fns[nfn].kind = K_PLAIN;
 			fns[nfn].act = A_SYS64;
@@ -592,6 +613,9 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 				fns[nfn].act = A_EXIT_PREP;
 				fns[nfn].arg |= 0x8000; /* compat pt_regs */
 				fns[nfn].callee = "do_exit";
+			} else if (is_open(n)) {
+				fns[nfn].kind = K_OPEN;
+				fns[nfn].arg |= 0x8000;
 			} else {
 				fns[nfn].kind = K_PLAIN;
 				fns[nfn].act = A_SYS32;

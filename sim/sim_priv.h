@@ -97,6 +97,10 @@ enum sim_action {
 	A_DO_EXIT,	/* do_exit(code in rdi): never returns */
 	A_EXIT_WORK,	/* exit to user mode: fatal signal -> fall into call do_exit */
 	A_RET_FROM_FORK,
+	A_OPEN_NAME,	/* open/openat: getname() (the kernel's copy); skip the call on failure;
+			 * arg = nr | 0x8000 for compat */
+	A_FILP_OPEN,	/* do_filp_open(dfd, struct filename *, flags): the open, on the copy */
+	A_OPEN_DONE,	/* open/openat after do_filp_open: putname(); rax is the result */
 };
 #define SIM_MARK(a, arg) ((uint32_t)(a) << 16 | ((uint32_t)(arg) & 0xffff))
 

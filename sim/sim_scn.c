@@ -387,6 +387,8 @@ again:
 		uc->nr = st->nr;
 		memcpy(uc->a, a, sizeof(a));
 		uc->label = st->label[0] ? st->label : NULL;
+		uc->race = st->race;
+		uc->race_len = st->race_len;
 		if (st->child)
 			t->fork_pid = st->child;
 		t->prog.spc++;

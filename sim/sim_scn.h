@@ -38,6 +38,8 @@ struct sstep {
 	struct sarg a[SCN_MAX_ARGS];
 	int na;
 	int64_t ms;
+	char *race; /* race="...": written over the path after entry (open/openat) */
+	size_t race_len;
 };
 
 struct sim_script {

@@ -47,9 +47,11 @@ static void script_free(struct sim_script *s)
 	size_t i;
 	int k;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		for (k = 0; k < s->steps[i].na; k++)
 			sarg_free(&s->steps[i].a[k]);
+		free(s->steps[i].race);
+	}
 	free(s->steps);
 	free(s);
 }
@@ -659,6 +661,14 @@ static void st_step(struct dt_sim_host *h, struct parse *ps, const char *pidtok,
 				return;
 			}
 			strcpy(st->label, tok + 6);
+			continue;
+		}
+		if (!strncmp(tok, "race=", 5) && st->kind == SK_CALL) {
+			free(st->race);
+			st->race = unquote(ps, tok + 5, &st->race_len);
+			if (!st->race)
+				return;
+			st->race_len--; /* without the NUL */
 			continue;
 		}
 		if (!strncmp(tok, "child=", 6)) {

@@ -183,33 +183,38 @@ static int64_t sleep_until(struct sc *s, uint64_t dur_ns)
 }
 
 /* ---- file and socket calls ---- */
-static int64_t do_open(struct sc *s, uint64_t upath, uint64_t flags)
+/* The open itself, on the kernel's copy of the path (do_filp_open's model). */
+int64_t dt_sim_open_path(struct sim_task *t, const char *path, uint64_t flags)
 {
-	char path[256];
-	int64_t err = user_path(s, upath, path, sizeof(path));
 	int idx, fd;
 	const struct sim_file *f;
 
-	if (err)
-		return err;
 	idx = dt_sim_vfs_lookup(path);
 	if (idx < 0) {
 		if (!(flags & 0100)) /* O_CREAT */
 			return -ENOENT;
-		fd = fd_alloc(s->t, FD_FILE);
+		fd = fd_alloc(t, FD_FILE);
 		if (fd >= 0)
-			s->t->fd[fd].file = -1;
+			t->fd[fd].file = -1;
 		return fd;
 	}
 	f = dt_sim_vfs_get(idx);
-	if ((f->flags & VF_ROOT) && s->t->ids[6] != 0)
+	if ((f->flags & VF_ROOT) && t->ids[6] != 0)
 		return -EACCES;
 	if ((flags & 0200000) && !(f->flags & VF_DIR)) /* O_DIRECTORY */
 		return -ENOTDIR;
-	fd = fd_alloc(s->t, f->flags & VF_DIR ? FD_DIR : FD_FILE);
+	fd = fd_alloc(t, f->flags & VF_DIR ? FD_DIR : FD_FILE);
 	if (fd >= 0)
-		s->t->fd[fd].file = idx;
+		t->fd[fd].file = idx;
 	return fd;
+}
+
+static int64_t do_open(struct sc *s, uint64_t upath, uint64_t flags)
+{
+	char path[256];
+	int64_t err = user_path(s, upath, path, sizeof(path));
+
+	return err ? err : dt_sim_open_path(s->t, path, flags);
 }
 
 static const char http_req[] = "GET /index.php?id=1 HTTP/1.1\r\nHost: sim\r\n\r\n";

@@ -81,6 +81,8 @@ struct sim_ucall {
 	int nr;
 	uint64_t a[6];
 	const char *label;
+	const char *race; /* scenario: another thread's path, written after entry */
+	size_t race_len;
 };
 
 /* A user program: a built-in workload program or a scenario script. */
@@ -132,6 +134,10 @@ struct sim_task {
 	uint64_t user_rip;
 	uint64_t sleep_until; /* blocking calls: deadline, 0 = not started */
 	int fork_pid;	      /* pid the next fork's child gets (scenarios), 0 = any */
+	/* open/openat in progress: its struct filename; a scenario's racing rewrite */
+	uint64_t open_fname_pa, open_flags;
+	const char *race; /* written over the path just before getname (scenario `race=`) */
+	size_t race_len;
 	/* execve in progress */
 	uint64_t fname_kva, fname_pa, bprm_kva, bprm_pa, exec_uargv, exec_uenvp;
 	char exec_path[256];
@@ -243,6 +249,8 @@ int dt_sim_kernel_boot(struct sim_vm *vm);
 void dt_sim_kernel_free(struct sim_vm *vm);
 uint64_t dt_sim_dm(const struct sim_vm *vm, uint64_t pa); /* direct-map va of pa */
 uint64_t dt_sim_kmalloc(struct sim_vm *vm, uint32_t size, uint64_t *ret_pa);
+/* open/openat's work on a path the kernel has copied (sim_sys.c): fd or -errno */
+int64_t dt_sim_open_path(struct sim_task *t, const char *path, uint64_t flags);
 uint64_t dt_sim_kstack_alloc(struct sim_vm *vm, int *ret_slot); /* vmalloc base, or 0 */
 void dt_sim_kstack_free(struct sim_vm *vm, uint64_t va, int slot);
 struct sim_mm *dt_sim_mm_new(struct sim_vm *vm, bool compat);

@@ -54,6 +54,55 @@ static void bad(const char *text, const char *want)
 	bad_len(text, strlen(text), want);
 }
 
+/* Parse text that must succeed with no diagnostic at all. */
+static void ok_free(const char *text)
+{
+	struct dt_config_diags d = { 0 };
+	struct dt_config *cfg = NULL;
+
+	ck_assert_int_eq(dt_config_parse_string("t.conf", text, strlen(text), &cfg, &d), 0);
+	ck_assert_msg(d.n == 0, "unexpected: %s", d.n ? d.v[0].text : "");
+	dt_config_free(cfg);
+}
+
+/* Parse text that must succeed with exactly one warning starting with `want`. */
+static void warns(const char *text, const char *want)
+{
+	struct dt_config_diags d = { 0 };
+	struct dt_config *cfg = NULL;
+
+	ck_assert_int_eq(dt_config_parse_string("t.conf", text, strlen(text), &cfg, &d), 0);
+	ck_assert_uint_eq(d.nerrors, 0);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_msg(strncmp(d.v[0].text, want, strlen(want)) == 0, "got '%s', want '%s'",
+		      d.v[0].text, want);
+	dt_config_diags_clear(&d);
+	dt_config_free(cfg);
+}
+
+/* An abort filter for any function: kept, and -t says which calls it never aborts. */
+START_TEST(abort_any_function_warns)
+{
+	warns("Filter name=php-cgi,apply=1,retval=-EPERM\n",
+	      "t.conf:1:21: warning: abort filter for any function: exit, exit_group, do_exit");
+	warns("Filter function=*,apply=1\n", "t.conf:1:19: warning: abort filter for any function");
+}
+END_TEST
+
+/* -t says what an abort filter's decision rests on when it reads the program's memory. */
+START_TEST(abort_guarantee_warns)
+{
+	warns("Filter function=openat,argname=filename,argval=shadow,apply=1\n",
+	      "t.conf:1:32: warning: sys_openat's filename is matched on the kernel's copy of the "
+	      "path as written, not on the file it resolves to");
+	warns("Filter function=connect,argname=uservaddr,argval=4444,apply=1\n",
+	      "t.conf:1:33: warning: sys_connect's uservaddr is read from the program's memory at "
+	      "entry: another thread can change it");
+	ok_free("Filter function=openat,argname=flags,argval=O_CREAT,apply=1\n"
+		"Filter function=openat,argname=filename,argval=shadow\n");
+}
+END_TEST
+
 START_TEST(seed_examples)
 {
 	struct dt_config *cfg = ok(
@@ -249,6 +298,19 @@ START_TEST(errors_located)
 	bad("Filter function=sys_execve,apply=1,retval=99999999999999999999\n",
 	    "t.conf:1:43: error: bad return value");
 	bad("Filter function=do_exit,when=post\n", "t.conf:1:30: error: 'do_exit' never returns");
+	/* an abort of a function that never returns would crash the guest */
+	bad("Filter function=do_exit,apply=1\n", "t.conf:1:17: error: cannot abort do_exit: it never returns");
+	bad("Filter apply=1,function=sys_exit_group\n",
+	    "t.conf:1:25: error: cannot abort sys_exit_group: it never returns");
+	bad("Filter function=exit,name=x,apply=1,retval=0\n",
+	    "t.conf:1:17: error: cannot abort sys_exit: it never returns");
+	bad("OnRegexError maybe\n", "t.conf:1:14: error: bad value 'maybe' for OnRegexError");
+	bad("OnRegexError deny x\n", "t.conf:1:18: error: unexpected text after 'deny'");
+	bad("OnRegexError deny\nOnRegexError allow\n",
+	    "t.conf:2:1: error: second OnRegexError (the first is on line 1)");
+	bad("Domain web\nOnRegexError allow\n", "t.conf:2:1: error: OnRegexError inside a Domain");
+	bad("Filter function=rt_sigreturn,apply=1\n",
+	    "t.conf:1:17: error: cannot abort sys_rt_sigreturn: the process cannot survive");
 	bad("Filter function=sys_execve,argname=filename,argval=!*\n",
 	    "t.conf:1:53: error: argval=!* never matches");
 	bad("Functions\n", "t.conf:1:10: error: Functions needs an argument");
@@ -557,6 +619,8 @@ static Suite *config_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, seed_examples);
+	tcase_add_test(tc, abort_any_function_warns);
+	tcase_add_test(tc, abort_guarantee_warns);
 	tcase_add_test(tc, any_key_order);
 	tcase_add_test(tc, retval_with_argval);
 	tcase_add_test(tc, commas_in_values);

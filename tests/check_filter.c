@@ -476,6 +476,112 @@ START_TEST(hostile_values)
 }
 END_TEST
 
+/*
+ * An argument whose value is not known yet (not present at entry, or to be read from the
+ * kernel's copy): filters that do not read it still decide; the first one that could
+ * match and reads it makes the match UNDECIDED, naming it.
+ */
+START_TEST(unknown_arguments)
+{
+	int oa = fid("openat");
+	struct dt_chain *c = chain_of("Filter function=openat,name=php-cgi,apply=1\n"
+				      "Filter function=openat,argname=filename,argval=shadow,apply=1\n"
+				      "Filter function=openat,argname=*,argval=O_CREAT\n"
+				      "Filter function=openat,uid=1000\n");
+	struct dt_chain_reader *rd = reader("web-1");
+	struct dt_event *ev = mkev("openat", DT_WHEN_PRE);
+	struct dt_match m;
+
+	(void)oa;
+	setarg(ev, 1, "<not present 0x7ffff7fe0000>");
+	setarg(ev, 2, "O_RDONLY");
+	ev->unknown = 1u << 1;
+	/* filter 1 reads no argument: it decides at once */
+	strcpy(ev->proc.comm, "php-cgi");
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert_uint_eq(m.filter, 1);
+	ck_assert(m.apply);
+	/* filter 2 needs the path: undecided, and it is an abort filter */
+	strcpy(ev->proc.comm, "bash");
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), DT_CHAIN_UNDECIDED);
+	ck_assert_uint_eq(m.filter, 2);
+	ck_assert(m.apply);
+	/* once known, decided on the value, not on the "<not present>" text */
+	ev->unknown = 0;
+	ck_assert_uint_eq(first(c, rd, ev, NULL), 4);
+	setarg(ev, 1, "/etc/shadow");
+	ck_assert_uint_eq(first(c, rd, ev, NULL), 2);
+	/* argname=*: a known argument that hits decides; otherwise an unknown one could */
+	dt_chain_free(c);
+	c = chain_of("Filter function=openat,argname=*,argval=O_CREAT,apply=1\n"
+		     "Filter function=openat,argname=*,argval=!shadow\n");
+	setarg(ev, 1, "<not present 0x7ffff7fe0000>");
+	ev->unknown = 1u << 1;
+	setarg(ev, 2, "O_WRONLY|O_CREAT");
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert_uint_eq(m.filter, 1);
+	setarg(ev, 2, "O_RDONLY");
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), DT_CHAIN_UNDECIDED);
+	ck_assert_uint_eq(m.filter, 1);
+	dt_chain_free(c);
+	dt_chain_reader_free(rd);
+	dt_event_free(ev);
+}
+END_TEST
+
+/*
+ * A regex PCRE2 cannot finish (catastrophic backtracking hits the match limit) is not a
+ * "no match": counted, and by OnRegexError (default deny) an abort filter's key is taken
+ * as matched, a reporting filter's as not; with allow, nothing matches on it.
+ */
+START_TEST(regex_errors_by_policy)
+{
+	static const char filters[] =
+		"Filter function=openat,argname=filename,argval=(a+)+b|shadow,apply=1\n"
+		"Filter function=openat,argname=filename,argval=(x+)+y|qqq\n"
+		"Filter function=openat\n";
+	char text[512], path[128];
+	struct dt_chain *c;
+	struct dt_chain_reader *rd = reader("web-1");
+	struct dt_event *ev = mkev("openat", DT_WHEN_PRE);
+	struct dt_match m;
+
+	memset(path, 'a', 40);
+	strcpy(path + 40, "/etc/shadow");
+	setarg(ev, 1, path);
+	c = chain_of(filters);
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert_uint_eq(m.filter, 1); /* deny: the abort filter's failure is a match */
+	ck_assert(m.apply);
+	ck_assert_uint_eq(m.regex_error, 1);
+	ck_assert(m.regex_error_first);
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert(!m.regex_error_first); /* said once per filter */
+	ck_assert_uint_eq(dt_chain_regex_errors(c, 1), 2);
+	/* a reporting filter's failure does not shadow what follows */
+	memset(path, 'x', 40);
+	strcpy(path + 40, "/tmp/z");
+	setarg(ev, 1, path);
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert_uint_eq(m.filter, 3);
+	ck_assert_uint_eq(m.regex_error, 2);
+	ck_assert_uint_eq(dt_chain_regex_errors(c, 2), 1);
+	dt_chain_free(c);
+	/* allow: no filter matches on a failed regex */
+	snprintf(text, sizeof(text), "OnRegexError allow\n%s", filters);
+	c = chain_of(text);
+	memset(path, 'a', 40);
+	strcpy(path + 40, "/etc/shadow");
+	setarg(ev, 1, path);
+	ck_assert_int_eq(dt_chain_match(c, rd, ev, NULL, &m), 1);
+	ck_assert_uint_eq(m.filter, 3);
+	ck_assert_uint_eq(m.regex_error, 1);
+	dt_chain_free(c);
+	dt_chain_reader_free(rd);
+	dt_event_free(ev);
+}
+END_TEST
+
 static Suite *filter_suite(void)
 {
 	Suite *s = suite_create("filter");
@@ -490,6 +596,8 @@ static Suite *filter_suite(void)
 	tcase_add_test(tc, when_and_retval);
 	tcase_add_test(tc, sections_and_generations);
 	tcase_add_test(tc, hostile_values);
+	tcase_add_test(tc, unknown_arguments);
+	tcase_add_test(tc, regex_errors_by_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -509,6 +509,52 @@ START_TEST(test_do_exit_probe)
 }
 END_TEST
 
+/* An "abort" (return with a value) of a function that never returns: do_exit, reached
+ * from exit_group and from a fatal signal, and the exit_group syscall itself. A real
+ * kernel runs off into whatever follows the call; the sim records a crash. */
+static void abort_noreturn(const char *fn, const char *scn)
+{
+	struct mini m;
+	struct dt_trap t;
+	struct dt_regs r;
+	uint64_t s;
+	uint8_t saved[8];
+
+	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
+	s = site(&m, fn);
+	arm(&m, s, saved);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
+	scenario(&m, scn);
+	wait_trap(&m, &t);
+	ck_assert_uint_eq(t.gla, s);
+	r = t.regs;
+	r.rip = rd64(&m, t.regs.cr3, t.regs.rsp);
+	r.rsp += 8;
+	r.rax = (uint64_t)-1;
+	disarm(&m, s, saved, 1);
+	ck_assert_int_eq(dt_hv_sim.resume(m.dom, &t, DT_RESUME_SET_REGS, &r), 0);
+	wait_crash(&m);
+	mini_close(&m);
+}
+
+START_TEST(test_abort_do_exit_crash)
+{
+	abort_noreturn("do_exit", "proc 600\n600 exit 3\n");
+}
+END_TEST
+
+START_TEST(test_abort_do_exit_signal_crash)
+{
+	abort_noreturn("do_exit", "proc 601\n601 segv\n");
+}
+END_TEST
+
+START_TEST(test_abort_exit_group_crash)
+{
+	abort_noreturn("__x64_sys_exit_group", "proc 602\n602 exit 0\n");
+}
+END_TEST
+
 /* A trap answered while the domain is paused: the vCPU runs only after unpause. */
 START_TEST(test_resume_while_paused)
 {
@@ -550,6 +596,9 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, test_not_ours_crash);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_bad_abort_crash);
+	tcase_add_test(tc, test_abort_do_exit_crash);
+	tcase_add_test(tc, test_abort_do_exit_signal_crash);
+	tcase_add_test(tc, test_abort_exit_group_crash);
 	tcase_add_test(tc, test_post_probe);
 	tcase_add_test(tc, test_sgdt);
 	tcase_add_test(tc, test_close_pending);

@@ -17,6 +17,7 @@
 #define F_WAIT DT_FN_WAIT
 #define F_UNIMPL DT_FN_UNIMPL
 #define F_REGS DT_FN_NOARGS_REGS
+#define F_NOABORT DT_FN_NOABORT
 
 #define ARG(t, d, l, ct, n) \
 	{ .name = #n, .ctype = ct, .type = DT_AT_##t, .dir = DT_DIR_##d, .len_arg = (l) }
@@ -514,4 +515,39 @@ bool dt_catalog_has_argname(int func_id, const char *argname)
 				return true;
 	}
 	return false;
+}
+
+const char *dt_catalog_abort_unsafe(int func_id)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
+
+	if (!fd)
+		return "not a known function";
+	if (fd->flags & DT_FN_NORETURN)
+		return "it never returns";
+	if (fd->flags & DT_FN_NOABORT)
+		return "the process cannot survive a changed return (its registers are "
+		       "restored by the call itself)";
+	if (!(fd->flags & DT_FN_SYSCALL))
+		return "it is a kernel function, not a system call (its kernel callers may not "
+		       "handle a failure)";
+	return NULL;
+}
+
+int dt_kcopy_arg(int func_id)
+{
+	static const char *const opens[] = { "open", "openat", "openat2", "creat" };
+	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
+	unsigned i, k;
+
+	if (!fd || !(fd->flags & DT_FN_SYSCALL))
+		return -1;
+	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		if (strcmp(fd->name, opens[i]) != 0)
+			continue;
+		for (k = 0; k < fd->nargs; k++)
+			if (fd->args[k].type == DT_AT_PATH)
+				return (int)k;
+	}
+	return -1;
 }

@@ -6,6 +6,7 @@
  * A guest controls every byte read: reads are bounded (guestread.c), lengths capped,
  * arrays bounded, and failures rendered as such, never as a silent "(null)".
  */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -528,6 +529,25 @@ int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsig
 	render_into_event(&c, fd, i);
 	socket_decs(&c, fd);
 	return c.missing & (1u << i) ? 1 : 0;
+}
+
+int dt_decode_set_copied(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
+			 const char *s, size_t len, bool truncated)
+{
+	struct dt_rendered r;
+	struct dt_dctx c;
+
+	if (i >= ev->nargs || i >= fd->nargs)
+		return -EINVAL;
+	ctx_init(&c, ev, NULL, false);
+	memset(&r, 0, sizeof(r));
+	r.value = dt_event_strdup(ev, s, len);
+	r.truncated = truncated || strlen(r.value) < len;
+	ev->args[i].value = r.value;
+	ev->args[i].pending = false;
+	ev->args[i].truncated = r.truncated;
+	add_decs(&c, fd, i, &r);
+	return 0;
 }
 
 int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem)

@@ -20,6 +20,36 @@
 /* Kernel functions probed for domtrace's own needs, not traced. */
 static const char *const exec_helpers[] = { "bprm_execve", "do_execveat_common", NULL };
 
+/*
+ * Does an abort filter that applies to this VM read the path of open, openat, openat2
+ * or creat (argname=filename / pathname / regs:... / *)? Then that decision is made on the
+ * kernel's own copy of the path, at do_filp_open (dt_kcopy_arg).
+ */
+static bool aborts_on_open_path(const struct dt_config *cfg, const char *vm)
+{
+	size_t i, k;
+
+	for (i = 0; i < cfg->nfilters; i++) {
+		const struct dt_filter_spec *f = &cfg->filters[i];
+		const char *an = f->argname;
+
+		if (!f->apply || !f->argval.code || !an ||
+		    !dt_config_section_applies(cfg, f->section, vm))
+			continue;
+		if (strncmp(an, "regs:", 5) == 0)
+			an += 5;
+		if (strcmp(an, "*") != 0 && strncmp(an, "filename", 8) != 0 &&
+		    strncmp(an, "pathname", 8) != 0)
+			continue;
+		if (f->any_func)
+			return true;
+		for (k = 0; k < f->nfuncs; k++)
+			if (dt_kcopy_arg(f->funcs[k]) >= 0)
+				return true;
+	}
+	return false;
+}
+
 struct planned {
 	struct dt_probe *v;
 	size_t n, cap;
@@ -200,7 +230,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	const struct dt_options *o = w->d->opts;
 	const struct dt_config *cfg;
 	uint8_t *flags;
-	bool exec_traced = false;
+	bool exec_traced = false, want_copy;
 	const char *noret_fn = NULL, *noret_why = NULL;
 	bool exits_allowed;
 	unsigned entries_not_ready = 0;
@@ -213,6 +243,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	if (!flags)
 		return -ENOMEM;
 	w->exec_helper = false;
+	w->copy_helper = false;
 	/*
 	 * With --trap sgdt a return probe replaces a `ret` (or a jmp to the return thunk)
 	 * with an sgdt: should the hypervisor ever run that sgdt instead of reporting it,
@@ -233,6 +264,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
 	w->want_ancestry = o->report_file || config_uses_ancestry(cfg);
 	w->want_pslist = o->a3 || config_names_pslist(cfg, w->vm.name);
+	want_copy = aborts_on_open_path(cfg, w->vm.name);
 	dt_chain_read_unlock();
 
 	for (id = 0; id < w->nfuncs && r == 0; id++) {
@@ -320,10 +352,29 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
 		if (r == 0) {
 			w->exec_helper = true;
+			w->exec_helper_bprm = i == 0;
 			break;
 		}
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
 		r = r == -ENOMEM || r == -ENODEV ? r : 0;
+	}
+	/* open paths an abort filter reads: decided where the kernel has copied them */
+	if (r == 0 && want_copy) {
+		const struct dt_sym *s = dt_symtab_find(w->map, "do_filp_open");
+		const char *why = NULL;
+		bool dummy;
+
+		r = s ? plan_symbol(w, pl, s, -1, false, true, DT_PROBE_COPY_HELPER, false, &dummy,
+				    &why)
+		      : -ENOENT;
+		if (r == 0) {
+			w->copy_helper = true;
+		} else {
+			dt_warn("VM %s: do_filp_open: %s: open paths are decided on the user's string "
+				"at entry (a racing thread can change it after the check)",
+				w->vm.name, why ? why : s ? strerror(-r) : "not in the symbols");
+			r = r == -ENOMEM || r == -ENODEV ? r : 0;
+		}
 	}
 	/* the ancestry cache must hear of exits even when do_exit is not traced */
 	if (r == 0 && w->want_ancestry && w->exit_id >= 0 && !(flags[w->exit_id] & DT_PROBE_PRE)) {

@@ -23,6 +23,8 @@ enum dt_probe_role {
 	DT_PROBE_EXIT,	    /* a traced function returns */
 	DT_PROBE_EXEC_HELPER, /* internal: execve's strings are in memory here; exec happens */
 	DT_PROBE_EXIT_HELPER, /* internal: a task exits (keeps the ancestry cache honest) */
+	DT_PROBE_COPY_HELPER, /* internal: do_filp_open, the kernel has copied an open's path:
+			       * abort decisions on the path are made here, on that copy */
 };
 
 struct dt_probe {

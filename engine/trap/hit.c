@@ -132,13 +132,26 @@ static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const stru
 	free(all);
 }
 
+/* Where a decision is made, and so what an abort can do there. */
+enum abort_at {
+	AT_RETURN,	/* the call has run: nothing to abort */
+	AT_ENTRY,	/* the traced function's entry (or the exec helper): any value */
+	AT_KERNEL_COPY, /* do_filp_open's entry: it returns a pointer its caller tests with
+			 * IS_ERR, so only an error (-4095..-1) can come back from there */
+};
+
+static bool can_abort(enum abort_at where, int64_t value)
+{
+	return where == AT_ENTRY || (where == AT_KERNEL_COPY && value >= -4095 && value <= -1);
+}
+
 /*
  * The decision at a call's entry (or at the execve helper, once its strings are
  * readable): run the filter chain, abort if it says so, arrange the return probe,
  * send the event(s). regs are the registers the vCPU resumes with.
  */
 static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_event *ev,
-		       struct dt_inflight_call *call, struct dt_regs *regs, bool can_abort)
+		       struct dt_inflight_call *call, struct dt_regs *regs, enum abort_at where)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(ev->func_id);
 	struct anc_ctx actx = { .w = w, .ev = ev };
@@ -147,20 +160,44 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	struct dt_chain *chain;
 	struct dt_match m;
 	bool aborted = false, want_post, pslist = false;
+	uint32_t unsafe_filter = 0, undecided = 0, regex_error = 0, bad_value = 0;
 	uint64_t word;
+	int r;
 
 	dt_chain_read_lock();
 	chain = dt_chain_current(&w->d->policy);
 	cfg = dt_chain_config(chain);
-	if (dt_chain_match(chain, w->reader, ev, &anc, &m) == 1) {
+	r = dt_chain_match(chain, w->reader, ev, &anc, &m);
+	if (r == DT_CHAIN_UNDECIDED) {
+		/* No later point can read the argument the first candidate filter needs:
+		 * decide on what was readable ("<not present ...>" for the rest). */
+		if (m.apply)
+			undecided = m.filter;
+		regex_error = m.regex_error_first ? m.regex_error : 0;
+		ev->unknown = 0;
+		r = dt_chain_match(chain, w->reader, ev, &anc, &m);
+	}
+	if (!regex_error && m.regex_error_first)
+		regex_error = m.regex_error;
+	if (m.regex_error)
+		atomic_fetch_add(&w->d->stats.regex_errors, 1);
+	if (r == 1) {
 		ev->filter = m.filter;
 		ev->type = DT_EV_MATCH;
 		atomic_fetch_add(&w->d->stats.matches, 1);
-		if (m.apply) {
+		if (m.apply && dt_catalog_abort_unsafe(ev->func_id)) {
+			/* the config check refuses such a filter by name; one for any
+			 * function reaches here: report, never abort (it would crash) */
+			unsafe_filter = m.filter;
+		} else if (m.apply) {
 			ev->abort_ret = m.abort_ret;
-			ev->type = atomic_load(&w->d->action_on) && can_abort ? DT_EV_ABORT
-										: DT_EV_WOULD_ABORT;
-			if (!can_abort && atomic_load(&w->d->action_on) &&
+			ev->type = atomic_load(&w->d->action_on) && can_abort(where, m.abort_ret)
+					   ? DT_EV_ABORT
+					   : DT_EV_WOULD_ABORT;
+			if (where == AT_KERNEL_COPY && ev->type == DT_EV_WOULD_ABORT &&
+			    atomic_load(&w->d->action_on))
+				bad_value = m.filter;
+			else if (where == AT_RETURN && atomic_load(&w->d->action_on) &&
 			    !w->plan[ev->func_id].late_abort_warned) {
 				w->plan[ev->func_id].late_abort_warned = true;
 				dt_warn("VM %s: %s matched abort filter #%u only after the call ran (its "
@@ -177,6 +214,33 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	    dt_config_pslist_wants(cfg, w->vm.name, ev->proc.comm))
 		pslist = true;
 	dt_chain_read_unlock();
+	if (regex_error)
+		dt_warn("VM %s: filter #%u: a regex could not be evaluated on %s (PCRE2's match or "
+			"depth limit, or bad UTF-8): taken as %s by OnRegexError; counted, said once "
+			"per filter",
+			w->vm.name, regex_error, ev->func,
+			cfg->regex_error_allow ? "no match (allow)" : "a match for abort filters (deny)");
+	if (undecided && !w->plan[ev->func_id].undecided_said) {
+		w->plan[ev->func_id].undecided_said = true;
+		atomic_fetch_add(&w->d->stats.undecided, 1);
+		dt_warn("VM %s: abort filter #%u reads an argument of %s that was not readable at "
+			"entry, and this call has no later point to read it: decided on what was "
+			"readable (said once per function)",
+			w->vm.name, undecided, ev->func);
+	}
+	if (bad_value && !w->plan[ev->func_id].late_abort_warned) {
+		w->plan[ev->func_id].late_abort_warned = true;
+		dt_warn("VM %s: abort filter #%u on %s: its value %lld is not an error, and the path "
+			"is decided where the kernel has copied it, where only an error (-4095..-1) "
+			"can be returned: reported as would-abort",
+			w->vm.name, bad_value, ev->func, (long long)ev->abort_ret);
+	}
+	if (unsafe_filter && !w->plan[ev->func_id].unsafe_abort_said) {
+		w->plan[ev->func_id].unsafe_abort_said = true;
+		dt_info("VM %s: abort filter #%u matched %s, which is never aborted (%s): "
+			"reported as match",
+			w->vm.name, unsafe_filter, ev->func, dt_catalog_abort_unsafe(ev->func_id));
+	}
 	if (pslist)
 		send_pslist(w, t, ev);
 
@@ -221,6 +285,78 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	submit(w, ev);
 }
 
+/* execve's and execveat's path argument (its kernel copy is read at the exec helper). */
+static int exec_path_arg(int func_id)
+{
+	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
+	unsigned k;
+
+	for (k = 0; fd && k < fd->nargs; k++)
+		if (fd->args[k].type == DT_AT_PATH)
+			return (int)k;
+	return -1;
+}
+
+/*
+ * The exec's path as the kernel copied it: bprm->filename at bprm_execve(bprm, ...), or
+ * the struct filename do_execveat_common(fd, filename, ...) received. True if read.
+ */
+static bool read_exec_path(struct dt_worker *w, const struct dt_regs *r, struct dt_event *ev,
+			   int karg)
+{
+	const struct dt_offsets *o = dt_guest_offsets(w->guest);
+	enum dt_off key = w->exec_helper_bprm ? DT_OFF_BINPRM_FILENAME : DT_OFF_FILENAME_NAME;
+	uint64_t base = w->exec_helper_bprm ? r->rdi : r->rsi, name = 0;
+	char path[DT_STR_MAX];
+	ssize_t n;
+
+	if (karg >= ev->nargs || !dt_off_have(o, key) ||
+	    dt_guest_read_kernel(w->guest, base + o->off[key], &name, sizeof(name)) !=
+		    (ssize_t)sizeof(name))
+		return false;
+	n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
+	return n >= 0 && dt_decode_set_copied(ev, dt_catalog_get(ev->func_id), (unsigned)karg, path,
+					      (size_t)n, (size_t)n >= sizeof(path) - 1) == 0;
+}
+
+/*
+ * The chain's verdict on an entry with arguments not known yet (ev->unknown): ABORT_NOW
+ * if it aborts the call whatever they say (a filter before any that reads them matches
+ * and aborts: decided now, rather than at a later point too late for most calls),
+ * DT_CHAIN_UNDECIDED if the decision needs them, 0 otherwise.
+ */
+#define ABORT_NOW 1
+
+static int entry_verdict(struct dt_worker *w, struct dt_event *ev)
+{
+	struct anc_ctx actx = { .w = w, .ev = ev };
+	struct dt_ancestry anc = { .load = load_ancestry, .ctx = &actx };
+	struct dt_match m;
+	int r;
+
+	dt_chain_read_lock();
+	r = dt_chain_match(dt_chain_current(&w->d->policy), w->reader, ev, &anc, &m);
+	dt_chain_read_unlock();
+	if (r == 1)
+		return m.apply && atomic_load(&w->d->action_on) && !dt_catalog_abort_unsafe(ev->func_id)
+			       ? ABORT_NOW
+			       : 0;
+	return r;
+}
+
+/* A deferred entry of this task that never met its later point (its call failed before
+ * it, and no return probe saw the end): sent now, marked unfinished, not lost. */
+static void flush_stale(struct dt_worker *w, uint64_t task, uint64_t rsp)
+{
+	struct dt_inflight_call *old = dt_inflight_get(&w->inflight, task, rsp);
+
+	if (old && old->pre && old->deferred) {
+		old->pre->unfinished = true;
+		submit(w, old->pre);
+		old->pre = NULL;
+	}
+}
+
 static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
 		    struct dt_regs *regs)
 {
@@ -228,7 +364,9 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	struct dt_event *ev;
 	uint64_t raw[DT_MAX_ARGS] = { 0 };
 	uint64_t task;
-	int missing;
+	int missing, karg, verdict;
+	unsigned kbit;
+	bool to_copy;
 
 	atomic_fetch_add(&w->d->stats.calls, 1);
 	if (p->role == DT_PROBE_EXIT_HELPER || p->func_id == w->exit_id) {
@@ -269,15 +407,33 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
 	missing = dt_decode_pre(ev, fd, raw, &w->mem);
-	if (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) || w->plan[p->func_id].post_ok)) {
+	if (is_exec(w, p->func_id))
+		karg = w->exec_helper ? exec_path_arg(p->func_id) : -1;
+	else
+		karg = w->copy_helper ? dt_kcopy_arg(p->func_id) : -1;
+	kbit = karg >= 0 ? 1u << karg : 0;
+	/* An open's path is decided on the kernel's own copy when a filter reads it: the
+	 * user's string may be absent now, or rewritten by another thread after this read. */
+	ev->unknown = (uint8_t)(missing | kbit);
+	verdict = ev->unknown ? entry_verdict(w, ev) : 0;
+	to_copy = kbit && verdict == DT_CHAIN_UNDECIDED;
+	if (!to_copy)
+		ev->unknown &= (uint8_t)~kbit;
+	if (verdict != ABORT_NOW &&
+	    (to_copy || (missing > 0 && ((is_exec(w, p->func_id) && w->exec_helper) ||
+					 w->plan[p->func_id].post_ok)))) {
 		/* Strings on pages the guest has not faulted in yet (the ancestor's "(null)"):
-		 * the kernel touches them during the call. The decision waits for a point
-		 * where they are present: the exec helper probe (bprm_execve) for execve,
-		 * the return for other calls (too late to abort those: see docs/DESIGN.md). */
-		struct dt_inflight_call *c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
+		 * the kernel touches them during the call. The event waits for a point where
+		 * they are present: do_filp_open for an open's path (where the decision is
+		 * made, on the kernel's copy), the exec helper probe (bprm_execve) for execve,
+		 * the return for other calls (too late to abort those: docs/DESIGN.md). */
+		struct dt_inflight_call *c;
 
+		flush_stale(w, task, t->regs.rsp);
+		c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
 		if (c) {
 			c->deferred = true;
+			c->kcopy = to_copy && !is_exec(w, p->func_id); /* exec: at its helper */
 			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
@@ -292,7 +448,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			return 0;
 		}
 	}
-	decide_pre(w, t, ev, NULL, regs, true);
+	decide_pre(w, t, ev, NULL, regs, AT_ENTRY);
 	return 0;
 undecodable:
 	w->decode_errors++;
@@ -307,22 +463,70 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	struct dt_event *ev;
 	uint64_t task;
 	unsigned i;
+	int karg;
 
 	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
 		return;
 	if (w->want_ancestry)
 		dt_guest_invalidate(w->guest, task); /* its image and comm are about to change */
 	c = dt_inflight_deferred_of(&w->inflight, task);
-	if (!c)
+	if (!c || !c->pre || c->kcopy)
 		return;
 	ev = c->pre;
 	c->pre = NULL;
 	w->hit_cr3 = t->regs.cr3;
+	ev->unknown = 0;
+	karg = exec_path_arg(c->func_id);
+	if (karg >= 0 && read_exec_path(w, &t->regs, ev, karg))
+		c->missing &= ~(1u << karg); /* the kernel's copy, not the user's string */
 	for (i = 0; i < ev->nargs; i++)
-		if (c->missing & (1u << i))
-			(void)dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem);
+		if ((c->missing & (1u << i)) &&
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
-	decide_pre(w, t, ev, c, regs, true);
+	decide_pre(w, t, ev, c, regs, AT_ENTRY);
+}
+
+/*
+ * do_filp_open(dfd, struct filename *name, op): the kernel has copied the path of an open
+ * whose decision waits for it. The path is read from that copy (kernel memory: no user
+ * thread can change it now), the chain decides, and an abort makes do_filp_open return
+ * the error to its caller, which tests it with IS_ERR, gives the fd back and puts the name.
+ */
+static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct dt_regs *regs)
+{
+	const struct dt_offsets *o = dt_guest_offsets(w->guest);
+	struct dt_inflight_call *c;
+	struct dt_event *ev;
+	char path[DT_STR_MAX];
+	uint64_t task, name = 0;
+	ssize_t n = -EFAULT;
+	int karg;
+	unsigned i;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return;
+	c = dt_inflight_deferred_of(&w->inflight, task);
+	if (!c || !c->kcopy || !c->pre)
+		return; /* a kernel-internal open, or an open decided at entry */
+	ev = c->pre;
+	c->pre = NULL;
+	c->kcopy = false;
+	karg = dt_kcopy_arg(c->func_id);
+	if (dt_off_have(o, DT_OFF_FILENAME_NAME) &&
+	    dt_guest_read_kernel(w->guest, t->regs.rsi + o->off[DT_OFF_FILENAME_NAME], &name,
+				 sizeof(name)) == (ssize_t)sizeof(name))
+		n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
+	ev->unknown = 0;
+	if (karg >= 0 && n >= 0)
+		(void)dt_decode_set_copied(ev, dt_catalog_get(c->func_id), (unsigned)karg, path,
+					   (size_t)n, (size_t)n >= sizeof(path) - 1);
+	w->hit_cr3 = t->regs.cr3;
+	for (i = 0; i < ev->nargs; i++)
+		if ((c->missing & (1u << i)) && (int)i != karg &&
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+			ev->unknown |= (uint8_t)(1u << i);
+	decide_pre(w, t, ev, c, regs, AT_KERNEL_COPY);
 }
 
 /* A traced function returns: pair it with its call, send the return's event. */
@@ -350,10 +554,11 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 		unsigned i;
 
 		c->pre = NULL;
+		pre->unknown = 0; /* nothing later to wait for: decide on what is readable */
 		for (i = 0; i < pre->nargs; i++)
 			if (c->missing & (1u << i))
 				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
-		decide_pre(w, t, pre, c, &unused, false);
+		decide_pre(w, t, pre, c, &unused, AT_RETURN);
 		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
 		if (!c)
 			return 0;
@@ -452,6 +657,9 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 		break;
 	case DT_PROBE_EXEC_HELPER:
 		on_exec_helper(w, t, &regs);
+		break;
+	case DT_PROBE_COPY_HELPER:
+		on_copy_helper(w, t, &regs);
 		break;
 	case DT_PROBE_EXIT:
 		(void)on_return(w, p, t);

@@ -28,6 +28,7 @@ struct dt_inflight_call {
 	int func_id;
 	bool compat;
 	bool deferred;	     /* the entry event waits for its strings */
+	bool kcopy;	     /* deferred: decided where the kernel has copied the path */
 	unsigned missing;    /* deferred: arguments (bits) on pages not present at entry */
 	uint64_t raw[DT_MAX_ARGS];
 	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */

@@ -88,6 +88,8 @@ enum dt_func_flags {
 	DT_FN_WAIT = 1u << 4,	  /* wait4/waitpid: matches function=sys_waitpid */
 	DT_FN_NOARGS_REGS = 1u << 5, /* kernel function: args in registers, not pt_regs */
 	DT_FN_UNIMPL = 1u << 6,	  /* number reserved or historic: no kernel implements it, no args */
+	DT_FN_NOABORT = 1u << 7,  /* returns, but a caller cannot survive a changed return:
+				   * rt_sigreturn/sigreturn (the signal frame is not restored) */
 };
 
 struct dt_funcdesc {
@@ -156,5 +158,21 @@ const char *const *dt_catalog_decodings(enum dt_argtype type);
 bool dt_argtype_symbolic(enum dt_argtype type);
 /* Each function's name with the seed's "sys_" prefix ("sys_openat"); static. */
 const char *dt_catalog_sys_name(int func_id);
+
+/*
+ * May an abort filter change this function's return? Only a system call that returns
+ * to a caller able to take an error: not exit/exit_group/do_exit (never return: a
+ * kernel "returning" from do_exit dies), not rt_sigreturn/sigreturn (the process would
+ * run on with the signal frame's registers never restored), not a kernel function
+ * (its callers are kernel code that may not expect a failure at all).
+ * Returns NULL if abortable, else the reason ("never returns", ...). Any thread.
+ */
+const char *dt_catalog_abort_unsafe(int func_id);
+
+/*
+ * The argument of func_id whose kernel copy do_filp_open() receives (open, openat,
+ * openat2, creat: the path), or -1. Decisions on it are made on that copy.
+ */
+int dt_kcopy_arg(int func_id);
 
 #endif /* DOMTRACE_CATALOG_H */

@@ -91,6 +91,8 @@ struct dt_config {
 	char **monitor, **ignore; /* Monitor / Ignore globs */
 	size_t nmonitor, nignore;
 	size_t ncatalog; /* catalogue size the function sets are indexed by */
+	bool regex_error_allow; /* OnRegexError allow (default deny) */
+	unsigned regex_error_line; /* where OnRegexError was given, 0 if not */
 };
 
 struct dt_config_diag {

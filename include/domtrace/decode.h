@@ -51,6 +51,12 @@ int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint6
 int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
 			const struct dt_guest_mem *mem);
 
+/* Argument i's value is a string the kernel copied (a path from a struct filename):
+ * it replaces what was read from user memory, and the argument's decodings follow.
+ * 0, or -EINVAL for a bad index. */
+int dt_decode_set_copied(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
+			 const char *s, size_t len, bool truncated);
+
 /* After the call: ev->has_ret/ret are set by the caller; renders OUT arguments and the
  * post-only decodings (wait status, accepted sockaddr, ...). */
 int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem);

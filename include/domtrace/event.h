@@ -98,6 +98,8 @@ struct dt_event {
 	bool compat;	  /* i386 syscall from a 32-bit process */
 	uint64_t site;	  /* guest address of the probe */
 	uint8_t nargs;
+	uint8_t unknown; /* bit i: args[i]'s value is not known yet (not present, or to be
+			  * read from the kernel's own copy); filters cannot decide on it */
 	struct dt_arg args[DT_MAX_ARGS];
 	uint8_t ndec;
 	struct dt_decoding dec[DT_MAX_DECS];

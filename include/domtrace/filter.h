@@ -49,10 +49,19 @@ struct dt_chain_slot {
 
 /* The first matching filter. */
 struct dt_match {
-	uint32_t filter;   /* 1-based index in the chain */
+	uint32_t filter;   /* 1-based index in the chain (UNDECIDED: the undecided filter) */
 	bool apply;	   /* abort filter: the engine aborts (global bit on) or reports would-abort */
 	int64_t abort_ret; /* apply: the value the aborted call returns */
+	/* Set on every return: the first filter whose regex failed during this match
+	 * (match or depth limit, bad UTF; 0 if none), and whether it was that filter's
+	 * first failure in this chain (the engine says so once). */
+	uint32_t regex_error;
+	bool regex_error_first;
 };
+
+/* dt_chain_match(): the first filter that could match reads an argument the event
+ * marks unknown (ev->unknown): the decision needs its value. */
+#define DT_CHAIN_UNDECIDED 2
 
 /*
  * The calling process's ancestors, loaded lazily: called at most once per
@@ -72,6 +81,8 @@ void dt_chain_free(struct dt_chain *chain); /* NULL ok; frees its config */
 const struct dt_config *dt_chain_config(const struct dt_chain *chain);
 uint64_t dt_chain_generation(const struct dt_chain *chain); /* unique per chain, from 1 */
 size_t dt_chain_length(const struct dt_chain *chain);
+/* How often filter (1-based) failed to evaluate a regex in this chain. Any reader. */
+uint64_t dt_chain_regex_errors(const struct dt_chain *chain, uint32_t filter);
 
 /* A reader for worker threads tracing VM `vm`. 0 or -ENOMEM (-EINVAL: name too long). */
 int dt_chain_reader_new(const char *vm, struct dt_chain_reader **ret_reader);
@@ -79,8 +90,12 @@ void dt_chain_reader_free(struct dt_chain_reader *reader); /* NULL ok */
 
 /*
  * Match an event (ev->when is PRE or POST) against the chain for the reader's VM.
- * Returns 1 and fills *ret_match on a match, 0 if no filter matches. anc may be NULL:
- * then ev->anc/ev->nanc are the ancestry. Does not block, allocate or log.
+ * Returns 1 and fills *ret_match on a match, 0 if no filter matches, DT_CHAIN_UNDECIDED
+ * if filters are tried in order up to one whose other keys match but whose argval reads
+ * an argument in ev->unknown (*ret_match names it). anc may be NULL: then
+ * ev->anc/ev->nanc are the ancestry. A regex that fails is decided by the config's
+ * OnRegexError policy and counted (dt_chain_regex_errors). Does not block, allocate or
+ * log.
  */
 int dt_chain_match(const struct dt_chain *chain, struct dt_chain_reader *reader,
 		   const struct dt_event *ev, const struct dt_ancestry *anc,
