@@ -440,11 +440,12 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			c->ts_ns = ev->ts_ns;
 			memcpy(c->raw, raw, sizeof(raw));
 			c->pre = ev;
-			dt_trace("VM %s v%u: %s entry by %s[%d]: %d argument(s) on pages not present: "
-				 "decided %s",
-				 w->vm.name, t->vcpu, ev->func, ev->proc.comm, ev->proc.pid, missing,
-				 is_exec(w, p->func_id) && w->exec_helper ? "at the exec helper"
-									   : "at the return");
+			dt_trace("VM %s v%u: %s entry by %s[%d]: decision waits %s",
+				 w->vm.name, t->vcpu, ev->func, ev->proc.comm, ev->proc.pid,
+				 c->kcopy ? "for the kernel's copy of the path (do_filp_open)"
+				 : is_exec(w, p->func_id) && w->exec_helper
+					 ? "for the exec helper"
+					 : "for the return (arguments on pages not present)");
 			return 0;
 		}
 	}
