@@ -117,7 +117,7 @@ START_TEST(x_logs_failed_calls_only)
 	ck_assert_msg(strstr(r.text, "(dom1") && strstr(r.text, ") failed: ENODEV"), "%s", r.text);
 	ck_assert_ptr_null(strstr(r.text, "hv: trap:"));
 	ck_assert_ptr_null(strstr(r.text, "hv: answer:"));
-	ck_assert_ptr_null(strstr(r.text, "hv: read_va("));
+	ck_assert_ptr_null(strstr(r.text, "hv: read_va(dom1, cr3")); /* a failed one may show */
 	run_free(&r);
 }
 END_TEST
@@ -132,7 +132,7 @@ START_TEST(xx_adds_ring_events)
 	ck_assert_msg(strstr(r.text, "hv: answer: dom1 vcpu ") != NULL, "%s", r.text);
 	ck_assert_msg(strstr(r.text, " resumes at 0x") != NULL, "%s", r.text);
 	ck_assert_msg(strstr(r.text, "failed: ENODEV") != NULL, "%s", r.text);
-	ck_assert_ptr_null(strstr(r.text, "hv: read_va("));
+	ck_assert_ptr_null(strstr(r.text, "hv: read_va(dom1, cr3")); /* a failed one may show */
 	run_free(&r);
 }
 END_TEST
