@@ -297,12 +297,13 @@ static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t e
 	return ACT_NEXT;
 }
 
-static enum sim_act_res a_filp_open(struct sim_vcpu *c)
+static enum sim_act_res a_filp_open(struct sim_vcpu *c, uint64_t end, uint64_t *ret_rip)
 {
 	struct sim_task *t = c->task;
-	uint64_t name_va;
-	char name[224];
+	uint64_t name_va, file;
+	char name[224], canon[256];
 	ssize_t n;
+	int r;
 
 	/* the kernel's copy, through kernel addresses: what the user does now is moot */
 	if (dt_sim_read_va(&c->vm->mem, c->regs.cr3, c->regs.rsi, &name_va, 8) != 8)
@@ -311,8 +312,38 @@ static enum sim_act_res a_filp_open(struct sim_vcpu *c)
 	if (n <= 0)
 		return crash_now(c, "BUG: unable to handle page fault (filename->name)");
 	name[n] = 0;
+	t->open_file_pa = 0;
+	r = dt_sim_vfs_resolve(t, (int64_t)c->regs.rdi, name, canon, sizeof(canon));
+	if (r == 0)
+		r = dt_sim_open_check(t, canon, c->regs.rdx);
+	if (r >= -1) {
+		t->open_idx = r;
+		file = dt_sim_vfs_file(c->vm, canon, (uint32_t)c->regs.rdx, &t->open_file_pa);
+		r = file ? 0 : -ENOMEM;
+		c->regs.rdi = file;
+	}
+	if (r < 0) { /* the lookup failed: no struct file, no security hook */
+		t->call.body_ran = true;
+		c->regs.rax = (uint64_t)(int64_t)r;
+		*ret_rip = end + 5;
+		return ACT_JUMP;
+	}
+	return ACT_NEXT;
+}
+
+/* After security_file_open: 0 lets the open happen, an error (an LSM, an abort) not. */
+static enum sim_act_res a_filp_done(struct sim_vcpu *c)
+{
+	struct sim_task *t = c->task;
+
+	if (!t->open_file_pa)
+		return ACT_NEXT; /* the lookup failed; rax holds its error */
+	dt_sim_kfree(c->vm, t->open_file_pa, SIM_FILE_SIZE);
+	t->open_file_pa = 0;
+	if (c->regs.rax)
+		return ACT_NEXT;
 	t->call.body_ran = true;
-	c->regs.rax = (uint64_t)dt_sim_open_path(t, name, c->regs.rdx);
+	c->regs.rax = (uint64_t)dt_sim_open_install(t, t->open_idx);
 	return ACT_NEXT;
 }
 
@@ -518,7 +549,12 @@ enum sim_act_res dt_sim_action(struct sim_vcpu *c, uint32_t imm, uint64_t insn_e
 	case A_OPEN_NAME:
 		return a_open_name(c, arg, insn_end, ret_rip);
 	case A_FILP_OPEN:
-		return a_filp_open(c);
+		return a_filp_open(c, insn_end, ret_rip);
+	case A_FILP_DONE:
+		return a_filp_done(c);
+	case A_RET0:
+		c->regs.rax = 0;
+		return ACT_NEXT;
 	case A_OPEN_DONE:
 		return a_open_done(c);
 	case A_EXIT_WORK:

@@ -29,6 +29,7 @@ struct dt_inflight_call {
 	bool compat;
 	bool deferred;	     /* the entry event waits for its strings */
 	bool kcopy;	     /* deferred: decided where the kernel has copied the path */
+	bool kfile;	     /* deferred: decided where the open has reached its file */
 	unsigned missing;    /* deferred: arguments (bits) on pages not present at entry */
 	uint64_t raw[DT_MAX_ARGS];
 	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */
