@@ -193,6 +193,24 @@ static enum sim_act_res a_body(struct sim_vcpu *c, unsigned nr, bool compat)
 	return ACT_NEXT;
 }
 
+/* getname(): a struct filename in the kernel heap holding the copied path (iname). */
+#define FNAME_SIZE 256
+
+static uint64_t new_filename(struct sim_vm *vm, const char *name, int n, uint64_t uptr,
+			     uint64_t *ret_pa)
+{
+	uint64_t pa, kva = dt_sim_kmalloc(vm, FNAME_SIZE, &pa);
+
+	if (!kva)
+		return 0;
+	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32); /* name -> iname */
+	dt_sim_gwrite64(&vm->mem, pa + 8, uptr);     /* uptr */
+	dt_sim_gwrite64(&vm->mem, pa + 16, 1);	     /* refcnt */
+	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
+	*ret_pa = pa;
+	return kva;
+}
+
 static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end,
 				  uint64_t *ret_rip)
 {
@@ -225,16 +243,12 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
 		*ret_rip = end + 5;
 		return ACT_JUMP;
 	}
-	kva = dt_sim_kmalloc(vm, 256, &pa);
+	kva = new_filename(vm, name, n, ufile, &pa);
 	if (!kva) {
 		c->regs.rax = (uint64_t)-ENOMEM;
 		*ret_rip = end + 5;
 		return ACT_JUMP;
 	}
-	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32);	 /* name -> iname */
-	dt_sim_gwrite64(&vm->mem, pa + 8, ufile);	 /* uptr */
-	dt_sim_gwrite64(&vm->mem, pa + 16, 1);		 /* refcnt */
-	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
 	t->fname_kva = kva;
 	t->fname_pa = pa;
 	snprintf(t->exec_path, sizeof(t->exec_path), "%s", name);
@@ -252,8 +266,6 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
  * putname(). A scenario's `race=` rewrites the user's path first, as another thread
  * could between the call's entry and the copy.
  */
-#define OPEN_FNAME_SIZE 256
-
 static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t end,
 				    uint64_t *ret_rip)
 {
@@ -281,15 +293,11 @@ static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t e
 		t->race = NULL;
 	}
 	n = dt_sim_ustr_k(t, upath, name, sizeof(name));
-	if (n <= 0 || !(kva = dt_sim_kmalloc(vm, OPEN_FNAME_SIZE, &pa))) {
+	if (n <= 0 || !(kva = new_filename(vm, name, n, upath, &pa))) {
 		c->regs.rax = (uint64_t)(int64_t)(n == 0 ? -ENOENT : n < 0 ? n : -ENOMEM);
 		*ret_rip = end + 5; /* past the call: putname has nothing to put */
 		return ACT_JUMP;
 	}
-	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32); /* name -> iname */
-	dt_sim_gwrite64(&vm->mem, pa + 8, upath);    /* uptr */
-	dt_sim_gwrite64(&vm->mem, pa + 16, 1);	     /* refcnt */
-	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
 	t->open_fname_pa = pa;
 	c->regs.rdi = at ? a[0] : (uint64_t)-100; /* dfd (AT_FDCWD for open) */
 	c->regs.rsi = kva;
@@ -352,7 +360,7 @@ static enum sim_act_res a_open_done(struct sim_vcpu *c)
 	struct sim_task *t = c->task;
 
 	if (t->open_fname_pa)
-		dt_sim_kfree(c->vm, t->open_fname_pa, OPEN_FNAME_SIZE);
+		dt_sim_kfree(c->vm, t->open_fname_pa, FNAME_SIZE);
 	t->open_fname_pa = 0;
 	return ACT_NEXT;
 }
@@ -364,7 +372,7 @@ static void exec_cleanup(struct sim_task *t)
 	if (t->bprm_pa)
 		dt_sim_kfree(vm, t->bprm_pa, vm->b->l.binprm_size);
 	if (t->fname_pa)
-		dt_sim_kfree(vm, t->fname_pa, 256);
+		dt_sim_kfree(vm, t->fname_pa, FNAME_SIZE);
 	t->bprm_pa = t->fname_pa = 0;
 	t->bprm_kva = t->fname_kva = 0;
 }

@@ -482,6 +482,18 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	(void)decide_pre(w, t, ev, c, regs, AT_ENTRY, false);
 }
 
+/* The trapping task's call whose entry event waits for this point, or NULL. */
+static struct dt_inflight_call *deferred_call(struct dt_worker *w, const struct dt_trap *t)
+{
+	struct dt_inflight_call *c;
+	uint64_t task;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return NULL;
+	c = dt_inflight_deferred_of(&w->inflight, task);
+	return c && c->pre ? c : NULL;
+}
+
 /*
  * do_filp_open(dfd, struct filename *name, op): the kernel has copied the path of an open
  * whose decision waits for it. The path is read from that copy (kernel memory: no user
@@ -494,16 +506,14 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	struct dt_inflight_call *c;
 	struct dt_event *ev;
 	char path[DT_STR_MAX];
-	uint64_t task, name = 0;
+	uint64_t name = 0;
 	ssize_t n = -EFAULT;
 	bool kfile;
 	int karg;
 	unsigned i;
 
-	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
-		return;
-	c = dt_inflight_deferred_of(&w->inflight, task);
-	if (!c || !c->kcopy || !c->pre)
+	c = deferred_call(w, t);
+	if (!c || !c->kcopy)
 		return; /* a kernel-internal open, or an open decided at entry */
 	ev = c->pre;
 	c->pre = NULL;
@@ -542,14 +552,11 @@ static void on_file_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	struct dt_inflight_call *c;
 	struct dt_event *ev;
 	char path[DT_STR_MAX];
-	uint64_t task;
 	ssize_t n;
 	int karg;
 
-	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
-		return;
-	c = dt_inflight_deferred_of(&w->inflight, task);
-	if (!c || !c->kfile || !c->pre)
+	c = deferred_call(w, t);
+	if (!c || !c->kfile)
 		return; /* an open of the kernel's own, or one decided earlier */
 	ev = c->pre;
 	c->pre = NULL;
