@@ -289,6 +289,41 @@ START_TEST(open_decided_on_the_file_reached)
 }
 END_TEST
 
+/*
+ * Without return probes (--no-returns, as in sgdt mode), an open deferred to the kernel's
+ * copy that fails before the copy (an empty path) never meets its later point: when the
+ * task makes its next call the entry is sent, marked unfinished, not lost, and no later
+ * point can decide it with another call's data.
+ */
+START_TEST(deferred_open_that_never_copies_is_not_lost)
+{
+	static const char scn[] =
+		"proc 985 comm=reader\n"
+		"985 call openat AT_FDCWD \"\" O_RDONLY 0 label=empty\n"
+		"985 call getpid label=next\n"
+		"985 call openat AT_FDCWD \"/tmp/x\" O_RDONLY 0 label=link\n";
+	struct dt_harness h;
+	struct dt_sim_call c;
+
+	dt_harness_init(&h, 1);
+	h.o.returns = false;
+	dt_harness_start(&h,
+			 "Functions openat,getpid\n"
+			 "Filter function=openat,argname=filename:path,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n",
+			 scn);
+	call_wait(&h, "empty", &c);
+	ck_assert_int_eq(c.ret, -2);
+	call_wait(&h, "link", &c);
+	ck_assert_int_eq(c.ret, -13);
+	expect_line(&h, "the stale entry", "\"func\":\"sys_openat\"", "\"filename\":\"\"",
+		    "\"unfinished\":true");
+	expect_count(&h, 1, "\"type\":\"abort\"", NULL);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("enforce");
@@ -301,6 +336,7 @@ int main(void)
 	tcase_add_test(tc, open_path_decided_on_kernel_copy);
 	tcase_add_test(tc, exec_path_decided_on_kernel_copy);
 	tcase_add_test(tc, open_decided_on_the_file_reached);
+	tcase_add_test(tc, deferred_open_that_never_copies_is_not_lost);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -263,7 +263,7 @@ static bool decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			call->func_id = ev->func_id;
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
-			call->deferred = false;
+			dt_inflight_undefer(&w->inflight, call);
 			call->pre = dt_event_clone(ev, POST_ARENA_EXTRA);
 		}
 	} else if (call) {
@@ -340,16 +340,21 @@ static int entry_verdict(struct dt_worker *w, struct dt_event *ev)
 }
 
 /* A deferred entry of this task that never met its later point (its call failed before
- * it, and no return probe saw the end): sent now, marked unfinished, not lost. */
-static void flush_stale(struct dt_worker *w, uint64_t task, uint64_t rsp)
+ * it, and no return probe saw the end): the task is in a new system call now, so that
+ * one is over. Sent, marked unfinished, not lost; and forgotten, so that no later point
+ * decides it with another call's data. */
+static void flush_stale(struct dt_worker *w, uint64_t task)
 {
-	struct dt_inflight_call *old = dt_inflight_get(&w->inflight, task, rsp);
+	struct dt_inflight_call *old = dt_inflight_deferred_of(&w->inflight, task);
 
-	if (old && old->pre && old->deferred) {
+	if (!old)
+		return;
+	if (old->pre) {
 		old->pre->unfinished = true;
 		submit(w, old->pre);
 		old->pre = NULL;
 	}
+	dt_inflight_del(&w->inflight, old->task, old->rsp);
 }
 
 static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
@@ -375,6 +380,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	}
 	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
 		goto undecodable;
+	if (fd->flags & DT_FN_SYSCALL)
+		flush_stale(w, task);
 	ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
 	if (!ev)
 		return 0; /* out of memory: let the call run unseen rather than stall it */
@@ -426,10 +433,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		 * the return for other calls (too late to abort those: docs/DESIGN.md). */
 		struct dt_inflight_call *c;
 
-		flush_stale(w, task, t->regs.rsp);
 		c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
-		if (c) {
-			c->deferred = true;
+		if (c && dt_inflight_defer(&w->inflight, c) == 0) {
 			/* exec: at its helper; an open: at do_filp_open, then at
 			 * security_file_open if a filter reads the file it reached */
 			c->kcopy = to_copy && w->copy_helper && dt_kcopy_arg(p->func_id) >= 0;
