@@ -395,6 +395,8 @@ static void check_abort_guarantee(struct fparse *fp)
 	if (strncmp(an, "regs:", 5) == 0)
 		an += 5;
 	len = strcspn(an, ":");
+	if (an[len] == ':' && strcmp(an + len + 1, "path") == 0)
+		return; /* the file the open reached: what the kernel resolved */
 	for (i = 0; i < f->nfuncs; i++) {
 		const struct dt_funcdesc *fd = dt_catalog_get(f->funcs[i]);
 
@@ -412,8 +414,11 @@ static void check_abort_guarantee(struct fparse *fp)
 					 "see docs/DESIGN.md on what an abort filter can guarantee",
 					 "%s's %s is matched on the kernel's copy of the path as "
 					 "written, not on the file it resolves to (a symlink, a "
-					 "directory fd or ../ reach the same file by another name)",
-					 dt_catalog_sys_name(f->funcs[i]), ad->name);
+					 "directory fd or ../ reach the same file by another "
+					 "name)%s%s%s",
+					 dt_catalog_sys_name(f->funcs[i]), ad->name,
+					 exec ? "" : "; argname=", exec ? "" : ad->name,
+					 exec ? "" : ":path matches the file it reached");
 			else
 				cfg_diag(fp->p, fp->kv[K_ARGNAME].vcol, true,
 					 "see docs/DESIGN.md on what an abort filter can guarantee",

@@ -92,6 +92,7 @@ struct dt_worker {
 	bool exec_helper;   /* a probe completes execve events whose strings were absent */
 	bool exec_helper_bprm; /* ... on bprm_execve (else do_execveat_common) */
 	bool copy_helper;   /* a probe on do_filp_open decides open paths on the kernel's copy */
+	bool file_helper;   /* one on security_file_open decides on the file an open reached */
 	bool sgdt_returns_said;
 	const char *not_ready_why; /* plan: why the kernel looks not booted yet (static) */
 

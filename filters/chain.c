@@ -295,6 +295,8 @@ static bool unknown_value(const struct dt_event *ev, const char *name)
 	if (strncmp(name, "regs:", 5) == 0)
 		name += 5;
 	len = strcspn(name, ":");
+	if (name[len] == ':' && strcmp(name + len + 1, "path") == 0)
+		return ev->unknown & DT_UNKNOWN_OBJECT; /* the object an open reached */
 	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS; i++)
 		if (ev->args[i].name && strlen(ev->args[i].name) == len &&
 		    strncmp(ev->args[i].name, name, len) == 0)
@@ -344,7 +346,7 @@ static enum tri argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spe
 			return regex_failed(ms, f);
 		hit = r == 1;
 	}
-	if (!hit && unknown)
+	if (!hit && (unknown || (ev->unknown & DT_UNKNOWN_OBJECT)))
 		return T_UNKNOWN; /* an unknown value could still hit */
 	return hit != f->argval.negate ? T_YES : T_NO;
 }

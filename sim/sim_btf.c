@@ -195,6 +195,60 @@ static void base_types(struct bt *b)
 	b->t_ccharpp = chk(b, btf__add_ptr(t, b->t_ccharp));
 }
 
+/* What tells which file an open reached: struct file -> f_path -> dentries and mounts. */
+static void vfs_types(struct bt *b)
+{
+	struct btf *t = b->btf;
+	int p_dentry = chk(b, btf__add_ptr(t, chk(b, btf__add_fwd(t, "dentry", BTF_FWD_STRUCT))));
+	int p_mount = chk(b, btf__add_ptr(t, chk(b, btf__add_fwd(t, "mount", BTF_FWD_STRUCT))));
+	int p_vfsmount, qstr, path, vfsmount, idx, iname;
+	int p_cuchar = chk(b, btf__add_ptr(t, chk(b, btf__add_const(t, b->t_u8))));
+
+	{
+		struct field f[] = { { "hash_len", b->t_u64, 0 }, { "name", p_cuchar, SIM_QSTR_NAME } };
+
+		qstr = add_struct(b, "qstr", 16, f, 2);
+	}
+	idx = chk(b, btf__add_int(t, "sizetype", 4, 0));
+	iname = chk(b, btf__add_array(t, idx, b->t_u8, 128));
+	{
+		struct field f[] = { { "d_flags", b->t_uint, 0 },
+				     { "d_parent", p_dentry, SIM_DENTRY_PARENT },
+				     { "d_name", qstr, SIM_DENTRY_NAME },
+				     { "d_inode", b->t_voidp, 48 },
+				     { "d_iname", iname, SIM_DENTRY_INAME } };
+
+		chk(b, add_struct(b, "dentry", SIM_DENTRY_SIZE, f, 5));
+	}
+	{
+		struct field f[] = { { "mnt_root", p_dentry, 0 },
+				     { "mnt_sb", b->t_voidp, 8 },
+				     { "mnt_flags", b->t_int, 16 } };
+
+		vfsmount = add_struct(b, "vfsmount", SIM_VFSMOUNT_SIZE, f, 3);
+	}
+	p_vfsmount = chk(b, btf__add_ptr(t, vfsmount));
+	{
+		struct field f[] = { { "mnt_parent", p_mount, SIM_MOUNT_PARENT },
+				     { "mnt_mountpoint", p_dentry, SIM_MOUNT_MOUNTPOINT },
+				     { "mnt", vfsmount, SIM_MOUNT_MNT } };
+
+		chk(b, add_struct(b, "mount", SIM_MOUNT_SIZE, f, 3));
+	}
+	{
+		struct field f[] = { { "mnt", p_vfsmount, 0 }, { "dentry", p_dentry, 8 } };
+
+		path = add_struct(b, "path", SIM_PATH_SIZE, f, 2);
+	}
+	{
+		struct field f[] = { { "f_path", path, SIM_FILE_PATH },
+				     { "f_inode", b->t_voidp, 32 },
+				     { "f_flags", b->t_uint, SIM_FILE_FLAGS } };
+
+		chk(b, add_struct(b, "file", SIM_FILE_SIZE, f, 3));
+	}
+}
+
 enum { S_LIST, S_TASK, S_CRED, S_MM, S_REGS, S_TI, S_BPRM, S_FILENAME, S_HOT, S_META, S_N };
 
 int dt_sim_btf_make(const struct sim_layout *l, enum dt_sim_flavour f, void **ret_blob,
@@ -342,6 +396,7 @@ int dt_sim_btf_make(const struct sim_layout *l, enum dt_sim_flavour f, void **re
 	(void)p_filename;
 	if (!b.err && (int)btf__type_cnt(b.btf) != sid[S_META] + 1)
 		b.err = -EINVAL;
+	vfs_types(&b);
 
 	/* Per-CPU variables, as pahole emits them. */
 	{

@@ -193,6 +193,24 @@ static enum sim_act_res a_body(struct sim_vcpu *c, unsigned nr, bool compat)
 	return ACT_NEXT;
 }
 
+/* getname(): a struct filename in the kernel heap holding the copied path (iname). */
+#define FNAME_SIZE 256
+
+static uint64_t new_filename(struct sim_vm *vm, const char *name, int n, uint64_t uptr,
+			     uint64_t *ret_pa)
+{
+	uint64_t pa, kva = dt_sim_kmalloc(vm, FNAME_SIZE, &pa);
+
+	if (!kva)
+		return 0;
+	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32); /* name -> iname */
+	dt_sim_gwrite64(&vm->mem, pa + 8, uptr);     /* uptr */
+	dt_sim_gwrite64(&vm->mem, pa + 16, 1);	     /* refcnt */
+	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
+	*ret_pa = pa;
+	return kva;
+}
+
 static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end,
 				  uint64_t *ret_rip)
 {
@@ -225,16 +243,12 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
 		*ret_rip = end + 5;
 		return ACT_JUMP;
 	}
-	kva = dt_sim_kmalloc(vm, 256, &pa);
+	kva = new_filename(vm, name, n, ufile, &pa);
 	if (!kva) {
 		c->regs.rax = (uint64_t)-ENOMEM;
 		*ret_rip = end + 5;
 		return ACT_JUMP;
 	}
-	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32);	 /* name -> iname */
-	dt_sim_gwrite64(&vm->mem, pa + 8, ufile);	 /* uptr */
-	dt_sim_gwrite64(&vm->mem, pa + 16, 1);		 /* refcnt */
-	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
 	t->fname_kva = kva;
 	t->fname_pa = pa;
 	snprintf(t->exec_path, sizeof(t->exec_path), "%s", name);
@@ -252,8 +266,6 @@ static enum sim_act_res a_getname(struct sim_vcpu *c, unsigned arg, uint64_t end
  * putname(). A scenario's `race=` rewrites the user's path first, as another thread
  * could between the call's entry and the copy.
  */
-#define OPEN_FNAME_SIZE 256
-
 static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t end,
 				    uint64_t *ret_rip)
 {
@@ -281,15 +293,11 @@ static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t e
 		t->race = NULL;
 	}
 	n = dt_sim_ustr_k(t, upath, name, sizeof(name));
-	if (n <= 0 || !(kva = dt_sim_kmalloc(vm, OPEN_FNAME_SIZE, &pa))) {
+	if (n <= 0 || !(kva = new_filename(vm, name, n, upath, &pa))) {
 		c->regs.rax = (uint64_t)(int64_t)(n == 0 ? -ENOENT : n < 0 ? n : -ENOMEM);
 		*ret_rip = end + 5; /* past the call: putname has nothing to put */
 		return ACT_JUMP;
 	}
-	dt_sim_gwrite64(&vm->mem, pa + 0, kva + 32); /* name -> iname */
-	dt_sim_gwrite64(&vm->mem, pa + 8, upath);    /* uptr */
-	dt_sim_gwrite64(&vm->mem, pa + 16, 1);	     /* refcnt */
-	dt_sim_gcopy_in(&vm->mem, pa + 32, name, (size_t)n + 1);
 	t->open_fname_pa = pa;
 	c->regs.rdi = at ? a[0] : (uint64_t)-100; /* dfd (AT_FDCWD for open) */
 	c->regs.rsi = kva;
@@ -297,12 +305,13 @@ static enum sim_act_res a_open_name(struct sim_vcpu *c, unsigned arg, uint64_t e
 	return ACT_NEXT;
 }
 
-static enum sim_act_res a_filp_open(struct sim_vcpu *c)
+static enum sim_act_res a_filp_open(struct sim_vcpu *c, uint64_t end, uint64_t *ret_rip)
 {
 	struct sim_task *t = c->task;
-	uint64_t name_va;
-	char name[224];
+	uint64_t name_va, file;
+	char name[224], canon[256];
 	ssize_t n;
+	int r;
 
 	/* the kernel's copy, through kernel addresses: what the user does now is moot */
 	if (dt_sim_read_va(&c->vm->mem, c->regs.cr3, c->regs.rsi, &name_va, 8) != 8)
@@ -311,8 +320,38 @@ static enum sim_act_res a_filp_open(struct sim_vcpu *c)
 	if (n <= 0)
 		return crash_now(c, "BUG: unable to handle page fault (filename->name)");
 	name[n] = 0;
+	t->open_file_pa = 0;
+	r = dt_sim_vfs_resolve(t, (int64_t)c->regs.rdi, name, canon, sizeof(canon));
+	if (r == 0)
+		r = dt_sim_open_check(t, canon, c->regs.rdx);
+	if (r >= -1) {
+		t->open_idx = r;
+		file = dt_sim_vfs_file(c->vm, canon, (uint32_t)c->regs.rdx, &t->open_file_pa);
+		r = file ? 0 : -ENOMEM;
+		c->regs.rdi = file;
+	}
+	if (r < 0) { /* the lookup failed: no struct file, no security hook */
+		t->call.body_ran = true;
+		c->regs.rax = (uint64_t)(int64_t)r;
+		*ret_rip = end + 5;
+		return ACT_JUMP;
+	}
+	return ACT_NEXT;
+}
+
+/* After security_file_open: 0 lets the open happen, an error (an LSM, an abort) not. */
+static enum sim_act_res a_filp_done(struct sim_vcpu *c)
+{
+	struct sim_task *t = c->task;
+
+	if (!t->open_file_pa)
+		return ACT_NEXT; /* the lookup failed; rax holds its error */
+	dt_sim_kfree(c->vm, t->open_file_pa, SIM_FILE_SIZE);
+	t->open_file_pa = 0;
+	if (c->regs.rax)
+		return ACT_NEXT;
 	t->call.body_ran = true;
-	c->regs.rax = (uint64_t)dt_sim_open_path(t, name, c->regs.rdx);
+	c->regs.rax = (uint64_t)dt_sim_open_install(t, t->open_idx);
 	return ACT_NEXT;
 }
 
@@ -321,7 +360,7 @@ static enum sim_act_res a_open_done(struct sim_vcpu *c)
 	struct sim_task *t = c->task;
 
 	if (t->open_fname_pa)
-		dt_sim_kfree(c->vm, t->open_fname_pa, OPEN_FNAME_SIZE);
+		dt_sim_kfree(c->vm, t->open_fname_pa, FNAME_SIZE);
 	t->open_fname_pa = 0;
 	return ACT_NEXT;
 }
@@ -333,7 +372,7 @@ static void exec_cleanup(struct sim_task *t)
 	if (t->bprm_pa)
 		dt_sim_kfree(vm, t->bprm_pa, vm->b->l.binprm_size);
 	if (t->fname_pa)
-		dt_sim_kfree(vm, t->fname_pa, 256);
+		dt_sim_kfree(vm, t->fname_pa, FNAME_SIZE);
 	t->bprm_pa = t->fname_pa = 0;
 	t->bprm_kva = t->fname_kva = 0;
 }
@@ -518,7 +557,12 @@ enum sim_act_res dt_sim_action(struct sim_vcpu *c, uint32_t imm, uint64_t insn_e
 	case A_OPEN_NAME:
 		return a_open_name(c, arg, insn_end, ret_rip);
 	case A_FILP_OPEN:
-		return a_filp_open(c);
+		return a_filp_open(c, insn_end, ret_rip);
+	case A_FILP_DONE:
+		return a_filp_done(c);
+	case A_RET0:
+		c->regs.rax = 0;
+		return ACT_NEXT;
 	case A_OPEN_DONE:
 		return a_open_done(c);
 	case A_EXIT_WORK:

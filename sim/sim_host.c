@@ -101,6 +101,7 @@ static void vm_free(struct sim_vm *vm)
 	dt_sim_mem_fini(&vm->mem);
 	free(vm->tq);
 	free(vm->log);
+	dt_sim_vfs_free(vm);
 	free(vm->vcpu);
 	if (vm->trap_efd >= 0)
 		close(vm->trap_efd);

@@ -191,6 +191,7 @@ enum kind {
 	K_RET_FROM_FORK,
 	K_RETURN_THUNK,
 	K_OPEN,		/* open/openat: getname, call do_filp_open, putname */
+	K_FILP,		/* do_filp_open: resolve, call security_file_open, install */
 };
 
 struct fn {
@@ -371,11 +372,12 @@ static void emit_fn(struct em *e, const struct fn *f)
 		INSN(e, 0xcc);
 		break;
 	case K_OPEN:
+	case K_FILP:
 		prologue_traced(e);
 		frame_in(e);
-		marker(e, A_OPEN_NAME, f->arg);
-		call_to(e, 0xe8, "do_filp_open");
-		marker(e, A_OPEN_DONE, 0);
+		marker(e, f->kind == K_OPEN ? A_OPEN_NAME : A_FILP_OPEN, f->arg);
+		call_to(e, 0xe8, f->kind == K_OPEN ? "do_filp_open" : "security_file_open");
+		marker(e, f->kind == K_OPEN ? A_OPEN_DONE : A_FILP_DONE, 0);
 		INSN(e, 0x5d);
 		epilogue(e);
 		break;
@@ -551,7 +553,8 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	FN("do_exit", K_DO_EXIT, 0, 0, NULL, true);
 	FN("do_execveat_common", K_CALLING, A_COPY_STRINGS, 0, "bprm_execve", false);
 	FN("bprm_execve", K_PLAIN, A_EXEC, 0, NULL, true);
-	FN("do_filp_open", K_PLAIN, A_FILP_OPEN, 0, NULL, true);
+	FN("do_filp_open", K_FILP, 0, 0, NULL, true);
+	FN("security_file_open", K_PLAIN, A_RET0, 0, NULL, true);
 	FN("__x64_sys_ni_syscall", K_PLAIN, A_NI, 0, NULL, true);
 	FN("__ia32_sys_ni_syscall", K_PLAIN, A_NI, 0, NULL, true);
 	for (i = 0; i < dt_sim_sysnr_64_len; i++) {

@@ -99,10 +99,29 @@ enum sim_action {
 	A_RET_FROM_FORK,
 	A_OPEN_NAME,	/* open/openat: getname() (the kernel's copy); skip the call on failure;
 			 * arg = nr | 0x8000 for compat */
-	A_FILP_OPEN,	/* do_filp_open(dfd, struct filename *, flags): the open, on the copy */
+	A_FILP_OPEN,	/* do_filp_open(dfd, struct filename *, flags): resolve the copy, check,
+			 * make a struct file (rdi) for security_file_open; skip it on failure */
 	A_OPEN_DONE,	/* open/openat after do_filp_open: putname(); rax is the result */
+	A_FILP_DONE,	/* do_filp_open after security_file_open: 0 installs the fd */
+	A_RET0,		/* rax = 0 (an LSM hook that allows) */
 };
 #define SIM_MARK(a, arg) ((uint32_t)(a) << 16 | ((uint32_t)(arg) & 0xffff))
+
+/* ---- VFS objects in guest memory (sim_vfs.c), described by the BTF (sim_btf.c) ---- */
+#define SIM_QSTR_NAME 8		/* struct qstr { u64 hash_len; const char *name; } */
+#define SIM_DENTRY_SIZE 192
+#define SIM_DENTRY_PARENT 24	/* struct dentry *d_parent */
+#define SIM_DENTRY_NAME 32	/* struct qstr d_name */
+#define SIM_DENTRY_INAME 56	/* char d_iname[128]: the name's storage */
+#define SIM_VFSMOUNT_SIZE 32	/* struct vfsmount { dentry *mnt_root; sb; int flags; } */
+#define SIM_MOUNT_SIZE 128
+#define SIM_MOUNT_PARENT 16	/* struct mount *mnt_parent */
+#define SIM_MOUNT_MOUNTPOINT 24 /* struct dentry *mnt_mountpoint */
+#define SIM_MOUNT_MNT 32	/* struct vfsmount mnt */
+#define SIM_PATH_SIZE 16	/* struct path { vfsmount *mnt; dentry *dentry; } */
+#define SIM_FILE_SIZE 232
+#define SIM_FILE_PATH 16	/* struct path f_path */
+#define SIM_FILE_FLAGS 48	/* unsigned int f_flags */
 
 /* ---- randomness: splitmix64 ---- */
 static inline uint64_t sim_rand(uint64_t *s)

@@ -30,7 +30,13 @@ static const struct sim_file vfs[] = {
 	{ "/lib/x86_64-linux-gnu/libc.so.6", 0, "\177ELF" },
 	{ "/home/user", VF_DIR, NULL },
 	{ "/home/user/.bashrc", 0, "# ~/.bashrc\n" },
+	{ "/etc", VF_DIR, NULL },
 	{ "/tmp", VF_DIR, NULL },
+	{ "/tmp/x", VF_LINK, "/etc/shadow" }, /* links that reach /etc/shadow by other names */
+	{ "/var/www/html/s", VF_LINK, "../../../etc/shadow" },
+	{ "/var", VF_DIR, NULL },
+	{ "/var/www", VF_DIR, NULL },
+	{ "/var/www/html", VF_DIR, NULL },
 	{ "/var/www/html/index.php", 0, "<?php echo 'hello'; ?>\n" },
 	{ "/var/log/syslog", 0, "" },
 	{ "/var/log/apache2/access.log", 0, "" },

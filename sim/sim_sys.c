@@ -183,30 +183,36 @@ static int64_t sleep_until(struct sc *s, uint64_t dur_ns)
 }
 
 /* ---- file and socket calls ---- */
-/* The open itself, on the kernel's copy of the path (do_filp_open's model). */
-int64_t dt_sim_open_path(struct sim_task *t, const char *path, uint64_t flags)
+int dt_sim_open_check(struct sim_task *t, const char *path, uint64_t flags)
 {
-	int idx, fd;
+	int idx = dt_sim_vfs_lookup(path);
 	const struct sim_file *f;
 
-	idx = dt_sim_vfs_lookup(path);
-	if (idx < 0) {
-		if (!(flags & 0100)) /* O_CREAT */
-			return -ENOENT;
-		fd = fd_alloc(t, FD_FILE);
-		if (fd >= 0)
-			t->fd[fd].file = -1;
-		return fd;
-	}
+	if (idx < 0)
+		return flags & 0100 ? -1 : -ENOENT; /* O_CREAT */
 	f = dt_sim_vfs_get(idx);
 	if ((f->flags & VF_ROOT) && t->ids[6] != 0)
 		return -EACCES;
 	if ((flags & 0200000) && !(f->flags & VF_DIR)) /* O_DIRECTORY */
 		return -ENOTDIR;
-	fd = fd_alloc(t, f->flags & VF_DIR ? FD_DIR : FD_FILE);
+	return idx;
+}
+
+int64_t dt_sim_open_install(struct sim_task *t, int idx)
+{
+	int fd = fd_alloc(t, idx >= 0 && (dt_sim_vfs_get(idx)->flags & VF_DIR) ? FD_DIR : FD_FILE);
+
 	if (fd >= 0)
 		t->fd[fd].file = idx;
 	return fd;
+}
+
+/* The open itself, on a path already resolved. */
+int64_t dt_sim_open_path(struct sim_task *t, const char *path, uint64_t flags)
+{
+	int idx = dt_sim_open_check(t, path, flags);
+
+	return idx < -1 ? idx : dt_sim_open_install(t, idx);
 }
 
 static int64_t do_open(struct sc *s, uint64_t upath, uint64_t flags)

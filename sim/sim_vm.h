@@ -135,7 +135,8 @@ struct sim_task {
 	uint64_t sleep_until; /* blocking calls: deadline, 0 = not started */
 	int fork_pid;	      /* pid the next fork's child gets (scenarios), 0 = any */
 	/* open/openat in progress: its struct filename; a scenario's racing rewrite */
-	uint64_t open_fname_pa, open_flags;
+	uint64_t open_fname_pa, open_flags, open_file_pa;
+	int open_idx;
 	const char *race; /* written over the path just before getname (scenario `race=`) */
 	size_t race_len;
 	/* execve in progress */
@@ -216,6 +217,15 @@ struct sim_vm {
 	uint64_t boot_ns;
 	int vfs_created;
 
+	/* the VFS as the kernel's objects (sim_vfs.c): dentries made as paths are opened */
+	struct sim_dentry {
+		char path[128]; /* canonical, absolute */
+		uint64_t kva;
+	} *dcache;
+	size_t ndcache;
+	uint64_t mnt_root, mnt_tmp; /* struct mount kva of / and of the tmpfs on /tmp */
+	uint64_t tmp_root;	    /* the tmpfs's root dentry */
+
 	struct dt_sim_call *log;
 	uint64_t log_seq; /* calls entered (seq numbers) */
 	uint64_t log_n;	  /* calls completed (log index) */
@@ -249,8 +259,18 @@ int dt_sim_kernel_boot(struct sim_vm *vm);
 void dt_sim_kernel_free(struct sim_vm *vm);
 uint64_t dt_sim_dm(const struct sim_vm *vm, uint64_t pa); /* direct-map va of pa */
 uint64_t dt_sim_kmalloc(struct sim_vm *vm, uint32_t size, uint64_t *ret_pa);
-/* open/openat's work on a path the kernel has copied (sim_sys.c): fd or -errno */
+/* open/openat's work on a resolved path (sim_sys.c): the checks (VFS index, -1 for a
+ * file O_CREAT makes, or -errno), the fd (or -errno), both at once */
+int dt_sim_open_check(struct sim_task *t, const char *path, uint64_t flags);
+int64_t dt_sim_open_install(struct sim_task *t, int idx);
 int64_t dt_sim_open_path(struct sim_task *t, const char *path, uint64_t flags);
+/* sim_vfs.c: resolve a path as the kernel would (dirfd, ".", "..", symbolic links) into a
+ * canonical absolute path; 0 or -errno. */
+int dt_sim_vfs_resolve(struct sim_task *t, int64_t dfd, const char *path, char *out, size_t cap);
+/* A struct file for a canonical path, its f_path built of dentries and mounts in guest
+ * memory; its kva (0 when out of memory). Lock held. */
+uint64_t dt_sim_vfs_file(struct sim_vm *vm, const char *canon, uint32_t flags, uint64_t *ret_pa);
+void dt_sim_vfs_free(struct sim_vm *vm); /* the dentry table (not guest memory) */
 uint64_t dt_sim_kstack_alloc(struct sim_vm *vm, int *ret_slot); /* vmalloc base, or 0 */
 void dt_sim_kstack_free(struct sim_vm *vm, uint64_t va, int slot);
 struct sim_mm *dt_sim_mm_new(struct sim_vm *vm, bool compat);
@@ -310,6 +330,7 @@ struct sim_file {
 #define VF_EXEC 2u   /* an x86-64 executable */
 #define VF_EXEC32 4u /* an i386 executable */
 #define VF_ROOT 8u   /* readable by root only */
+#define VF_LINK 16u  /* a symbolic link; content is its target */
 int dt_sim_vfs_lookup(const char *path); /* index or -ENOENT */
 const struct sim_file *dt_sim_vfs_get(int idx);
 void dt_sim_workload_start(struct sim_vm *vm);

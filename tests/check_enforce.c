@@ -236,6 +236,94 @@ START_TEST(exec_path_decided_on_kernel_copy)
 }
 END_TEST
 
+/*
+ * argname=filename:path is the file the open reached, rebuilt from the kernel's dentries
+ * and mounts at security_file_open: a symbolic link (absolute or relative), a directory
+ * fd with ../ and ../ components all reach /etc/shadow and are all aborted; a file on
+ * the tmpfs mounted on /tmp is named across the mount.
+ */
+START_TEST(open_decided_on_the_file_reached)
+{
+	static const char scn[] =
+		"proc 980 comm=reader\n"
+		"980 call openat AT_FDCWD \"/tmp/x\" O_RDONLY 0 label=symlink\n"
+		"980 call open \"/var/www/html/s\" O_RDONLY 0 label=rellink\n"
+		"980 call openat AT_FDCWD \"/var/www/html\" O_RDONLY|O_DIRECTORY 0 label=dir\n"
+		"980 call openat $dir \"../../../etc/shadow\" O_RDONLY 0 label=dirfd\n"
+		"980 call open \"/var/www/html/../../../etc/./shadow\" O_RDONLY 0 label=dotdot\n"
+		"980 call openat AT_FDCWD \"/tmp/new\" O_WRONLY|O_CREAT 0600 label=tmpfs\n"
+		"980 call openat AT_FDCWD \"/etc/hosts\" O_RDONLY 0 label=fine\n";
+	const char *const aborted[] = { "symlink", "rellink", "dirfd", "dotdot" };
+	struct dt_harness h;
+	struct dt_sim_call c;
+	size_t i;
+
+	dt_harness_init(&h, 1);
+	dt_harness_start(&h,
+			 "Functions openat,open\n"
+			 "Filter function=openat,argname=filename:path,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n"
+			 "Filter function=open,argname=filename:path,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n",
+			 scn);
+	for (i = 0; i < sizeof(aborted) / sizeof(aborted[0]); i++) {
+		call_wait(&h, aborted[i], &c);
+		ck_assert_msg(c.ret == -13, "%s: the guest saw %lld", aborted[i], (long long)c.ret);
+		ck_assert(!c.body_ran);
+	}
+	call_wait(&h, "dir", &c);
+	ck_assert_int_ge(c.ret, 0);
+	call_wait(&h, "tmpfs", &c);
+	ck_assert_int_ge(c.ret, 0);
+	call_wait(&h, "fine", &c);
+	ck_assert_int_ge(c.ret, 0);
+	expect_line(&h, "symlink", "\"type\":\"abort\"", "\"filename\":\"/tmp/x\"",
+		    "\"filename:path\":\"/etc/shadow\"");
+	expect_line(&h, "dirfd", "\"type\":\"abort\"", "\"filename\":\"../../../etc/shadow\"",
+		    "\"filename:path\":\"/etc/shadow\"");
+	expect_line(&h, "across the tmpfs mount", "\"filename\":\"/tmp/new\"",
+		    "\"filename:path\":\"/tmp/new\"", "\"when\":\"post\"");
+	expect_count(&h, 4, "\"type\":\"abort\"", NULL);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/*
+ * Without return probes (--no-returns, as in sgdt mode), an open deferred to the kernel's
+ * copy that fails before the copy (an empty path) never meets its later point: when the
+ * task makes its next call the entry is sent, marked unfinished, not lost, and no later
+ * point can decide it with another call's data.
+ */
+START_TEST(deferred_open_that_never_copies_is_not_lost)
+{
+	static const char scn[] =
+		"proc 985 comm=reader\n"
+		"985 call openat AT_FDCWD \"\" O_RDONLY 0 label=empty\n"
+		"985 call getpid label=next\n"
+		"985 call openat AT_FDCWD \"/tmp/x\" O_RDONLY 0 label=link\n";
+	struct dt_harness h;
+	struct dt_sim_call c;
+
+	dt_harness_init(&h, 1);
+	h.o.returns = false;
+	dt_harness_start(&h,
+			 "Functions openat,getpid\n"
+			 "Filter function=openat,argname=filename:path,argval=^/etc/shadow$,apply=1,"
+			 "retval=-EACCES\n",
+			 scn);
+	call_wait(&h, "empty", &c);
+	ck_assert_int_eq(c.ret, -2);
+	call_wait(&h, "link", &c);
+	ck_assert_int_eq(c.ret, -13);
+	expect_line(&h, "the stale entry", "\"func\":\"sys_openat\"", "\"filename\":\"\"",
+		    "\"unfinished\":true");
+	expect_count(&h, 1, "\"type\":\"abort\"", NULL);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("enforce");
@@ -247,6 +335,8 @@ int main(void)
 	tcase_add_test(tc, regex_limit_cannot_dodge_abort);
 	tcase_add_test(tc, open_path_decided_on_kernel_copy);
 	tcase_add_test(tc, exec_path_decided_on_kernel_copy);
+	tcase_add_test(tc, open_decided_on_the_file_reached);
+	tcase_add_test(tc, deferred_open_that_never_copies_is_not_lost);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -630,6 +630,99 @@ START_TEST(hostile_guest)
 }
 END_TEST
 
+/*
+ * Which file a struct file is, rebuilt from dentries and mounts (engine/guest/vfs.c),
+ * against objects a hostile guest laid out: a good chain across a mount, a d_parent
+ * cycle, a mount cycle, a name in user space, a name with a slash, a path too long.
+ */
+START_TEST(file_paths_hostile)
+{
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(1, false, &h);
+	const struct dt_offsets *o;
+	struct vm v;
+	uint64_t pob_va, base, file, mnt_root, mnt_tmp, d_root, d_tmp, d_tmproot, d_etc, d_sh, d_x;
+	uint8_t saved[8192], zero[8192] = { 0 };
+	char buf[256], tiny[8], big[2048];
+
+	vm_open(&v, hv, h, 0, true);
+	o = dt_guest_offsets(v.g);
+	ck_assert_int_eq(dt_guest_sym_va(v.g, "page_offset_base", &pob_va), 0);
+	base = kread64(&v, pob_va) + (40u << 20); /* a scratch page pair in the direct map */
+	ck_assert_int_eq(dt_hv_sim.read_va(v.dom, dt_guest_kernel_cr3(v.g), base, saved,
+					   sizeof(saved)),
+			 (ssize_t)sizeof(saved));
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, dt_guest_kernel_cr3(v.g), base, zero,
+					    sizeof(zero)),
+			 0);
+	file = base, mnt_root = base + 0x400, mnt_tmp = base + 0x600;
+	d_root = base + 0x800, d_tmp = base + 0xa00, d_tmproot = base + 0xc00;
+	d_etc = base + 0xe00, d_sh = base + 0x1000, d_x = base + 0x1200;
+#define DENTRY(d, parent, name)                                                              \
+	do {                                                                                 \
+		kwrite64(&v, (d) + o->off[DT_OFF_DENTRY_PARENT], (parent));                  \
+		kwrite64(&v, (d) + o->off[DT_OFF_DENTRY_NAME] + o->off[DT_OFF_QSTR_NAME],     \
+			 (d) + 0x100);                                                       \
+		ck_assert_int_eq(dt_hv_sim.write_va(v.dom, dt_guest_kernel_cr3(v.g), (d) + 0x100, \
+						    name, sizeof(name)),                     \
+				 0);                                                         \
+	} while (0)
+	DENTRY(d_root, d_root, "/");
+	DENTRY(d_tmp, d_root, "tmp");
+	DENTRY(d_tmproot, d_tmproot, "/");
+	DENTRY(d_etc, d_root, "etc");
+	DENTRY(d_sh, d_etc, "shadow");
+	DENTRY(d_x, d_tmproot, "x");
+	kwrite64(&v, mnt_root + o->off[DT_OFF_MOUNT_PARENT], mnt_root);
+	kwrite64(&v, mnt_tmp + o->off[DT_OFF_MOUNT_PARENT], mnt_root);
+	kwrite64(&v, mnt_tmp + o->off[DT_OFF_MOUNT_MOUNTPOINT], d_tmp);
+	/* /etc/shadow on the root mount */
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_MNT],
+		 mnt_root + o->off[DT_OFF_MOUNT_MNT]);
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_DENTRY], d_sh);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), 11);
+	ck_assert_str_eq(buf, "/etc/shadow");
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, tiny, sizeof(tiny)), -ENAMETOOLONG);
+	/* /tmp/x across the tmpfs mounted on /tmp */
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_MNT],
+		 mnt_tmp + o->off[DT_OFF_MOUNT_MNT]);
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_DENTRY], d_x);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "/tmp/x");
+	/* the root dentry itself */
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_DENTRY], d_tmproot);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "/tmp");
+	/* a mount cycle: tmp's parent is a mount whose parent is tmp */
+	kwrite64(&v, mnt_root + o->off[DT_OFF_MOUNT_PARENT], mnt_tmp);
+	kwrite64(&v, mnt_root + o->off[DT_OFF_MOUNT_MOUNTPOINT], d_tmproot);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), -ELOOP);
+	kwrite64(&v, mnt_root + o->off[DT_OFF_MOUNT_PARENT], mnt_root);
+	/* a d_parent cycle etc <-> shadow, never reaching a root */
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_MNT],
+		 mnt_root + o->off[DT_OFF_MOUNT_MNT]);
+	kwrite64(&v, file + o->off[DT_OFF_FILE_PATH] + o->off[DT_OFF_PATH_DENTRY], d_sh);
+	kwrite64(&v, d_etc + o->off[DT_OFF_DENTRY_PARENT], d_sh);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, big, sizeof(big)), -ELOOP); /* 64 names */
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), -ENAMETOOLONG);
+	kwrite64(&v, d_etc + o->off[DT_OFF_DENTRY_PARENT], d_root);
+	/* a name in user space, a name with a slash, a parent that is not a kernel address */
+	kwrite64(&v, d_sh + o->off[DT_OFF_DENTRY_NAME] + o->off[DT_OFF_QSTR_NAME], 0x7ffff000ull);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), -EFAULT);
+	DENTRY(d_sh, d_etc, "a/b");
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), -EINVAL);
+	kwrite64(&v, d_sh + o->off[DT_OFF_DENTRY_PARENT], 0x1000);
+	ck_assert_int_eq(dt_guest_file_path(v.g, file, buf, sizeof(buf)), -EFAULT);
+#undef DENTRY
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, dt_guest_kernel_cr3(v.g), base, saved,
+					    sizeof(saved)),
+			 0);
+	vm_close(&v);
+	ck_assert_uint_eq(dt_sim_crashes(h, 0, NULL, 0), 0);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
 static Suite *guest_suite(void)
 {
 	Suite *s = suite_create("guest");
@@ -638,6 +731,7 @@ static Suite *guest_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, attach_both_flavours);
 	tcase_add_test(tc, processes_match_the_sim);
+	tcase_add_test(tc, file_paths_hostile);
 	tcase_add_test(tc, current_task_at_traps);
 	tcase_add_test(tc, profile_fallback);
 	tcase_add_test(tc, wrong_maps_refused);

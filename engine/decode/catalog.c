@@ -453,6 +453,24 @@ static bool is_execve(const struct dt_funcdesc *fd)
 }
 
 /* Names a function's own arguments offer (socketcall's inner calls aside). */
+/* open, openat, openat2, creat: the path argument do_filp_open gets the kernel's copy of */
+static int kcopy_arg_of(const struct dt_funcdesc *fd)
+{
+	static const char *const opens[] = { "open", "openat", "openat2", "creat" };
+	unsigned i, k;
+
+	if (!(fd->flags & DT_FN_SYSCALL))
+		return -1;
+	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		if (strcmp(fd->name, opens[i]) != 0)
+			continue;
+		for (k = 0; k < fd->nargs; k++)
+			if (fd->args[k].type == DT_AT_PATH)
+				return (int)k;
+	}
+	return -1;
+}
+
 static bool own_argname(const struct dt_funcdesc *fd, const char *arg, size_t arglen,
 			const char *dec)
 {
@@ -482,6 +500,11 @@ static bool own_argname(const struct dt_funcdesc *fd, const char *arg, size_t ar
 	if ((fd->flags & DT_FN_SOCKET) &&
 	    ((arglen == 4 && strncmp(arg, "call", 4) == 0 && strcmp(dec, "call") == 0) ||
 	     (arglen == 4 && strncmp(arg, "args", 4) == 0 && strcmp(dec, "args") == 0)))
+		return true;
+	/* "filename:path": the file an open reached (the kernel's dentries), not the name */
+	if (strcmp(dec, "path") == 0 && kcopy_arg_of(fd) >= 0 &&
+	    strlen(fd->args[kcopy_arg_of(fd)].name) == arglen &&
+	    strncmp(fd->args[kcopy_arg_of(fd)].name, arg, arglen) == 0)
 		return true;
 	if (is_execve(fd)) {
 		if (arglen == 4 && strncmp(arg, "regs", 4) == 0)
@@ -536,18 +559,7 @@ const char *dt_catalog_abort_unsafe(int func_id)
 
 int dt_kcopy_arg(int func_id)
 {
-	static const char *const opens[] = { "open", "openat", "openat2", "creat" };
 	const struct dt_funcdesc *fd = dt_catalog_get(func_id);
-	unsigned i, k;
 
-	if (!fd || !(fd->flags & DT_FN_SYSCALL))
-		return -1;
-	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
-		if (strcmp(fd->name, opens[i]) != 0)
-			continue;
-		for (k = 0; k < fd->nargs; k++)
-			if (fd->args[k].type == DT_AT_PATH)
-				return (int)k;
-	}
-	return -1;
+	return fd ? kcopy_arg_of(fd) : -1;
 }

@@ -22,11 +22,15 @@ static const char *const exec_helpers[] = { "bprm_execve", "do_execveat_common",
 
 /*
  * Does an abort filter that applies to this VM read the path of open, openat, openat2
- * or creat (argname=filename / pathname / regs:... / *)? Then that decision is made on the
- * kernel's own copy of the path, at do_filp_open (dt_kcopy_arg).
+ * or creat? OPEN_NAME: the name (argname=filename / pathname / regs:...), decided on the
+ * kernel's own copy at do_filp_open (dt_kcopy_arg); OPEN_OBJECT: the file it reached
+ * (filename:path), decided at security_file_open; argname=* reads both.
  */
-static bool aborts_on_open_path(const struct dt_config *cfg, const char *vm)
+enum { OPEN_NAME = 1, OPEN_OBJECT = 2 };
+
+static unsigned aborts_on_open_path(const struct dt_config *cfg, const char *vm)
 {
+	unsigned want = 0, what;
 	size_t i, k;
 
 	for (i = 0; i < cfg->nfilters; i++) {
@@ -38,17 +42,23 @@ static bool aborts_on_open_path(const struct dt_config *cfg, const char *vm)
 			continue;
 		if (strncmp(an, "regs:", 5) == 0)
 			an += 5;
-		if (strcmp(an, "*") != 0 && strncmp(an, "filename", 8) != 0 &&
-		    strncmp(an, "pathname", 8) != 0)
+		if (strcmp(an, "*") == 0)
+			what = OPEN_NAME | OPEN_OBJECT;
+		else if (!strcmp(an, "filename:path") || !strcmp(an, "pathname:path"))
+			what = OPEN_OBJECT;
+		else if (!strcmp(an, "filename") || !strcmp(an, "pathname"))
+			what = OPEN_NAME;
+		else
 			continue;
-		if (f->any_func)
-			return true;
-		for (k = 0; k < f->nfuncs; k++)
+		for (k = 0; !f->any_func && k < f->nfuncs; k++)
 			if (dt_kcopy_arg(f->funcs[k]) >= 0)
-				return true;
+				break;
+		if (f->any_func || k < f->nfuncs)
+			want |= what;
 	}
-	return false;
+	return want;
 }
+
 
 struct planned {
 	struct dt_probe *v;
@@ -161,6 +171,25 @@ static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_
 	return 0;
 }
 
+/* An internal probe on a kernel function; false (said once, at warning level) if it
+ * cannot be armed. */
+static int plan_helper(struct dt_worker *w, struct planned *pl, const char *fn,
+		       enum dt_probe_role role, const char *consequence, bool *ret_armed)
+{
+	const struct dt_sym *s = dt_symtab_find(w->map, fn);
+	const char *why = NULL;
+	bool dummy;
+	int r;
+
+	r = s ? plan_symbol(w, pl, s, -1, false, true, role, false, &dummy, &why) : -ENOENT;
+	*ret_armed = r == 0;
+	if (r == 0)
+		return 0;
+	dt_warn("VM %s: %s: %s: %s", w->vm.name, fn, why ? why : s ? strerror(-r) : "not in the symbols",
+		consequence);
+	return r == -ENOMEM || r == -ENODEV ? r : 0;
+}
+
 /* The kernel symbols that implement function `fd`: the 64-bit and the ia32 entry
  * points; the pt_regs wrappers of >= 4.17, else the older register-ABI functions. */
 static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, const struct dt_sym **syms,
@@ -230,7 +259,8 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	const struct dt_options *o = w->d->opts;
 	const struct dt_config *cfg;
 	uint8_t *flags;
-	bool exec_traced = false, want_copy;
+	bool exec_traced = false;
+	unsigned want_copy;
 	const char *noret_fn = NULL, *noret_why = NULL;
 	bool exits_allowed;
 	unsigned entries_not_ready = 0;
@@ -244,6 +274,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		return -ENOMEM;
 	w->exec_helper = false;
 	w->copy_helper = false;
+	w->file_helper = false;
 	/*
 	 * With --trap sgdt a return probe replaces a `ret` (or a jmp to the return thunk)
 	 * with an sgdt: should the hypervisor ever run that sgdt instead of reporting it,
@@ -358,24 +389,18 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
 		r = r == -ENOMEM || r == -ENODEV ? r : 0;
 	}
-	/* open paths an abort filter reads: decided where the kernel has copied them */
-	if (r == 0 && want_copy) {
-		const struct dt_sym *s = dt_symtab_find(w->map, "do_filp_open");
-		const char *why = NULL;
-		bool dummy;
-
-		r = s ? plan_symbol(w, pl, s, -1, false, true, DT_PROBE_COPY_HELPER, false, &dummy,
-				    &why)
-		      : -ENOENT;
-		if (r == 0) {
-			w->copy_helper = true;
-		} else {
-			dt_warn("VM %s: do_filp_open: %s: open paths are decided on the user's string "
-				"at entry (a racing thread can change it after the check)",
-				w->vm.name, why ? why : s ? strerror(-r) : "not in the symbols");
-			r = r == -ENOMEM || r == -ENODEV ? r : 0;
-		}
-	}
+	/* open paths an abort filter reads: decided where the kernel has copied them, and
+	 * the files opens reach where the kernel has resolved them */
+	if (r == 0 && (want_copy & OPEN_NAME))
+		r = plan_helper(w, pl, "do_filp_open", DT_PROBE_COPY_HELPER,
+				"open paths are decided on the program's string at entry (a racing "
+				"thread can change it after the check)",
+				&w->copy_helper);
+	if (r == 0 && (want_copy & OPEN_OBJECT))
+		r = plan_helper(w, pl, "security_file_open", DT_PROBE_FILE_HELPER,
+				"filters on the file an open reached (filename:path) cannot decide "
+				"before the call runs",
+				&w->file_helper);
 	/* the ancestry cache must hear of exits even when do_exit is not traced */
 	if (r == 0 && w->want_ancestry && w->exit_id >= 0 && !(flags[w->exit_id] & DT_PROBE_PRE)) {
 		const struct dt_sym *s = dt_symtab_find(w->map, "do_exit");

@@ -25,6 +25,8 @@ enum dt_probe_role {
 	DT_PROBE_EXIT_HELPER, /* internal: a task exits (keeps the ancestry cache honest) */
 	DT_PROBE_COPY_HELPER, /* internal: do_filp_open, the kernel has copied an open's path:
 			       * abort decisions on the path are made here, on that copy */
+	DT_PROBE_FILE_HELPER, /* internal: security_file_open, the open has reached a file:
+			       * decisions on that file (filename:path) are made here */
 };
 
 struct dt_probe {

@@ -150,8 +150,9 @@ static bool can_abort(enum abort_at where, int64_t value)
  * readable): run the filter chain, abort if it says so, arrange the return probe,
  * send the event(s). regs are the registers the vCPU resumes with.
  */
-static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_event *ev,
-		       struct dt_inflight_call *call, struct dt_regs *regs, enum abort_at where)
+static bool decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_event *ev,
+		       struct dt_inflight_call *call, struct dt_regs *regs, enum abort_at where,
+		       bool may_defer)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(ev->func_id);
 	struct anc_ctx actx = { .w = w, .ev = ev };
@@ -168,6 +169,13 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 	chain = dt_chain_current(&w->d->policy);
 	cfg = dt_chain_config(chain);
 	r = dt_chain_match(chain, w->reader, ev, &anc, &m);
+	if (r == DT_CHAIN_UNDECIDED && may_defer) {
+		/* a later point will know what the first candidate filter reads */
+		dt_chain_read_unlock();
+		if (m.regex_error)
+			atomic_fetch_add(&w->d->stats.regex_errors, 1);
+		return false;
+	}
 	if (r == DT_CHAIN_UNDECIDED) {
 		/* No later point can read the argument the first candidate filter needs:
 		 * decide on what was readable ("<not present ...>" for the rest). */
@@ -265,7 +273,7 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			call->func_id = ev->func_id;
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
-			call->deferred = false;
+			dt_inflight_undefer(&w->inflight, call);
 			call->pre = dt_event_clone(ev, POST_ARENA_EXTRA);
 		}
 	} else if (call) {
@@ -280,9 +288,10 @@ static void decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 		/* An unmatched call whose return will be reported: one line, at the return,
 		 * with the arguments and the value (the copy above keeps them). */
 		dt_event_free(ev);
-		return;
+		return true;
 	}
 	submit(w, ev);
+	return true;
 }
 
 /* execve's and execveat's path argument (its kernel copy is read at the exec helper). */
@@ -345,16 +354,21 @@ static int entry_verdict(struct dt_worker *w, struct dt_event *ev)
 }
 
 /* A deferred entry of this task that never met its later point (its call failed before
- * it, and no return probe saw the end): sent now, marked unfinished, not lost. */
-static void flush_stale(struct dt_worker *w, uint64_t task, uint64_t rsp)
+ * it, and no return probe saw the end): the task is in a new system call now, so that
+ * one is over. Sent, marked unfinished, not lost; and forgotten, so that no later point
+ * decides it with another call's data. */
+static void flush_stale(struct dt_worker *w, uint64_t task)
 {
-	struct dt_inflight_call *old = dt_inflight_get(&w->inflight, task, rsp);
+	struct dt_inflight_call *old = dt_inflight_deferred_of(&w->inflight, task);
 
-	if (old && old->pre && old->deferred) {
+	if (!old)
+		return;
+	if (old->pre) {
 		old->pre->unfinished = true;
 		submit(w, old->pre);
 		old->pre = NULL;
 	}
+	dt_inflight_del(&w->inflight, old->task, old->rsp);
 }
 
 static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap *t,
@@ -380,6 +394,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	}
 	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
 		goto undecodable;
+	if (fd->flags & DT_FN_SYSCALL)
+		flush_stale(w, task);
 	ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
 	if (!ev)
 		return 0; /* out of memory: let the call run unseen rather than stall it */
@@ -412,6 +428,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	else
 		karg = w->copy_helper ? dt_kcopy_arg(p->func_id) : -1;
 	kbit = karg >= 0 ? 1u << karg : 0;
+	if (w->file_helper && dt_kcopy_arg(p->func_id) >= 0)
+		kbit |= DT_UNKNOWN_OBJECT; /* the file it will reach */
 	/* An open's path is decided on the kernel's own copy when a filter reads it: the
 	 * user's string may be absent now, or rewritten by another thread after this read. */
 	ev->unknown = (uint8_t)(missing | kbit);
@@ -429,11 +447,12 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		 * the return for other calls (too late to abort those: docs/DESIGN.md). */
 		struct dt_inflight_call *c;
 
-		flush_stale(w, task, t->regs.rsp);
 		c = dt_inflight_add(&w->inflight, task, t->regs.rsp);
-		if (c) {
-			c->deferred = true;
-			c->kcopy = to_copy && !is_exec(w, p->func_id); /* exec: at its helper */
+		if (c && dt_inflight_defer(&w->inflight, c) == 0) {
+			/* exec: at its helper; an open: at do_filp_open, then at
+			 * security_file_open if a filter reads the file it reached */
+			c->kcopy = to_copy && w->copy_helper && dt_kcopy_arg(p->func_id) >= 0;
+			c->kfile = to_copy && w->file_helper && dt_kcopy_arg(p->func_id) >= 0;
 			c->missing = (unsigned)missing;
 			c->func_id = p->func_id;
 			c->compat = p->compat;
@@ -449,7 +468,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			return 0;
 		}
 	}
-	decide_pre(w, t, ev, NULL, regs, AT_ENTRY);
+	(void)decide_pre(w, t, ev, NULL, regs, AT_ENTRY, false);
 	return 0;
 undecodable:
 	w->decode_errors++;
@@ -485,7 +504,19 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
 			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
-	decide_pre(w, t, ev, c, regs, AT_ENTRY);
+	(void)decide_pre(w, t, ev, c, regs, AT_ENTRY, false);
+}
+
+/* The trapping task's call whose entry event waits for this point, or NULL. */
+static struct dt_inflight_call *deferred_call(struct dt_worker *w, const struct dt_trap *t)
+{
+	struct dt_inflight_call *c;
+	uint64_t task;
+
+	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
+		return NULL;
+	c = dt_inflight_deferred_of(&w->inflight, task);
+	return c && c->pre ? c : NULL;
 }
 
 /*
@@ -500,15 +531,14 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	struct dt_inflight_call *c;
 	struct dt_event *ev;
 	char path[DT_STR_MAX];
-	uint64_t task, name = 0;
+	uint64_t name = 0;
 	ssize_t n = -EFAULT;
+	bool kfile;
 	int karg;
 	unsigned i;
 
-	if (dt_guest_current_task(w->guest, t->vcpu, &t->regs, &task) < 0)
-		return;
-	c = dt_inflight_deferred_of(&w->inflight, task);
-	if (!c || !c->kcopy || !c->pre)
+	c = deferred_call(w, t);
+	if (!c || !c->kcopy)
 		return; /* a kernel-internal open, or an open decided at entry */
 	ev = c->pre;
 	c->pre = NULL;
@@ -518,7 +548,7 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	    dt_guest_read_kernel(w->guest, t->regs.rsi + o->off[DT_OFF_FILENAME_NAME], &name,
 				 sizeof(name)) == (ssize_t)sizeof(name))
 		n = dt_guest_read_kstr(w->guest, name, path, sizeof(path));
-	ev->unknown = 0;
+	ev->unknown = c->kfile ? DT_UNKNOWN_OBJECT : 0;
 	if (karg >= 0 && n >= 0)
 		(void)dt_decode_set_copied(ev, dt_catalog_get(c->func_id), (unsigned)karg, path,
 					   (size_t)n, (size_t)n >= sizeof(path) - 1);
@@ -527,7 +557,45 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 		if ((c->missing & (1u << i)) && (int)i != karg &&
 		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
 			ev->unknown |= (uint8_t)(1u << i);
-	decide_pre(w, t, ev, c, regs, AT_KERNEL_COPY);
+	kfile = c->kfile;
+	c->kfile = false; /* decide_pre may forget c (an abort, no return wanted) */
+	if (!decide_pre(w, t, ev, c, regs, AT_KERNEL_COPY, kfile)) {
+		c->pre = ev; /* decided where the open reaches its file (on_file_helper) */
+		c->kfile = true;
+	}
+}
+
+/*
+ * security_file_open(struct file *): the open has reached a file. Its path is rebuilt from
+ * the kernel's dentries and mounts (what a symlink, a directory fd or ../ led to), given
+ * to filters as "<path arg>:path", and an abort makes the hook deny the open, as an LSM
+ * does: do_dentry_open's caller gets the error and the file is never installed.
+ */
+static void on_file_helper(struct dt_worker *w, const struct dt_trap *t, struct dt_regs *regs)
+{
+	const struct dt_funcdesc *fd;
+	struct dt_inflight_call *c;
+	struct dt_event *ev;
+	char path[DT_STR_MAX];
+	ssize_t n;
+	int karg;
+
+	c = deferred_call(w, t);
+	if (!c || !c->kfile)
+		return; /* an open of the kernel's own, or one decided earlier */
+	ev = c->pre;
+	c->pre = NULL;
+	c->kfile = c->kcopy = false;
+	fd = dt_catalog_get(c->func_id);
+	karg = dt_kcopy_arg(c->func_id);
+	n = dt_guest_file_path(w->guest, t->regs.rdi, path, sizeof(path));
+	if (karg >= 0 && n >= 0)
+		(void)dt_event_add_dec(ev, dt_event_printf(ev, "%s:path", fd->args[karg].name),
+				       dt_event_strdup(ev, path, (size_t)n));
+	else
+		w->decode_errors++;
+	ev->unknown &= (uint8_t)~DT_UNKNOWN_OBJECT;
+	(void)decide_pre(w, t, ev, c, regs, AT_KERNEL_COPY, false);
 }
 
 /* A traced function returns: pair it with its call, send the return's event. */
@@ -559,7 +627,7 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 		for (i = 0; i < pre->nargs; i++)
 			if (c->missing & (1u << i))
 				(void)dt_decode_retry_arg(pre, fd, i, &w->mem);
-		decide_pre(w, t, pre, c, &unused, AT_RETURN);
+		(void)decide_pre(w, t, pre, c, &unused, AT_RETURN, false);
 		c = dt_inflight_get(&w->inflight, task, t->regs.rsp);
 		if (!c)
 			return 0;
@@ -661,6 +729,9 @@ int dt_worker_handle_trap(struct dt_worker *w, struct dt_trap *t)
 		break;
 	case DT_PROBE_COPY_HELPER:
 		on_copy_helper(w, t, &regs);
+		break;
+	case DT_PROBE_FILE_HELPER:
+		on_file_helper(w, t, &regs);
 		break;
 	case DT_PROBE_EXIT:
 		(void)on_return(w, p, t);

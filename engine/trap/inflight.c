@@ -7,9 +7,14 @@
 
 int dt_inflight_init(struct dt_inflight *t)
 {
+	int r;
+
 	t->next_seq = 1;
 	t->dropped = 0;
-	return dt_hashmap_init(&t->map, sizeof(struct dt_inflight_call), 0);
+	r = dt_hashmap_init(&t->map, sizeof(struct dt_inflight_call), 0);
+	if (r == 0 && (r = dt_hashmap_init(&t->deferred, sizeof(uint64_t), 0)) < 0)
+		dt_hashmap_fini(&t->map);
+	return r;
 }
 
 void dt_inflight_fini(struct dt_inflight *t)
@@ -23,6 +28,7 @@ void dt_inflight_fini(struct dt_inflight *t)
 			dt_event_free(c->pre);
 	}
 	dt_hashmap_fini(&t->map);
+	dt_hashmap_fini(&t->deferred);
 }
 
 static void drop_oldest(struct dt_inflight *t)
@@ -55,6 +61,7 @@ struct dt_inflight_call *dt_inflight_add(struct dt_inflight *t, uint64_t task, u
 	if (!fresh) {
 		/* The same task at the same stack depth again: its earlier call never came
 		 * back through a probed exit (e.g. the probe was added mid-call). */
+		dt_inflight_undefer(t, c);
 		dt_event_free(c->pre);
 		*c = (struct dt_inflight_call){ 0 };
 	}
@@ -69,17 +76,32 @@ struct dt_inflight_call *dt_inflight_get(struct dt_inflight *t, uint64_t task, u
 	return dt_hashmap_get(&t->map, task, rsp);
 }
 
+int dt_inflight_defer(struct dt_inflight *t, struct dt_inflight_call *c)
+{
+	uint64_t *rsp = dt_hashmap_put(&t->deferred, c->task, 0, NULL);
+
+	if (!rsp)
+		return -ENOMEM;
+	*rsp = c->rsp;
+	c->deferred = true;
+	return 0;
+}
+
+void dt_inflight_undefer(struct dt_inflight *t, struct dt_inflight_call *c)
+{
+	uint64_t *rsp = dt_hashmap_get(&t->deferred, c->task, 0);
+
+	if (c->deferred && rsp && *rsp == c->rsp)
+		(void)dt_hashmap_del(&t->deferred, c->task, 0);
+	c->deferred = false;
+}
+
 struct dt_inflight_call *dt_inflight_deferred_of(struct dt_inflight *t, uint64_t task)
 {
-	size_t i;
+	uint64_t *rsp = dt_hashmap_get(&t->deferred, task, 0);
+	struct dt_inflight_call *c = rsp ? dt_hashmap_get(&t->map, task, *rsp) : NULL;
 
-	for (i = 0; i < t->map.cap; i++) {
-		struct dt_inflight_call *c = dt_hashmap_slot(&t->map, i, NULL, NULL);
-
-		if (c && c->deferred && c->task == task)
-			return c;
-	}
-	return NULL;
+	return c && c->deferred ? c : NULL;
 }
 
 void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp)
@@ -88,6 +110,7 @@ void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp)
 
 	if (!c)
 		return;
+	dt_inflight_undefer(t, c);
 	dt_event_free(c->pre);
 	(void)dt_hashmap_del(&t->map, task, rsp);
 }

@@ -29,6 +29,7 @@ struct dt_inflight_call {
 	bool compat;
 	bool deferred;	     /* the entry event waits for its strings */
 	bool kcopy;	     /* deferred: decided where the kernel has copied the path */
+	bool kfile;	     /* deferred: decided where the open has reached its file */
 	unsigned missing;    /* deferred: arguments (bits) on pages not present at entry */
 	uint64_t raw[DT_MAX_ARGS];
 	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */
@@ -36,6 +37,7 @@ struct dt_inflight_call {
 
 struct dt_inflight {
 	struct dt_hashmap map;
+	struct dt_hashmap deferred; /* (task, 0) -> rsp of the task's deferred call */
 	uint64_t next_seq;
 	uint64_t dropped; /* calls forgotten because the table was full */
 };
@@ -46,7 +48,12 @@ void dt_inflight_fini(struct dt_inflight *t); /* frees every pending event */
 /* Record a call; an older call with the same key is replaced (freed). NULL on ENOMEM. */
 struct dt_inflight_call *dt_inflight_add(struct dt_inflight *t, uint64_t task, uint64_t rsp);
 struct dt_inflight_call *dt_inflight_get(struct dt_inflight *t, uint64_t task, uint64_t rsp);
-/* The deferred call of a task, if any (few exist at a time: a linear scan is fine). */
+/* Mark a call deferred (its entry event waits for a later point), or not any more. A task
+ * runs one system call at a time, so it has at most one deferred call. */
+int dt_inflight_defer(struct dt_inflight *t, struct dt_inflight_call *c);
+void dt_inflight_undefer(struct dt_inflight *t, struct dt_inflight_call *c);
+/* The deferred call of a task, if any: one lookup (the later points run on every open
+ * or exec of the guest). */
 struct dt_inflight_call *dt_inflight_deferred_of(struct dt_inflight *t, uint64_t task);
 /* Forget a call; its pre event, if still owned, is freed. */
 void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp);

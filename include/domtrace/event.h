@@ -28,6 +28,7 @@
 #define DT_MAX_DECS 16	      /* decodings carried by one event */
 #define DT_EVENT_ARENA 16384  /* bytes of decoded text one call event may carry */
 #define DT_ANCESTRY_MAX 64    /* ancestors kept (bounded walk) */
+#define DT_UNKNOWN_OBJECT 0x80 /* struct dt_event.unknown: see there */
 
 enum dt_event_type {
 	DT_EV_CALL = 1,	   /* a traced call that matched no filter: logged only */
@@ -99,7 +100,9 @@ struct dt_event {
 	uint64_t site;	  /* guest address of the probe */
 	uint8_t nargs;
 	uint8_t unknown; /* bit i: args[i]'s value is not known yet (not present, or to be
-			  * read from the kernel's own copy); filters cannot decide on it */
+			  * read from the kernel's own copy); DT_UNKNOWN_OBJECT: the file an
+			  * open reached ("<arg>:path") is not known yet. Filters cannot
+			  * decide on what is unknown. */
 	struct dt_arg args[DT_MAX_ARGS];
 	uint8_t ndec;
 	struct dt_decoding dec[DT_MAX_DECS];

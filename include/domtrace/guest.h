@@ -161,6 +161,15 @@ enum dt_off {
 	DT_OFF_PCPU_HOT_CURRENT_TASK, /* >= 6.2 */
 	DT_OFF_BINPRM_FILENAME,
 	DT_OFF_FILENAME_NAME,
+	DT_OFF_FILE_PATH, /* the file an open reached: file.f_path {path.mnt, path.dentry}, */
+	DT_OFF_PATH_MNT,  /* dentry.d_parent, dentry.d_name + qstr.name, and the mount */
+	DT_OFF_PATH_DENTRY, /* around a vfsmount: mount.mnt, mnt_parent, mnt_mountpoint */
+	DT_OFF_DENTRY_PARENT,
+	DT_OFF_DENTRY_NAME,
+	DT_OFF_QSTR_NAME,
+	DT_OFF_MOUNT_MNT,
+	DT_OFF_MOUNT_PARENT,
+	DT_OFF_MOUNT_MOUNTPOINT,
 	DT_OFF_META_NAME, /* struct syscall_metadata */
 	DT_OFF_META_SYSCALL_NR,
 	DT_OFF_META_NB_ARGS,
@@ -276,6 +285,19 @@ ssize_t dt_guest_read_kernel(struct dt_guest *g, uint64_t va, void *buf, size_t 
 /* A NUL-terminated kernel string of at most cap-1 bytes into buf (cap >= 1).
  * Returns its length, or -EFAULT if va is not a kernel address or unreadable. */
 ssize_t dt_guest_read_kstr(struct dt_guest *g, uint64_t va, char *buf, size_t cap);
+
+/*
+ * The absolute path of the file a struct file refers to, as the kernel's d_path builds
+ * it: the dentry's names up its d_parent chain, crossing each mount to its mountpoint in
+ * the parent mount, to the root mount (the process's chroot is not applied). Bounded:
+ * at most DT_PATH_DEPTH names and DT_PATH_MOUNTS mounts, each name capped; a loop or an
+ * unreadable pointer fails with -ELOOP / -EFAULT; a path longer than cap-1 -ENAMETOOLONG.
+ * Needs the file/path/dentry/qstr/mount offsets (-ENOENT if the guest's BTF lacks them).
+ * Returns the path's length. The worker's thread.
+ */
+#define DT_PATH_DEPTH 64
+#define DT_PATH_MOUNTS 16
+ssize_t dt_guest_file_path(struct dt_guest *g, uint64_t file, char *buf, size_t cap);
 
 /*
  * The task running on a vCPU: the per-cpu current-task pointer (pcpu_hot.current_task
