@@ -461,7 +461,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 			c->pre = ev;
 			dt_trace("VM %s v%u: %s entry by %s[%d]: decision waits %s",
 				 w->vm.name, t->vcpu, ev->func, ev->proc.comm, ev->proc.pid,
-				 c->kcopy ? "for the kernel's copy of the path (do_filp_open)"
+				 c->kcopy   ? "for the kernel's copy of the path (do_filp_open)"
+				 : c->kfile ? "for the file the open reaches (security_file_open)"
 				 : is_exec(w, p->func_id) && w->exec_helper
 					 ? "for the exec helper"
 					 : "for the return (arguments on pages not present)");
