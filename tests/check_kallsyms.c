@@ -149,6 +149,192 @@ START_TEST(decoded_equals_map)
 }
 END_TEST
 
+
+/* ---- hostile tables: each patch is refused, never a crash; restored, all is well ---- */
+
+struct patch {
+	const char *what;
+	int where; /* 0 num_syms, 1 markers, 2 token index, 3 token table, 4 offsets, 5 base,
+		    * 6 names */
+	uint64_t at;	  /* bytes into it */
+	uint8_t len;
+	uint64_t value;	  /* little-endian, len bytes */
+	bool add;	  /* value added to what is there */
+};
+
+static const struct patch patches[] = {
+	{ "num_syms + 1", 0, 0, 4, 1, true },
+	{ "num_syms - 300", 0, 0, 4, (uint64_t)-300, true },
+	{ "num_syms huge", 0, 0, 4, 0xffffffffu, false },
+	{ "num_syms 0", 0, 0, 4, 0, false },
+	{ "second marker + 1", 1, 8, 8, 1, true },
+	{ "second marker 0 (a loop back)", 1, 8, 8, 0, false },
+	{ "last marker past the names", 1, 8, 8, 0x7fffffff, false },
+	{ "token index not increasing", 2, 10, 2, 0, false },
+	{ "token index step too long", 2, 2, 2, 0x4000, false },
+	{ "token with a control byte", 3, 0, 1, 1, false },
+	{ "token table NULs gone", 3, 0, 8, 0x4141414141414141ull, false },
+	{ "offset out of order", 4, 40, 4, 0x7fffffff, false },
+	{ "offset far outside the image", 4, 400, 4, 0x80000000u, false },
+	{ "relative_base 0", 5, 0, 8, 0, false },
+	{ "relative_base user address", 5, 0, 8, 0x400000, false },
+	{ "name length 0", 6, 0, 1, 0, false },
+	{ "name length past the table", 6, 0, 2, 0x7fff, false },
+	{ "name length two-byte loop", 6, 0, 2, 0x8080, false },
+};
+
+START_TEST(hostile_tables_refused)
+{
+	const struct patch *pt = &patches[_i];
+	struct dt_kallsyms_info info, info2;
+	struct dt_symtab *tab = NULL;
+	uint64_t va, old = 0, val;
+	char err[512] = "";
+	struct vm v;
+	int r;
+
+	vm_open(&v, DT_SIM_FLAVOUR_61, DT_SIM_KSYMS_REL);
+	ck_assert_int_eq(dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, &info, err,
+						sizeof(err)), 0);
+	dt_symtab_free(tab);
+	tab = NULL;
+	switch (pt->where) {
+	case 0: va = info.num_syms_va; break;
+	case 1: va = info.markers; break;
+	case 2: va = info.token_index; break;
+	case 3: va = info.token_table; break;
+	case 4: va = info.addrs; break;
+	case 5: va = info.addrs + ((4ull * info.num_syms + 7) & ~7ull); break;
+	default: va = info.names; break;
+	}
+	va += pt->at;
+	ck_assert_int_eq(dt_hv_sim.read_va(v.dom, v.ki.kernel_cr3, va, &old, pt->len), pt->len);
+	val = pt->add ? old + pt->value : pt->value;
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, v.ki.kernel_cr3, va, &val, pt->len), 0);
+	err[0] = '\0';
+	r = dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, &info2, err, sizeof(err));
+	ck_assert_msg(r == -EINVAL || r == -ENOENT, "%s: accepted (%d)", pt->what, r);
+	ck_assert_ptr_null(tab);
+	ck_assert_msg(strstr(err, "VM 'vm'") && strstr(err, "kallsyms"), "%s: %s", pt->what, err);
+	/* put back: found again */
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, v.ki.kernel_cr3, va, &old, pt->len), 0);
+	ck_assert_int_eq(dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, &info2, err,
+						sizeof(err)), 0);
+	ck_assert_uint_eq(info2.num_syms, info.num_syms);
+	dt_symtab_free(tab);
+	vm_close(&v);
+}
+END_TEST
+
+/* A kernel built without kallsyms: refused, naming what is missing. */
+START_TEST(no_kallsyms_refused)
+{
+	struct dt_symtab *tab = NULL;
+	char err[512] = "";
+	struct vm v;
+
+	vm_open(&v, DT_SIM_FLAVOUR_66, DT_SIM_KSYMS_NONE);
+	ck_assert_int_eq(dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, NULL, err,
+						sizeof(err)),
+			 -ENOENT);
+	ck_assert_ptr_null(tab);
+	ck_assert_msg(strstr(err, "no usable kallsyms") && strstr(err, "token_table"), "%s", err);
+	vm_close(&v);
+}
+END_TEST
+
+/* ---- the daemon: no map anywhere ---- */
+
+static struct dt_sim_vm_params extra_vm(const char *name, enum dt_sim_flavour f)
+{
+	struct dt_sim_vm_params vp = { .flavour = f, .build = 0 };
+
+	snprintf(vp.name, sizeof(vp.name), "%s", name);
+	return vp;
+}
+
+/* 6 guests on 2 kernel builds, no System.map at all: all traced, 2 tables decoded. */
+START_TEST(no_map_six_guests_two_decodes)
+{
+	static const char *const names[] = { "extra-a", "extra-b", "extra-c", "extra-d" };
+	struct dt_harness h;
+	size_t i;
+
+	dt_harness_init(&h, 2); /* sim-vm0 6.1, sim-vm1 6.6, build 0 both */
+	h.sp.sysmap_dir = NULL;
+	h.o.sysmap_dir = NULL;
+	h.sp.workload = true;
+	dt_harness_start(&h, NULL, NULL);
+	for (i = 0; i < 4; i++) {
+		struct dt_sim_vm_params vp =
+			extra_vm(names[i], i % 2 ? DT_SIM_FLAVOUR_66 : DT_SIM_FLAVOUR_61);
+
+		(void)dt_harness_create_vm(&h, &vp);
+	}
+	ck_assert(dt_harness_wait_attached(&h, 6, 60000));
+	ck_assert_uint_eq(atomic_load(&h.d->stats.attached), 6);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.syms_kallsyms), 6);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.syms_map), 0);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.kallsyms_decoded), 2);
+	ck_assert(dt_harness_wait_traps(&h, 200, 60000)); /* and it traces */
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/* A fitting map in the directory is preferred; where none fits, the guest's kallsyms. */
+START_TEST(map_preferred_kallsyms_when_none_fits)
+{
+	struct dt_harness h;
+	char path[256];
+	FILE *f;
+
+	dt_harness_init(&h, 2);
+	h.sp.workload = true;
+	dt_harness_start(&h, NULL, NULL);
+	ck_assert(dt_harness_wait_attached(&h, 2, 60000));
+	ck_assert_uint_eq(atomic_load(&h.d->stats.syms_map), 2);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.kallsyms_decoded), 0);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+
+	/* a directory holding only a map that fits nothing */
+	dt_harness_init(&h, 1);
+	h.sp.sysmap_dir = NULL;
+	snprintf(path, sizeof(path), "%s/System.map-9.9.9-other", h.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("ffffffff81000000 T _text\nffffffff81000040 T entry_SYSCALL_64\n"
+	      "ffffffff82000000 R linux_banner\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	dt_harness_start(&h, NULL, NULL);
+	ck_assert(dt_harness_wait_attached(&h, 1, 60000));
+	ck_assert_uint_eq(atomic_load(&h.d->stats.attached), 1);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.syms_kallsyms), 1);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/* No map and no kallsyms: refused, the guest untouched. */
+START_TEST(no_map_no_kallsyms_refused)
+{
+	struct dt_harness h;
+
+	dt_harness_init(&h, 1);
+	h.sp.sysmap_dir = NULL;
+	h.o.sysmap_dir = NULL;
+	h.sp.ksyms = DT_SIM_KSYMS_NONE;
+	h.sp.workload = true;
+	dt_harness_start(&h, NULL, NULL);
+	ck_assert(dt_harness_wait_attached(&h, 1, 60000));
+	ck_assert_uint_eq(atomic_load(&h.d->stats.refused), 1);
+	ck_assert_uint_eq(atomic_load(&h.d->stats.traps), 0);
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kallsyms");
@@ -162,6 +348,14 @@ int main(void)
 	}
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, decoded_equals_map, 0, sizeof(layouts) / sizeof(layouts[0]));
+	tcase_add_loop_test(tc, hostile_tables_refused, 0, sizeof(patches) / sizeof(patches[0]));
+	tcase_add_test(tc, no_kallsyms_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("daemon");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, no_map_six_guests_two_decodes);
+	tcase_add_test(tc, map_preferred_kallsyms_when_none_fits);
+	tcase_add_test(tc, no_map_no_kallsyms_refused);
 	suite_add_tcase(s, tc);
 	r = dt_check_run(s);
 	{
