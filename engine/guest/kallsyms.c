@@ -37,6 +37,7 @@
 #define GROUP_MAX (256u * (2 + DT_SYM_NAME_MAX))  /* bytes of 256 compressed names */
 #define MARKERS_MAX (DT_KALLSYMS_SYMS_MAX / 256)
 #define NAMES_TEXT_MAX (256u << 20)		     /* decoded names kept at most */
+#define READ_BUDGET (512ull << 20)		     /* guest bytes read in all, at most */
 #define BANNER_PREFIX "Linux version "
 
 struct ks {
@@ -114,7 +115,8 @@ static ssize_t fill(struct ks *k, uint64_t va, void *buf, size_t len)
 	uint8_t *p = buf;
 	size_t done = 0, got = 0;
 
-	if (va + len < va || !dt_kernel_addr(va)) {
+	/* hostile tables can send every candidate to a new place: the total is bounded */
+	if (va + len < va || !dt_kernel_addr(va) || k->info.scanned + len > READ_BUDGET) {
 		memset(buf, 0, len);
 		return 0;
 	}
@@ -649,7 +651,8 @@ static int scan(struct ks *k, uint64_t start, uint64_t len)
 		return -ENOMEM;
 	if (end < start)
 		end = UINT64_MAX;
-	while (va < end && va >= start && r == -ENOENT && tried < CANDIDATES_MAX) {
+	while (va < end && va >= start && r == -ENOENT && tried < CANDIDATES_MAX &&
+	       k->info.scanned < READ_BUDGET) {
 		size_t want = end - va < CHUNK ? (size_t)(end - va) : CHUNK, off;
 		ssize_t n = k->mem->read(k->mem->ctx, va, buf, want);
 
