@@ -530,9 +530,10 @@ static void *worker_main(void *arg)
 	atomic_fetch_add(&w->d->stats.attached, 1);
 	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	atomic_store(&w->state, DT_WORKER_RUNNING);
-	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, %zu breakpoints",
-		w->vm.name, w->vm.domid, dt_guest_release(w->guest),
+	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
+		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->guest),
 		(unsigned long long)dt_guest_kaslr(w->guest), w->map_path,
+		dt_guest_offsets_source(w->guest) == DT_OFFSRC_BTF ? "guest BTF" : "profile",
 		dt_probe_table_count(w->probes));
 	r = loop(w);
 	if (r == -ENODEV)
