@@ -33,11 +33,13 @@ enum dt_sim_flavour {
 
 /* How the kernel's own kallsyms tables are laid out in its .rodata (docs/SIM.md). */
 enum dt_sim_ksyms {
-	DT_SIM_KSYMS_AUTO = 0, /* by flavour: 6.1 -> RELATIVE, 6.6 -> 64 */
+	DT_SIM_KSYMS_AUTO = 0, /* by flavour: 6.1 -> REL_SEQS, 6.6 -> 64 */
 	DT_SIM_KSYMS_NONE,     /* no kallsyms at all (CONFIG_KALLSYMS=n) */
 	DT_SIM_KSYMS_ABS,      /* kallsyms_addresses, 8-byte markers (before 4.6) */
 	DT_SIM_KSYMS_REL,      /* offsets + relative_base first, 8-byte markers (5.10, 6.1) */
 	DT_SIM_KSYMS_64,       /* names first, u32 markers, offsets, seqs_of_names (6.4+) */
+	DT_SIM_KSYMS_REL_SEQS, /* REL with u32 markers, then 3-byte seqs_of_names before the
+				* token table (6.1.y stable, as Debian 12's; 6.2/6.3) */
 	_DT_SIM_KSYMS_MAX,
 };
 

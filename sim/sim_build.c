@@ -44,12 +44,13 @@ static const char *flavour_str(enum dt_sim_flavour f)
 
 static const char *ksyms_suffix(enum dt_sim_flavour f, enum dt_sim_ksyms k)
 {
-	if (k == (f == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL))
+	if (k == (f == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL_SEQS))
 		return "";
 	return k == DT_SIM_KSYMS_NONE ? "-nokallsyms"
 	       : k == DT_SIM_KSYMS_ABS ? "-kabs"
 	       : k == DT_SIM_KSYMS_REL ? "-krel"
-				       : "-k64";
+	       : k == DT_SIM_KSYMS_64  ? "-k64"
+				       : "-krelseqs";
 }
 
 int dt_sim_build_get(struct dt_sim_host *h, enum dt_sim_flavour flavour, int build,
@@ -60,7 +61,7 @@ int dt_sim_build_get(struct dt_sim_host *h, enum dt_sim_flavour flavour, int bui
 	int err;
 
 	if (ksyms == DT_SIM_KSYMS_AUTO)
-		ksyms = flavour == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL;
+		ksyms = flavour == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL_SEQS;
 	pthread_mutex_lock(&h->lock);
 	for (b = h->builds; b; b = b->next) {
 		if (b->flavour == flavour && b->build == build && b->ksyms == ksyms) {

@@ -43,7 +43,7 @@ size_t dt_sim_kallsyms_reserve(const struct sim_build *b)
 	for (i = 0; i < b->nsyms; i++)
 		names += strlen(b->syms[i].name) + 3;
 	names += (size_t)(KS_LATER_SYMS + S_MAX) * (KS_LATER_NAME + 3);
-	return names + (n / 256 + 1) * 8 + 256 * (KS_TOKEN_MAX + 1) + 512 + 8 * n + 3 * n + 256;
+	return names + (n / 256 + 1) * 8 + 256 * (KS_TOKEN_MAX + 1) + 512 + 8 * n + 3 * n + 512;
 }
 
 /* One entry: the symbol, its compressed name, its place in address order. */
@@ -185,6 +185,8 @@ static int add_reloc(struct sim_build *b, size_t off)
 int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t space)
 {
 	const bool abs = b->ksyms == DT_SIM_KSYMS_ABS, first = b->ksyms == DT_SIM_KSYMS_64;
+	const bool mid = b->ksyms == DT_SIM_KSYMS_REL_SEQS; /* seqs before the token table */
+	const size_t mw = first || mid ? 4 : 8;		     /* marker width */
 	size_t n, i, j, nself = 0, names_size = 0, tsize = 0, nmark, p, o[S_MAX] = { 0 };
 	bool has[S_MAX] = { false };
 	struct ent *e = NULL;
@@ -198,7 +200,7 @@ int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t sp
 	has[S_NUM] = has[S_NAMES] = has[S_MARKERS] = has[S_TTABLE] = has[S_TINDEX] = true;
 	has[abs ? S_ADDRS : S_OFFS] = true;
 	has[S_BASE] = !abs;
-	has[S_SEQS] = first;
+	has[S_SEQS] = first || mid;
 	for (i = 0; i < S_MAX; i++)
 		nself += has[i];
 	n = b->nsyms + nself;
@@ -254,7 +256,11 @@ int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t sp
 	o[S_NAMES] = p;
 	p = al8(p + names_size);
 	o[S_MARKERS] = p;
-	p = al8(p + nmark * (first ? 4 : 8));
+	p = al8(p + nmark * mw);
+	if (mid) {
+		o[S_SEQS] = p;
+		p = al8(p + n * 3);
+	}
 	o[S_TTABLE] = p;
 	p = al8(p + tsize);
 	o[S_TINDEX] = p;
@@ -289,7 +295,7 @@ int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t sp
 		if (!(i % 256)) {
 			uint64_t m = p - o[S_NAMES];
 
-			memcpy(img + o[S_MARKERS] + (i / 256) * (first ? 4 : 8), &m, first ? 4 : 8);
+			memcpy(img + o[S_MARKERS] + (i / 256) * mw, &m, mw);
 		}
 		if (e[i].clen > 0x7f) {
 			img[p++] = (uint8_t)((e[i].clen & 0x7f) | 0x80);
@@ -324,7 +330,7 @@ int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t sp
 		memcpy(img + o[S_BASE], &base, 8);
 		err = add_reloc(b, o[S_BASE]);
 	}
-	if (first && !err) {
+	if ((first || mid) && !err) {
 		for (i = 0; i < n; i++)
 			byname[i] = (uint32_t)i;
 		sort_ents = e;

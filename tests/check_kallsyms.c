@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * engine/guest/kallsyms.c against the simulated host: for every kallsyms layout the sim
- * lays out (absolute, relative 5.10/6.1, 6.4+ with seqs_of_names) the table decoded from
+ * lays out (absolute, relative 5.10, 6.1.y with seqs_of_names before the tokens, 6.4+)
+ * the table decoded from
  * guest memory equals the sim's System.map, and dt_guest_open accepts it; hostile tables
  * (patched counts, markers, token index, offsets, relative base, a name that loops) are
  * refused and never crash; the daemon with no map at all attaches and traces, decoding
@@ -109,6 +110,8 @@ static const struct {
 	{ DT_SIM_FLAVOUR_66, DT_SIM_KSYMS_64, true, true, true, 4 },
 	{ DT_SIM_FLAVOUR_66, DT_SIM_KSYMS_REL, true, false, false, 8 },
 	{ DT_SIM_FLAVOUR_61, DT_SIM_KSYMS_64, true, true, true, 4 },
+	{ DT_SIM_FLAVOUR_61, DT_SIM_KSYMS_REL_SEQS, true, false, true, 4 },
+	{ DT_SIM_FLAVOUR_66, DT_SIM_KSYMS_REL_SEQS, true, false, true, 4 },
 };
 
 START_TEST(decoded_equals_map)
@@ -183,9 +186,14 @@ static const struct patch patches[] = {
 	{ "name length two-byte loop", 6, 0, 2, 0x8080, false },
 };
 
+#define NPATCH (sizeof(patches) / sizeof(patches[0]))
+static const enum dt_sim_ksyms hostile_layouts[] = { DT_SIM_KSYMS_REL, DT_SIM_KSYMS_REL_SEQS,
+						     DT_SIM_KSYMS_64 };
+
 START_TEST(hostile_tables_refused)
 {
-	const struct patch *pt = &patches[_i];
+	const struct patch *pt = &patches[_i % NPATCH];
+	enum dt_sim_ksyms layout = hostile_layouts[_i / NPATCH];
 	struct dt_kallsyms_info info, info2;
 	struct dt_symtab *tab = NULL;
 	uint64_t va, old = 0, val;
@@ -193,7 +201,7 @@ START_TEST(hostile_tables_refused)
 	struct vm v;
 	int r;
 
-	vm_open(&v, DT_SIM_FLAVOUR_61, DT_SIM_KSYMS_REL);
+	vm_open(&v, DT_SIM_FLAVOUR_61, layout);
 	ck_assert_int_eq(dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, &info, err,
 						sizeof(err)), 0);
 	dt_symtab_free(tab);
@@ -213,7 +221,8 @@ START_TEST(hostile_tables_refused)
 	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, v.ki.kernel_cr3, va, &val, pt->len), 0);
 	err[0] = '\0';
 	r = dt_kallsyms_from_guest(&dt_hv_sim, v.dom, 0, "vm", &tab, &info2, err, sizeof(err));
-	ck_assert_msg(r == -EINVAL || r == -ENOENT, "%s: accepted (%d)", pt->what, r);
+	ck_assert_msg(r == -EINVAL || r == -ENOENT, "%s (layout %d): accepted (%d)", pt->what,
+		      layout, r);
 	ck_assert_ptr_null(tab);
 	ck_assert_msg(strstr(err, "VM 'vm'") && strstr(err, "kallsyms"), "%s: %s", pt->what, err);
 	/* put back: found again */
@@ -348,7 +357,8 @@ int main(void)
 	}
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, decoded_equals_map, 0, sizeof(layouts) / sizeof(layouts[0]));
-	tcase_add_loop_test(tc, hostile_tables_refused, 0, sizeof(patches) / sizeof(patches[0]));
+	tcase_add_loop_test(tc, hostile_tables_refused, 0,
+			    NPATCH * (sizeof(hostile_layouts) / sizeof(hostile_layouts[0])));
 	tcase_add_test(tc, no_kallsyms_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");

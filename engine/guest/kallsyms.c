@@ -37,11 +37,13 @@
 #define GROUP_MAX (256u * (2 + DT_SYM_NAME_MAX))  /* bytes of 256 compressed names */
 #define MARKERS_MAX (DT_KALLSYMS_SYMS_MAX / 256)
 #define NAMES_TEXT_MAX (256u << 20)		     /* decoded names kept at most */
+#define SEQS_BETWEEN_MAX (1u << 20)		     /* symbols, seqs_of_names in between */
 #define READ_BUDGET (512ull << 20)		     /* guest bytes read in all, at most */
 #define BANNER_PREFIX "Linux version "
 
 struct ks {
 	const struct dt_kallsyms_mem *mem;
+	uint64_t lo; /* the scan's start: every table is in .rodata, above it */
 	uint64_t lstar;
 	struct dt_kallsyms_info info;
 	char why[256]; /* the furthest the search got, for the refusal */
@@ -229,12 +231,15 @@ static int find_tokens(struct ks *k, uint64_t I)
 static int find_markers(struct ks *k, uint64_t E, unsigned w)
 {
 	size_t span = (size_t)MARKERS_MAX * w + 8, p, c = 0, i;
-	uint64_t base = E - span, prev = 0, v;
+	uint64_t base, prev = 0, v;
 	uint8_t *buf;
 	ssize_t r;
 
-	if (!dt_kernel_addr(base))
+	if (E < k->lo + w)
 		return -ENOENT;
+	if (E - k->lo < span)
+		span = (size_t)(E - k->lo);
+	base = E - span;
 	buf = malloc(span);
 	if (!buf)
 		return -ENOMEM;
@@ -393,6 +398,10 @@ static int find_names(struct ks *k)
 
 	if (hi_n > DT_KALLSYMS_SYMS_MAX)
 		hi_n = DT_KALLSYMS_SYMS_MAX;
+	if (M < k->lo || M - k->lo < m_last + 32)
+		return -ENOENT;
+	if (base < k->lo)
+		base = (k->lo + 7) & ~7ull;
 	span = (size_t)(M - base);
 	if (span > DT_KALLSYMS_NAMES_MAX + GROUP_MAX + 16 || !dt_kernel_addr(base))
 		return -ENOENT;
@@ -516,16 +525,17 @@ static bool addrs_ok(const uint64_t *a, uint32_t n)
 	return image;
 }
 
-/* 3-byte big-endian indexes, a permutation of the symbols: 6.4+'s seqs_of_names. */
-static bool seqs_ok(struct ks *k, uint64_t va)
+/* kallsyms_seqs_of_names: a permutation of the symbols, 3-byte big-endian indexes (or
+ * u32 as first merged in 6.2). */
+static bool seqs_ok(struct ks *k, uint64_t va, unsigned width)
 {
-	size_t size = (size_t)k->n * 3, i;
+	size_t size = (size_t)k->n * width, i;
 	uint8_t *buf = malloc(size), *seen = calloc((k->n + 7) / 8, 1);
 	bool ok = buf && seen && fill(k, va, buf, size) == (ssize_t)size;
 
 	for (i = 0; ok && i < k->n; i++) {
-		uint32_t s = (uint32_t)buf[3 * i] << 16 | (uint32_t)buf[3 * i + 1] << 8 |
-			     buf[3 * i + 2];
+		const uint8_t *e = buf + width * i;
+		uint32_t s = width == 4 ? get32(e) : (uint32_t)e[0] << 16 | (uint32_t)e[1] << 8 | e[2];
 
 		if (s >= k->n || seen[s / 8] & (1u << (s % 8)))
 			ok = false;
@@ -605,7 +615,7 @@ static int find_addrs(struct ks *k)
 				continue;
 			if (cand[c].first)
 				k->info.seqs_of_names =
-					seqs_ok(k, cand[c].rel ? cand[c].base + 8 : tail + 8 * n);
+					seqs_ok(k, cand[c].rel ? cand[c].base + 8 : tail + 8 * n, 3);
 			r = 0;
 			break;
 		}
@@ -614,30 +624,144 @@ static int find_addrs(struct ks *k)
 	return r;
 }
 
+/* Markers of either width ending at E (u32 ones maybe followed by 4 bytes of padding). */
+static int markers_at(struct ks *k, uint64_t E)
+{
+	int r = find_markers(k, E, 8);
+
+	if (r == -ENOENT)
+		r = find_markers(k, E, 4);
+	if (r == -ENOENT)
+		r = find_markers(k, E - 4, 4);
+	return r;
+}
+
+static int names_and_addrs(struct ks *k)
+{
+	int r;
+
+	why(k, 2, "token table at 0x%llx, %u markers: no kallsyms_num_syms/names that decode to them",
+	    (unsigned long long)k->info.token_table, k->nmarks);
+	r = find_names(k);
+	return r ? r : find_addrs(k);
+}
+
+/*
+ * kallsyms_seqs_of_names between the markers and the token table: 6.2/6.3, and 6.1.y
+ * stable kernels (Debian 12's 6.1 has it). Its size (3 or 4 bytes a symbol) says how many
+ * symbols there are, hence how many markers end where it starts: a cheap test at each
+ * 8-aligned start, a full one only where the first and last markers read right.
+ */
+struct seqs_try {
+	const uint8_t *buf; /* [base, T) */
+	uint64_t base;
+	size_t win;
+	unsigned full; /* full tries so far */
+};
+
+/* seqs of sw-byte entries for n symbols starting at buf[s]. */
+static int seqs_at(struct ks *k, struct seqs_try *st, size_t s, unsigned sw, uint64_t n)
+{
+	uint64_t c = (n + 255) / 256;
+	unsigned w;
+	size_t j;
+	int r;
+
+	for (j = s + sw * n; j < st->win; j++)
+		if (st->buf[j])
+			return -ENOENT;
+	for (w = 4; w <= 8; w += 4) {
+		size_t e = s;
+
+		if (w == 4 && (c & 1) && s >= 4 && !get32(st->buf + s - 4))
+			e = s - 4; /* an odd count of u32 markers, padded */
+		if (e < c * w + w ||
+		    (w == 8 ? get64(st->buf + e - c * w) : get32(st->buf + e - c * w)))
+			continue;
+		if (c > 1 && !(w == 8 ? get64(st->buf + e - w) : get32(st->buf + e - w)))
+			continue;
+		if (++st->full > CANDIDATES_MAX)
+			return -E2BIG;
+		r = find_markers(k, st->base + e, w);
+		if (r == 0 && k->nmarks != c)
+			r = -ENOENT;
+		if (r == 0)
+			r = find_names(k);
+		if (r == 0 && (k->n != n || !seqs_ok(k, st->base + s, sw)))
+			r = -ENOENT;
+		if (r == 0) {
+			k->info.seqs_of_names = true;
+			r = find_addrs(k);
+		}
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
+}
+
+static int seqs_window(struct ks *k, size_t win)
+{
+	uint64_t T = k->info.token_table, n;
+	size_t d;
+	struct seqs_try st = { 0 };
+	uint8_t *buf;
+	unsigned sw;
+	ssize_t rr;
+	int r = -ENOENT;
+
+	if (T < k->lo + 32)
+		return -ENOENT;
+	if (T - k->lo < win)
+		win = (size_t)(T - k->lo);
+	st.base = (T - win + 7) & ~7ull;
+	st.win = (size_t)(T - st.base);
+	buf = malloc(st.win);
+	if (!buf)
+		return -ENOMEM;
+	rr = fill(k, st.base, buf, st.win);
+	if (rr < 0) {
+		free(buf);
+		return (int)rr;
+	}
+	st.buf = buf;
+	/* d = T - start of seqs_of_names; the entries end, zero-padded to 8, at T */
+	for (d = 8; d + 16 <= st.win && r == -ENOENT; d += 8) {
+		/* past 256 symbols the last marker, just before S, is not 0 */
+		if (d >= 4 * 257 && !get64(st.buf + st.win - d - 8))
+			continue;
+		for (sw = 3; sw <= 4 && r == -ENOENT; sw++)
+			for (n = d / sw; n && d - sw * n < 8 && r == -ENOENT; n--)
+				if (n <= DT_KALLSYMS_SYMS_MAX)
+					r = seqs_at(k, &st, st.win - d, sw, n);
+	}
+	free(buf);
+	return r;
+}
+
+/* Up to SEQS_BETWEEN_MAX symbols (a real vmlinux has 100-200 k). */
+static int find_seqs_between(struct ks *k)
+{
+	int r = seqs_window(k, 3ull * SEQS_BETWEEN_MAX + 8ull * MARKERS_MAX + 32);
+
+	return r == -E2BIG ? -ENOENT : r;
+}
+
 /* Tables anchored at a token index candidate at I. */
 static int try_index(struct ks *k, uint64_t I)
 {
-	uint64_t T;
 	int r;
 
 	r = find_tokens(k, I);
 	if (r)
 		return r;
-	T = k->info.token_table;
-	why(k, 1, "token table at 0x%llx: no kallsyms_markers before it", (unsigned long long)T);
-	r = find_markers(k, T, 8);
+	why(k, 1, "token table at 0x%llx: no kallsyms_markers before it",
+	    (unsigned long long)k->info.token_table);
+	r = markers_at(k, k->info.token_table);
+	if (r == 0)
+		r = names_and_addrs(k);
 	if (r == -ENOENT)
-		r = find_markers(k, T, 4);
-	if (r == -ENOENT)
-		r = find_markers(k, T - 4, 4);
-	if (r)
-		return r;
-	why(k, 2, "token table at 0x%llx, %u markers: no kallsyms_num_syms/names that decode to them",
-	    (unsigned long long)T, k->nmarks);
-	r = find_names(k);
-	if (r)
-		return r;
-	return find_addrs(k);
+		r = find_seqs_between(k);
+	return r;
 }
 
 static int scan(struct ks *k, uint64_t start, uint64_t len)
@@ -764,6 +888,7 @@ int dt_kallsyms_read(const struct dt_kallsyms_mem *mem, uint64_t start, uint64_t
 		return -ENOMEM;
 	}
 	k->mem = mem;
+	k->lo = start;
 	k->lstar = lstar;
 	snprintf(k->why, sizeof(k->why), "no kallsyms_token_table/token_index");
 	r = scan(k, start, len);
@@ -808,6 +933,10 @@ const char *dt_kallsyms_layout_name(const struct dt_kallsyms_info *info)
 	if (info->tables_first)
 		return info->seqs_of_names ? "relative offsets, 6.4+ order, seqs_of_names"
 					   : "relative offsets, 6.4+ order";
+	if (info->seqs_of_names)
+		return info->absolute_percpu
+			       ? "relative offsets, absolute per-cpu, seqs_of_names before the tokens"
+			       : "relative offsets, seqs_of_names before the tokens";
 	return info->absolute_percpu ? "relative offsets, absolute per-cpu"
 				     : "relative offsets";
 }

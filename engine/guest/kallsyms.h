@@ -10,11 +10,13 @@
  *   absolute   kallsyms_addresses (PTR), 8-byte markers: before 4.6 or without
  *              CONFIG_KALLSYMS_BASE_RELATIVE;
  *   relative   kallsyms_offsets (s32, per-cpu absolute when >= 0) + kallsyms_relative_base
- *              before kallsyms_num_syms, 8-byte markers: 4.6 .. 6.1 (5.10, 6.1);
+ *              before kallsyms_num_syms, 8-byte markers: 4.6 .. 6.1 (5.10);
+ *   + seqs     the same with u32 markers and kallsyms_seqs_of_names (3 or 4 bytes a
+ *              symbol) between the markers and the token table: 6.2, 6.3 and the 6.1.y
+ *              stable kernels that took the backport (Debian 12's 6.1.0-57);
  *   6.4+       num_syms, names, u32 markers, token table and index first, then offsets,
  *              relative_base and kallsyms_seqs_of_names (3 bytes a symbol): 6.4 on (6.12).
- * Names with one- or two-byte (ULEB128, 6.1+) lengths. Not understood: 6.2/6.3, where
- * kallsyms_seqs_of_names sits between the markers and the token table (refused).
+ * Names with one- or two-byte (ULEB128, 6.1+) lengths.
  *
  * Ownership: dt_kallsyms_read() returns a new table the caller frees with
  * dt_symtab_free(); it is immutable, so any number of guests and threads may share it.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness for the kallsyms table parser (engine/guest/kallsyms.c) against hostile
- * guest memory. Three simulated kernels, one per kallsyms layout (absolute, relative
- * 5.10/6.1, 6.4+ with seqs_of_names), are booted once; their kernel images (from LSTAR's
+ * guest memory. Four simulated kernels, one per kallsyms layout (absolute, relative 5.10,
+ * 6.1.y with seqs_of_names before the tokens, 6.4+), are booted once; their kernel images (from LSTAR's
  * page to _end) are copied out. Each input picks one image, rewrites bytes of it anywhere
  * (most often inside the tables: counts, markers, token index and table, offsets, base,
  * names) and may punch unreadable pages, then the parser runs on that memory. What must
@@ -25,7 +25,7 @@
 #include "engine/guest/kallsyms.h"
 #include "sim/sim.h"
 
-#define NLAYOUT 3
+#define NLAYOUT 4
 #define REC 11
 #define MAX_RECORDS 64
 #define PAGE 4096u
@@ -86,7 +86,7 @@ static const struct dt_kallsyms_mem MEM = { mem_read, NULL };
 static void setup(void)
 {
 	static const enum dt_sim_ksyms ks[NLAYOUT] = { DT_SIM_KSYMS_ABS, DT_SIM_KSYMS_REL,
-						       DT_SIM_KSYMS_64 };
+						       DT_SIM_KSYMS_64, DT_SIM_KSYMS_REL_SEQS };
 	struct dt_sim_params p;
 	struct dt_hv_dom *dom;
 	struct dt_sim_host *h;
@@ -150,6 +150,9 @@ static void apply(struct image *im, const uint8_t *rec)
 	uint64_t starts[8] = { in->num_syms_va, in->markers, in->token_index, in->token_table,
 			       in->addrs, in->names, im->base,
 			       in->addrs + (in->relative ? 4ull : 8ull) * in->num_syms };
+
+	if (!in->tables_first && in->seqs_of_names)
+		starts[7] = in->markers + in->marker_size * ((in->num_syms + 255ull) / 256);
 	uint64_t raw, at, span, old = 0;
 	uint8_t len = (uint8_t)(rec[1] % 8 + 1);
 
