@@ -624,18 +624,6 @@ static int find_addrs(struct ks *k)
 	return r;
 }
 
-/* Markers of either width ending at E (u32 ones maybe followed by 4 bytes of padding). */
-static int markers_at(struct ks *k, uint64_t E)
-{
-	int r = find_markers(k, E, 8);
-
-	if (r == -ENOENT)
-		r = find_markers(k, E, 4);
-	if (r == -ENOENT)
-		r = find_markers(k, E - 4, 4);
-	return r;
-}
-
 static int names_and_addrs(struct ks *k)
 {
 	int r;
@@ -756,8 +744,15 @@ static int try_index(struct ks *k, uint64_t I)
 		return r;
 	why(k, 1, "token table at 0x%llx: no kallsyms_markers before it",
 	    (unsigned long long)k->info.token_table);
-	r = markers_at(k, k->info.token_table);
+	/* markers of either width ending at the token table, u32 ones maybe followed by 4
+	 * bytes of padding (which alone would read as one marker, 0): each reading is
+	 * taken only if names and addresses agree with it */
+	r = find_markers(k, k->info.token_table, 8);
 	if (r == 0)
+		r = names_and_addrs(k);
+	if (r == -ENOENT && (r = find_markers(k, k->info.token_table - 4, 4)) == 0)
+		r = names_and_addrs(k);
+	if (r == -ENOENT && (r = find_markers(k, k->info.token_table, 4)) == 0)
 		r = names_and_addrs(k);
 	if (r == -ENOENT)
 		r = find_seqs_between(k);
