@@ -7,7 +7,6 @@
  * before the first breakpoint, no vCPU is paused, and no guest crashed. If not, it
  * says so and exits with status 3.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,21 +93,6 @@ static int sim_verify(struct dt_hv *hv, struct sim_check *c, size_t n)
 	return bad;
 }
 
-/* Remove a directory of plain files we created (no recursion needed). */
-static void remove_dir(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	(void)rmdir(path);
-}
-
 /* --sim-scenario: scripted calls start once the breakpoints are in, and domtrace
  * stops when the script is done (unless --duration says otherwise). */
 struct scenario_run {
@@ -147,7 +131,6 @@ int main(int argc, char **argv)
 	struct dt_hv *hv = NULL;
 	struct dt_journal *journal = NULL;
 	struct dt_guardian *guardian = NULL;
-	char simdir[] = "/tmp/domtrace-sim-XXXXXX";
 	size_t nchecks = 0;
 	int r, status;
 #ifdef DT_HAVE_XEN
@@ -177,12 +160,10 @@ int main(int argc, char **argv)
 		sim.scenario = NULL; /* loaded once attached: scenario_start() */
 		sim.trap = o.trap;
 		sim.workload = o.sim_scenario == NULL;
-		if (o.sim_dir) {
-			sim.sysmap_dir = o.sim_dir;
-		} else if (mkdtemp(simdir)) {
-			sim.sysmap_dir = simdir;
-		}
-		/* the simulated guests' maps are found by their release, like a map directory */
+		/* With --sim-dir the guests' maps are written there and found by their release,
+		 * like a map directory; without, there are none: the symbols come from each
+		 * guest kernel's own kallsyms, as on a host with no System.map. */
+		sim.sysmap_dir = o.sim_dir;
 		if (!o.sysmap_dir)
 			o.sysmap_dir = sim.sysmap_dir;
 	} else {
@@ -236,8 +217,6 @@ int main(int argc, char **argv)
 	if (guardian && dt_guardian_finish(guardian) != 0 && status == 0)
 		status = 1; /* it found breakpoints we left, and could not restore them all */
 	dt_journal_free(journal);
-	if (ops == &dt_hv_sim && !o.sim_dir && sim.sysmap_dir == simdir)
-		remove_dir(simdir); /* our own mkdtemp() directory of generated maps */
 	dt_options_free(&o);
 	return status;
 }
