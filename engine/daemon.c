@@ -22,6 +22,7 @@
 #include "domtrace/log.h"
 #include "domtrace/report.h"
 #include "engine/daemon.h"
+#include "engine/guest/kallsyms.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
 #define STOP_FLUSH_MS 5000
@@ -152,7 +153,7 @@ int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **
 
 	pthread_mutex_lock(&d->maps_lock);
 	for (m = d->maps; m; m = m->next)
-		if (!strcmp(m->path, path))
+		if (m->path && !strcmp(m->path, path))
 			break;
 	if (!m) {
 		m = calloc(1, sizeof(*m));
@@ -189,7 +190,90 @@ void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab)
 		*pp = m->next;
 		dt_symtab_free(m->tab);
 		free(m->path);
+		free(m->banner);
 		free(m);
+	}
+	pthread_mutex_unlock(&d->maps_lock);
+}
+
+struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom *dom,
+					  uint32_t vcpu)
+{
+	struct dt_symtab *tab = NULL;
+	struct dt_map_ref *m;
+
+	/* reads guest memory under the lock: a few bytes per cached build */
+	pthread_mutex_lock(&d->maps_lock);
+	for (m = d->maps; m && !tab; m = m->next) {
+		if (m->banner && dt_kallsyms_same_build(d->ops, dom, vcpu, m->tab, m->banner)) {
+			m->refs++;
+			tab = m->tab;
+		}
+	}
+	pthread_mutex_unlock(&d->maps_lock);
+	return tab;
+}
+
+int dt_daemon_kallsyms_add(struct dt_daemon *d, struct dt_symtab *tab, const char *banner,
+			   struct dt_symtab **ret_tab)
+{
+	struct dt_map_ref **pp, *m, *nm;
+	unsigned cached = 0;
+
+	nm = calloc(1, sizeof(*nm));
+	if (!nm || !(nm->banner = strdup(banner))) {
+		free(nm);
+		dt_symtab_free(tab);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->maps_lock);
+	for (m = d->maps; m; m = m->next)
+		if (m->banner && !strcmp(m->banner, banner))
+			break;
+	if (m) {
+		m->refs++;
+		*ret_tab = m->tab;
+		pthread_mutex_unlock(&d->maps_lock);
+		dt_symtab_free(tab);
+		free(nm->banner);
+		free(nm);
+		return 0;
+	}
+	/* bounded: drop unused builds (the cache's reference only) beyond the limit */
+	for (pp = &d->maps; (m = *pp);) {
+		if (m->banner && ++cached >= DT_KALLSYMS_CACHE_MAX && m->refs == 1) {
+			*pp = m->next;
+			dt_symtab_free(m->tab);
+			free(m->banner);
+			free(m);
+			continue;
+		}
+		pp = &m->next;
+	}
+	nm->tab = tab;
+	nm->refs = 2; /* the cache's and the caller's */
+	nm->next = d->maps;
+	d->maps = nm;
+	*ret_tab = tab;
+	pthread_mutex_unlock(&d->maps_lock);
+	return 0;
+}
+
+/* At stop, every worker gone: the cache's own references. */
+static void kallsyms_cache_clear(struct dt_daemon *d)
+{
+	struct dt_map_ref **pp, *m;
+
+	pthread_mutex_lock(&d->maps_lock);
+	for (pp = &d->maps; (m = *pp);) {
+		if (m->banner && --m->refs == 0) {
+			*pp = m->next;
+			dt_symtab_free(m->tab);
+			free(m->banner);
+			free(m);
+			continue;
+		}
+		pp = &m->next;
 	}
 	pthread_mutex_unlock(&d->maps_lock);
 }
@@ -220,6 +304,10 @@ static void print_stats(struct dt_daemon *d)
 		(unsigned long)atomic_load(&d->stats.undecided), (unsigned long)rs.q.enqueued,
 		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending,
 		handling);
+	dt_info("stats: symbols: %lu VMs from a System.map, %lu from their kernel's kallsyms "
+		"(%lu tables decoded)", (unsigned long)atomic_load(&d->stats.syms_map),
+		(unsigned long)atomic_load(&d->stats.syms_kallsyms),
+		(unsigned long)atomic_load(&d->stats.kallsyms_decoded));
 }
 
 static int report_open(struct dt_daemon *d)
@@ -364,6 +452,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	d->stop_fd = -1;
 	pthread_mutex_init(&d->vms_lock, NULL);
 	pthread_mutex_init(&d->maps_lock, NULL);
+	pthread_mutex_init(&d->kallsyms_lock, NULL);
 	atomic_store(&d->action_on, true);
 	rcu_register_thread();
 	r = publish_config(d);
@@ -445,8 +534,10 @@ void dt_daemon_stop(struct dt_daemon *d)
 	dt_report_free(d->reporter);
 	dt_chain_slot_clear(&d->policy);
 	rcu_unregister_thread();
+	kallsyms_cache_clear(d);
 	pthread_mutex_destroy(&d->vms_lock);
 	pthread_mutex_destroy(&d->maps_lock);
+	pthread_mutex_destroy(&d->kallsyms_lock);
 	free(d);
 }
 

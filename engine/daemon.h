@@ -50,15 +50,23 @@ struct dt_daemon_stats {
 	atomic_uint_fast64_t errors;	/* hits that could not be decoded fully */
 	atomic_uint_fast64_t attached;	/* VMs attached so far */
 	atomic_uint_fast64_t refused;	/* VMs refused (bad map, PV, ...) */
+	atomic_uint_fast64_t syms_map;	/* VMs attached with a System.map */
+	atomic_uint_fast64_t syms_kallsyms; /* ... with their kernel's own kallsyms */
+	atomic_uint_fast64_t kallsyms_decoded; /* kallsyms tables decoded (one a build) */
 	struct dt_lathist handling;	/* a trap taken -> its answer sent, by the workers */
 };
 
+/* A shared symbol table: a System.map file (path), or a table decoded from a guest's
+ * kallsyms (banner: its build's linux_banner; the cache holds one reference itself). */
 struct dt_map_ref {
 	char *path;
+	char *banner;
 	struct dt_symtab *tab;
 	unsigned refs;
 	struct dt_map_ref *next;
 };
+
+#define DT_KALLSYMS_CACHE_MAX 64 /* kernel builds whose decoded table is kept */
 
 struct dt_daemon {
 	const struct dt_options *opts;
@@ -76,6 +84,9 @@ struct dt_daemon {
 
 	pthread_mutex_t maps_lock;
 	struct dt_map_ref *maps;
+	/* held across "is it cached? else decode and add": one decode per build. Taken
+	 * before maps_lock, never under it. */
+	pthread_mutex_t kallsyms_lock;
 
 	unsigned initial_workers; /* workers started for the VMs found at start */
 	int stop_fd;	/* eventfd: tells the watcher to stop */
@@ -118,6 +129,18 @@ int dt_daemon_check_config(const struct dt_options *opts);
 int dt_daemon_get_map(struct dt_daemon *d, const char *path, struct dt_symtab **ret_tab, char *err,
 		      size_t errlen);
 void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab);
+
+/*
+ * Tables decoded from guests' own kallsyms, one per kernel build. find: the cached table
+ * of the build this (paused) domain runs, with a reference taken, or NULL. add: cache a
+ * table just decoded (ownership passes; if its banner is cached already, the cached one
+ * is returned instead), a reference taken for the caller. Release with put_map. The
+ * caller holds kallsyms_lock around find + decode + add. Any thread.
+ */
+struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom *dom,
+					  uint32_t vcpu);
+int dt_daemon_kallsyms_add(struct dt_daemon *d, struct dt_symtab *tab, const char *banner,
+			   struct dt_symtab **ret_tab);
 
 /* The VM table (engine/watcher.c). Watcher and main thread. attach_vm returns 1 if a
  * worker was started, 0 if the VM is not wanted or known already, -errno. */

@@ -7,7 +7,6 @@
  * before the first breakpoint, no vCPU is paused, and no guest crashed. If not, it
  * says so and exits with status 3.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,21 +68,6 @@ static int sim_verify(struct dt_hv *hv)
 	return bad;
 }
 
-/* Remove a directory of plain files we created (no recursion needed). */
-static void remove_dir(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	(void)rmdir(path);
-}
-
 /* --sim-scenario: scripted calls start once the breakpoints are in, and domtrace
  * stops when the script is done (unless --duration says otherwise). */
 struct scenario_run {
@@ -112,22 +96,12 @@ static bool scenario_done(void *arg)
 	return s->o->duration <= 0 && dt_sim_scenario_wait(dt_sim_host_from(s->hv), 0) == 0;
 }
 
-/*
- * Where the simulated guests' System.map files go: a fresh directory per run, so that
- * runs at the same time never share (or overwrite) one. Under --sim-dir DIR it is kept
- * at exit (the user asked for the files); else it is $TMPDIR/domtrace-sim-XXXXXX and
- * *ret_remove is set. 0 or -errno.
- */
-static int make_sim_dir(const struct dt_options *o, char *buf, size_t len, bool *ret_remove)
+/* --sim-dir DIR: the guests' maps go to a fresh DIR/run-XXXXXX of this run, so that
+ * runs at the same time never share (or overwrite) one; kept at exit. 0 or -errno. */
+static int make_sim_dir(const char *dir, char *buf, size_t len)
 {
-	const char *tmp = getenv("TMPDIR");
-	int n;
+	int n = snprintf(buf, len, "%s/run-XXXXXX", dir);
 
-	*ret_remove = !o->sim_dir;
-	if (o->sim_dir)
-		n = snprintf(buf, len, "%s/run-XXXXXX", o->sim_dir);
-	else
-		n = snprintf(buf, len, "%s/domtrace-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	if (!mkdtemp(buf)) {
@@ -148,7 +122,6 @@ int main(int argc, char **argv)
 	struct dt_journal *journal = NULL;
 	struct dt_guardian *guardian = NULL;
 	char simdir[4096] = "";
-	bool remove_simdir = false;
 	int r, status = 1;
 #ifdef DT_HAVE_XEN
 	struct dt_xen_params xen;
@@ -177,17 +150,21 @@ int main(int argc, char **argv)
 		sim.trap = o.trap;
 		sim.workload = o.sim_scenario == NULL;
 		sim.snapshot_vms = true; /* for sim_verify() at exit */
-		r = make_sim_dir(&o, simdir, sizeof(simdir), &remove_simdir);
-		if (r < 0) {
-			dt_err("cannot make a directory for the simulated guests' System.map files "
-			       "in %s: %s",
-			       o.sim_dir ? o.sim_dir : "$TMPDIR", strerror(-r));
-			goto out;
-		}
-		if (o.sim_dir)
+		/* With --sim-dir the guests' maps are written there (in a directory of this
+		 * run's own: runs sharing DIR never share files) and found by their release,
+		 * like a map directory; without, there are none: the symbols come from each
+		 * guest kernel's own kallsyms, as on a host with no System.map. */
+		if (o.sim_dir) {
+			r = make_sim_dir(o.sim_dir, simdir, sizeof(simdir));
+			if (r < 0) {
+				dt_err("cannot make a directory for the simulated guests' System.map "
+				       "files in %s: %s",
+				       o.sim_dir, strerror(-r));
+				goto out;
+			}
 			dt_info("sim: the guests' System.map files are in %s", simdir);
-		sim.sysmap_dir = simdir;
-		/* the simulated guests' maps are found by their release, like a map directory */
+			sim.sysmap_dir = simdir;
+		}
 		if (!o.sysmap_dir)
 			o.sysmap_dir = sim.sysmap_dir;
 	} else {
@@ -241,8 +218,6 @@ int main(int argc, char **argv)
 out:
 	(void)dt_guardian_finish(guardian);
 	dt_journal_free(journal);
-	if (remove_simdir)
-		remove_dir(simdir); /* our own directory of generated maps */
 	dt_options_free(&o);
 	return status;
 }

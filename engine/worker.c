@@ -17,6 +17,7 @@
 #include "domtrace/report.h"
 #include "engine/daemon.h"
 #include "engine/guard/journal.h"
+#include "engine/guest/kallsyms.h"
 #include "engine/worker.h"
 
 static uint64_t mono_ns(void)
@@ -164,10 +165,60 @@ static int try_map_dir(struct dt_worker *w, const char *dir, char *err, size_t e
 }
 
 /*
+ * The kernel's own kallsyms: the table of this build if another VM decoded it already,
+ * else decoded now (under kallsyms_lock: N guests on K builds decode K tables). Then it
+ * is checked against the running kernel exactly as a map is.
+ */
+static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
+{
+	struct dt_guest_params gp = { .vm_name = w->vm.name, .vcpu = 0 };
+	struct dt_kallsyms_info info;
+	struct dt_symtab *tab;
+	bool decoded = false;
+	int r = 0;
+
+	pthread_mutex_lock(&w->d->kallsyms_lock);
+	tab = dt_daemon_kallsyms_find(w->d, w->dom, 0);
+	if (!tab) {
+		r = dt_kallsyms_from_guest(w->ops, w->dom, 0, w->vm.name, &tab, &info, err, errlen);
+		if (r == 0)
+			r = dt_daemon_kallsyms_add(w->d, tab, info.banner, &tab);
+		if (r == 0) {
+			decoded = true;
+			atomic_fetch_add(&w->d->stats.kallsyms_decoded, 1);
+		} else if (r == -ENOMEM) {
+			snprintf(err, errlen, "VM %s: out of memory", w->vm.name);
+		}
+	}
+	pthread_mutex_unlock(&w->d->kallsyms_lock);
+	if (r < 0)
+		return r;
+	if (decoded)
+		dt_info("VM %s: %u symbols decoded from its kernel's kallsyms at 0x%llx (%s, "
+			"%llu bytes read): %s", w->vm.name, info.num_syms,
+			(unsigned long long)info.token_table, dt_kallsyms_layout_name(&info),
+			(unsigned long long)info.scanned, info.banner);
+	w->map = tab;
+	gp.symtab = tab;
+	r = dt_guest_open(w->ops, w->dom, &gp, &w->guest, err, errlen);
+	if (r < 0) {
+		dt_daemon_put_map(w->d, w->map);
+		w->map = NULL;
+		return r;
+	}
+	snprintf(w->map_path, sizeof(w->map_path), "%s (%s)", dt_symtab_label(tab),
+		 decoded ? "decoded" : "shared with another VM of this build");
+	w->syms_kallsyms = true;
+	return 0;
+}
+
+/*
  * Choose the System.map: the config's SystemMap or SystemMapDir for this VM, else -m,
  * else --system-map-dir. A map that does not fit is refused before anything is written.
+ * *ret_pinned: one file was named for this VM (SystemMap, -m); *ret_dir: a directory.
  */
-static int open_guest(struct dt_worker *w, char *err, size_t errlen)
+static int choose_map(struct dt_worker *w, char *err, size_t errlen, bool *ret_pinned,
+		      bool *ret_dir)
 {
 	const struct dt_options *o = w->d->opts;
 	char path[sizeof(w->map_path)];
@@ -181,6 +232,8 @@ static int open_guest(struct dt_worker *w, char *err, size_t errlen)
 	if (r == -EINVAL) /* a SystemMapDir applies: find its directory */
 		rd = dt_config_system_map(cfg, w->vm.name, "x", path, sizeof(path));
 	dt_chain_read_unlock();
+	*ret_pinned = r == 0 || (rd != 0 && o->sysmap);
+	*ret_dir = !*ret_pinned && (rd == 0 || o->sysmap_dir);
 	if (r == 0)
 		return try_map(w, path, err, errlen);
 	if (rd == 0) {
@@ -197,6 +250,36 @@ static int open_guest(struct dt_worker *w, char *err, size_t errlen)
 		 "VM %s: no System.map: give -m FILE, --system-map-dir DIR, or SystemMap in the config",
 		 w->vm.name);
 	return -ENOENT;
+}
+
+/*
+ * The symbols: a System.map that fits is preferred; when none is given, or none in a map
+ * directory fits, the kernel's own kallsyms. A map named for the VM (SystemMap, -m) that
+ * does not fit is refused as before: the operator said which kernel runs there, and it
+ * does not. Nothing is written to the guest before the symbols are verified.
+ */
+static int open_guest(struct dt_worker *w, char *err, size_t errlen)
+{
+	char merr[512], kerr[512];
+	bool pinned = false, dir = false;
+	int r, rk;
+
+	r = choose_map(w, err, errlen, &pinned, &dir);
+	if (r == 0 || r == -EAGAIN || r == -ENODEV || pinned)
+		return r;
+	snprintf(merr, sizeof(merr), "%s", err);
+	rk = try_kallsyms(w, kerr, sizeof(kerr));
+	if (rk == 0) {
+		if (dir)
+			dt_info("%s; using its kernel's own kallsyms", merr);
+		return 0;
+	}
+	if (rk == -EAGAIN || rk == -ENODEV) {
+		snprintf(err, errlen, "%s", kerr);
+		return rk;
+	}
+	snprintf(err, errlen, "%.240s; and from its kernel's kallsyms: %.230s", merr, kerr);
+	return r;
 }
 
 static int attach(struct dt_worker *w, char *err, size_t errlen)
@@ -449,10 +532,12 @@ static void *worker_main(void *arg)
 		goto out;
 	}
 	atomic_fetch_add(&w->d->stats.attached, 1);
+	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	atomic_store(&w->state, DT_WORKER_RUNNING);
-	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, map %s, %zu breakpoints",
-		w->vm.name, w->vm.domid, dt_guest_release(w->guest),
+	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
+		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->guest),
 		(unsigned long long)dt_guest_kaslr(w->guest), w->map_path,
+		dt_guest_offsets_source(w->guest) == DT_OFFSRC_BTF ? "guest BTF" : "profile",
 		dt_probe_table_count(w->probes));
 	r = loop(w);
 	if (r == -ENODEV)

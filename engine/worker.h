@@ -73,7 +73,8 @@ struct dt_worker {
 	const struct dt_hv_ops *ops;
 	struct dt_hv_dom *dom;
 	struct dt_symtab *map; /* from the daemon's map cache */
-	char map_path[4096];
+	char map_path[4096];   /* the map's path, or "guest kallsyms <release> (...)" */
+	bool syms_kallsyms;    /* map was decoded from the guest's own kallsyms */
 	struct dt_guest *guest;
 	struct dt_trap_insn insn;
 	uint64_t kcr3;

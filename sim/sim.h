@@ -31,6 +31,18 @@ enum dt_sim_flavour {
 	_DT_SIM_FLAVOUR_MAX,
 };
 
+/* How the kernel's own kallsyms tables are laid out in its .rodata (docs/SIM.md). */
+enum dt_sim_ksyms {
+	DT_SIM_KSYMS_AUTO = 0, /* by flavour: 6.1 -> REL_SEQS, 6.6 -> 64 */
+	DT_SIM_KSYMS_NONE,     /* no kallsyms at all (CONFIG_KALLSYMS=n) */
+	DT_SIM_KSYMS_ABS,      /* kallsyms_addresses, 8-byte markers (before 4.6) */
+	DT_SIM_KSYMS_REL,      /* offsets + relative_base first, 8-byte markers (5.10, 6.1) */
+	DT_SIM_KSYMS_64,       /* names first, u32 markers, offsets, seqs_of_names (6.4+) */
+	DT_SIM_KSYMS_REL_SEQS, /* REL with u32 markers, then 3-byte seqs_of_names before the
+				* token table (6.1.y stable, as Debian 12's; 6.2/6.3) */
+	_DT_SIM_KSYMS_MAX,
+};
+
 /* One VM. Zero-initialised fields take the host's defaults. */
 struct dt_sim_vm_params {
 	char name[DT_VM_NAME_MAX]; /* "" = "sim-vm<index>" */
@@ -38,6 +50,7 @@ struct dt_sim_vm_params {
 	/* Kernel build variant. VMs with the same (flavour, build) run the same kernel: same
 	 * System.map, same struct layout, different KASLR offsets. -1 = host's choice. */
 	int build;
+	enum dt_sim_ksyms ksyms; /* part of the build too; AUTO: the host's choice */
 	uint32_t vcpus;	  /* 0 = host default (1..32) */
 	uint32_t mem_mib; /* 0 = host default (32..4096) */
 	uint64_t seed;	  /* KASLR and workload randomness; 0 = derived from host seed */
@@ -57,6 +70,7 @@ struct dt_sim_params {
 	const char *scenario;	     /* scenario file run at open, or NULL */
 	enum dt_trap_flavour trap;   /* what trap_insn() gives and what traps */
 	const char *sysmap_dir;	     /* where System.map-<release> + profile go; NULL: none */
+	enum dt_sim_ksyms ksyms;     /* kallsyms layout of the VMs created at open */
 	bool pv_vm;		     /* also list one PV VM ("sim-pv") that is not traceable */
 	bool no_kaslr;		     /* KASLR offset 0 and page_offset_base not randomised */
 	bool snapshot_vms;	     /* snapshot each VM's kernel as it is created, for

@@ -42,16 +42,29 @@ static const char *flavour_str(enum dt_sim_flavour f)
 	return f == DT_SIM_FLAVOUR_66 ? "6.6" : "6.1";
 }
 
+static const char *ksyms_suffix(enum dt_sim_flavour f, enum dt_sim_ksyms k)
+{
+	if (k == (f == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL_SEQS))
+		return "";
+	return k == DT_SIM_KSYMS_NONE ? "-nokallsyms"
+	       : k == DT_SIM_KSYMS_ABS ? "-kabs"
+	       : k == DT_SIM_KSYMS_REL ? "-krel"
+	       : k == DT_SIM_KSYMS_64  ? "-k64"
+				       : "-krelseqs";
+}
+
 int dt_sim_build_get(struct dt_sim_host *h, enum dt_sim_flavour flavour, int build,
-		     const struct sim_build **ret)
+		     enum dt_sim_ksyms ksyms, const struct sim_build **ret)
 {
 	struct sim_build *b;
 	uint64_t seed;
 	int err;
 
+	if (ksyms == DT_SIM_KSYMS_AUTO)
+		ksyms = flavour == DT_SIM_FLAVOUR_66 ? DT_SIM_KSYMS_64 : DT_SIM_KSYMS_REL_SEQS;
 	pthread_mutex_lock(&h->lock);
 	for (b = h->builds; b; b = b->next) {
-		if (b->flavour == flavour && b->build == build) {
+		if (b->flavour == flavour && b->build == build && b->ksyms == ksyms) {
 			*ret = b;
 			pthread_mutex_unlock(&h->lock);
 			return 0;
@@ -63,12 +76,13 @@ int dt_sim_build_get(struct dt_sim_host *h, enum dt_sim_flavour flavour, int bui
 		goto out;
 	b->flavour = flavour;
 	b->build = build;
+	b->ksyms = ksyms;
 	if (build)
-		snprintf(b->release, sizeof(b->release), "%s.0-sim-%s-b%d", flavour_str(flavour),
-			 flavour_str(flavour), build);
+		snprintf(b->release, sizeof(b->release), "%s.0-sim-%s-b%d%s", flavour_str(flavour),
+			 flavour_str(flavour), build, ksyms_suffix(flavour, ksyms));
 	else
-		snprintf(b->release, sizeof(b->release), "%s.0-sim-%s", flavour_str(flavour),
-			 flavour_str(flavour));
+		snprintf(b->release, sizeof(b->release), "%s.0-sim-%s%s", flavour_str(flavour),
+			 flavour_str(flavour), ksyms_suffix(flavour, ksyms));
 	snprintf(b->banner, sizeof(b->banner),
 		 "Linux version %s (sim@domtrace) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld (GNU "
 		 "Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian %s (2024-01-01)\n",

@@ -150,7 +150,7 @@ int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_para
 	if (!h || !p)
 		return -EINVAL;
 	if (p->vcpus > SIM_MAX_VCPUS || (p->mem_mib && (p->mem_mib < 32 || p->mem_mib > 4096)) ||
-	    p->flavour >= _DT_SIM_FLAVOUR_MAX)
+	    p->flavour >= _DT_SIM_FLAVOUR_MAX || p->ksyms >= _DT_SIM_KSYMS_MAX)
 		return -EINVAL;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -193,7 +193,9 @@ int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_para
 	vm->trap = h->p.trap;
 	vm->rate = h->p.rate;
 	vm->workload = !p->no_workload;
-	err = dt_sim_build_get(h, vm->p.flavour, vm->p.build, &vm->b);
+	if (vm->p.ksyms == DT_SIM_KSYMS_AUTO)
+		vm->p.ksyms = h->p.ksyms;
+	err = dt_sim_build_get(h, vm->p.flavour, vm->p.build, vm->p.ksyms, &vm->b);
 	if (err)
 		goto fail;
 	err = dt_sim_mem_init(&vm->mem, (uint64_t)(p->mem_mib ? p->mem_mib : h->p.mem_mib) << 20);

@@ -42,7 +42,7 @@ static int sim_open(const void *params, struct dt_hv **ret_hv)
 	int err;
 
 	if (!p || p->n_vms > 64 || !p->vcpus || p->vcpus > SIM_MAX_VCPUS || p->mem_mib < 32 ||
-	    p->mem_mib > 4096 || p->flavour >= _DT_SIM_FLAVOUR_MAX || p->rate < 0 ||
+	    p->mem_mib > 4096 || p->flavour >= _DT_SIM_FLAVOUR_MAX || p->ksyms >= _DT_SIM_KSYMS_MAX || p->rate < 0 ||
 	    p->trap >= _DT_TRAP_FLAVOUR_MAX)
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
@@ -72,6 +72,7 @@ static int sim_open(const void *params, struct dt_hv **ret_hv)
 		if (p->names && p->names[i])
 			snprintf(vp.name, sizeof(vp.name), "%s", p->names[i]);
 		vp.flavour = p->flavour;
+		vp.ksyms = p->ksyms;
 		vp.build = p->flavour == DT_SIM_FLAVOUR_AUTO ? -1 : 0;
 		vp.no_workload = !p->workload;
 		err = dt_sim_vm_create(h, &vp, NULL);

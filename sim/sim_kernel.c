@@ -508,7 +508,7 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	size_t nfn = 0, capfn, i, n64, n32, nm = 0;
 	struct meta *meta = NULL;
 	const char *const *filler;
-	size_t nfiller;
+	size_t nfiller, ks_at = 0, ks_space = 0;
 	uint64_t off;
 	int err = -ENOMEM;
 
@@ -729,6 +729,20 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	sym(&e, "__start_BTF", e.len, 'R', false);
 	bytes(&e, b->btf, b->btf_size, false);
 	sym(&e, "__stop_BTF", e.len, 'R', false);
+	/* Build N has N x 256 more symbols (small rodata objects): one more kallsyms marker
+	 * per build, so both parities of the marker count occur (u32 markers pad an odd one). */
+	for (i = 0; i < (size_t)b->build * 256 && b->build <= 64; i++) {
+		char pad[48];
+
+		snprintf(pad, sizeof(pad), "sim_rodata_pad_%zu", i);
+		sym(&e, pad, e.len, 'r', false);
+		zeros(&e, 8);
+	}
+	/* kallsyms: room now, the tables once every symbol is placed */
+	align(&e, 8, 0);
+	ks_at = e.len;
+	ks_space = dt_sim_kallsyms_reserve(b);
+	zeros(&e, ks_space);
 	sym(&e, "__end_rodata", e.len, 'R', false);
 	b->rodata_end = e.len;
 	align(&e, SIM_PAGE, 0);
@@ -816,6 +830,10 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	sym(&e, "__per_cpu_end", SIM_PERCPU_SIZE, 'D', true);
 	if (e.err)
 		goto out;
+	err = dt_sim_kallsyms_emit(b, e.buf, ks_at, ks_space);
+	if (err)
+		goto out;
+	err = -ENOMEM;
 
 	b->image_size = e.len;
 	b->image = e.buf;

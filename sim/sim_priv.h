@@ -165,6 +165,7 @@ struct sim_reloc {
 struct sim_build {
 	enum dt_sim_flavour flavour;
 	int build;
+	enum dt_sim_ksyms ksyms; /* never AUTO */
 	char release[64];
 	char banner[320];
 	struct sim_layout l;
@@ -193,9 +194,10 @@ struct sim_build {
 	struct sim_build *next;
 };
 
-/* Build (or find in h's cache) the kernel for (flavour, build, host seed). */
+/* Build (or find in h's cache) the kernel for (flavour, build, kallsyms layout, host
+ * seed). ksyms AUTO takes the flavour's own. */
 int dt_sim_build_get(struct dt_sim_host *h, enum dt_sim_flavour flavour, int build,
-		     const struct sim_build **ret);
+		     enum dt_sim_ksyms ksyms, const struct sim_build **ret);
 void dt_sim_builds_free(struct sim_build *list);
 /* Symbol by name: unrandomised address, -ENOENT. */
 int dt_sim_build_sym(const struct sim_build *b, const char *name, uint64_t *ret_addr,
@@ -214,6 +216,11 @@ bool dt_sim_i386_ni(const char *unistd_name);
 bool dt_sim_i386_compat(const char *unistd_name);	  /* has __ia32_compat_sys_ */
 const char *const *dt_sim_filler(size_t *ret_n);
 const char *const *dt_sim_meta_src(size_t *ret_n);	  /* "name|type arg|..." */
+/* sim_kallsyms.c: bytes of .rodata to reserve for the tables (an upper bound, with the
+ * symbols known so far), and the tables written there once every symbol is placed (their
+ * own symbols are added to b->syms, their relocations to b->relocs). */
+size_t dt_sim_kallsyms_reserve(const struct sim_build *b);
+int dt_sim_kallsyms_emit(struct sim_build *b, uint8_t *img, size_t at, size_t space);
 /* sim_kernel.c: the image. */
 int dt_sim_image_make(struct sim_build *b, uint64_t seed);
 

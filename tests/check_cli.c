@@ -77,26 +77,31 @@ static bool wait_for(struct child *c, const char *needle, int timeout_ms)
 	return strstr(c->buf, needle) != NULL;
 }
 
-/* Wait for the child to exit, reading its stderr to the end (a slow child, e.g. under
- * ASan on a loaded machine, may not have said anything yet). */
+/* Wait for the child's exit, reading its stderr until the end (or 500 ms of silence once
+ * it has exited: a guardian it forked may hold the pipe). A fixed 500 ms drain lost the
+ * output of a slow-starting (TSan, loaded machine) child that exited later. */
 static int finish(struct child *c)
 {
 	struct pollfd p = { .fd = c->err_fd, .events = POLLIN };
-	bool exited = false;
-	int status = 0;
+	int status = 0, quiet = 0, waited;
+	bool exited = false, eof = false;
 
-	for (int waited = 0; waited < 120000; waited += 50) {
+	for (waited = 0; waited < 60000 && !eof; waited += 50) {
 		ssize_t n = 0;
 
-		if (!exited && waitpid(c->pid, &status, WNOHANG) == c->pid)
-			exited = true;
 		if (poll(&p, 1, 50) > 0) {
 			n = read(c->err_fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
-			if (n > 0)
-				c->len += (size_t)n;
+			eof = n <= 0;
 		}
-		if (exited && ((n == 0 && p.revents) || c->len == sizeof(c->buf) - 1))
-			break; /* end of file (or our buffer is full) */
+		if (n > 0) {
+			c->len += (size_t)n;
+			quiet = 0;
+			continue;
+		}
+		if (!exited && waitpid(c->pid, &status, WNOHANG) == c->pid)
+			exited = true;
+		if (exited && (quiet += 50) >= 500)
+			break;
 	}
 	c->buf[c->len] = '\0';
 	if (!exited)
@@ -239,42 +244,6 @@ static void rm_tree(const char *path)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	ck_assert_int_eq(system(cmd), 0);
 }
-
-/* The simulated guests' maps go to $TMPDIR/domtrace-sim-XXXXXX, removed at exit, also
- * when the start fails. */
-START_TEST(failed_start_cleans_up)
-{
-	char bin[512], tmp[] = "/tmp/dt-cli-tmp-XXXXXX";
-	char *run[] = { (char *)path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin)),
-			(char *)"--sim", (char *)"1", (char *)"--format", (char *)"none", NULL };
-	char *argv[] = { bin, (char *)"--sim", (char *)"1", (char *)"--sim-vcpus", (char *)"40",
-			 (char *)"--format", (char *)"none", NULL };
-	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
-	struct child c;
-
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	setenv("TMPDIR", tmp, 1);
-	spawn(&c, run);
-	ck_assert_msg(wait_for(&c, "tracing", 30000), "%s", c.buf);
-	ck_assert_int_eq(dir_entries(tmp, "domtrace-sim-"), 1);
-	kill(c.pid, SIGTERM);
-	ck_assert_msg(wait_for(&c, "guests intact", 30000), "%s", c.buf);
-	ck_assert_int_eq(finish(&c), 0);
-	ck_assert_int_eq(dir_entries(tmp, ""), 0);
-	spawn(&c, argv);
-	if (old)
-		setenv("TMPDIR", old, 1);
-	else
-		unsetenv("TMPDIR");
-	free(old);
-	(void)wait_for(&c, "cannot open", 30000);
-	ck_assert_int_eq(finish(&c), 1);
-	/* the path this test means: the simulated host refuses 40 vCPUs */
-	ck_assert_msg(strstr(c.buf, "cannot open the sim hypervisor") != NULL, "%s", c.buf);
-	ck_assert_int_eq(dir_entries(tmp, ""), 0);
-	rm_tree(tmp);
-}
-END_TEST
 
 /* Runs sharing a --sim-dir at the same time: each writes its maps in a directory of
  * its own (their kernels differ with the seed), and each traces its guests. */
@@ -422,7 +391,6 @@ int main(void)
 	tcase_add_test(tc, check_config_flag);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sim_checks_every_guest);
-	tcase_add_test(tc, failed_start_cleans_up);
 	tcase_add_test(tc, shared_sim_dir);
 	tcase_add_test(tc, debug_levels_differ);
 	suite_add_tcase(s, tc);
