@@ -24,77 +24,17 @@
 #include "engine/daemon.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
-#define STOP_FLUSH_MS 5000
-
-static char *read_file(const char *path, size_t *ret_len, int *ret_err)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto fail;
-	if (st.st_size > DT_CONFIG_MAX_BYTES) {
-		errno = EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		goto fail;
-	while ((n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)n;
-	if (n < 0)
-		goto fail;
-	close(fd);
-	buf[len] = '\0';
-	*ret_len = len;
-	return buf;
-fail:
-	*ret_err = -errno;
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
+#define STOP_CUT_MS 1000 /* after cutting the flush short, longest wait for the reporter */
 
 /*
  * The config: -c FILE, plus the deprecated -s/-f options as extra lines after it.
  * Without either, the empty config: every VM, the default function set, no filters.
+ * One loader (dt_config_load) for start, -t and reloads.
  */
 static int load_config(const struct dt_options *o, struct dt_config **ret_cfg,
 		       struct dt_config_diags *diags)
 {
-	char *text = NULL, *all;
-	size_t len = 0, i;
-	int r = 0;
-
-	if (o->config && o->nextra == 0)
-		return dt_config_parse_file(o->config, ret_cfg, diags);
-	if (o->config) {
-		text = read_file(o->config, &len, &r);
-		if (!text) {
-			fprintf(stderr, "domtrace: %s: %s\n", o->config, strerror(-r));
-			return r;
-		}
-	}
-	all = text ? text : strdup("");
-	for (i = 0; all && i < o->nextra; i++) {
-		char *joined;
-
-		if (asprintf(&joined, "%s\n%s", all, o->extra_lines[i]) < 0)
-			joined = NULL;
-		free(all);
-		all = joined;
-	}
-	if (!all)
-		return -ENOMEM;
-	r = dt_config_parse_string(o->config ? o->config : "<command line>", all, strlen(all), ret_cfg,
-				   diags);
-	free(all);
-	return r;
+	return dt_config_load(o->config, o->extra_lines, o->nextra, ret_cfg, diags);
 }
 
 static void print_diags(const struct dt_config_diags *diags)
@@ -114,7 +54,8 @@ int dt_daemon_check_config(const struct dt_options *opts)
 	r = load_config(opts, &cfg, &diags);
 	print_diags(&diags);
 	if (r == 0)
-		printf("%s: OK, %zu filters, %zu sections\n", opts->config, cfg->nfilters,
+		printf("%s: OK, %zu filters, %zu sections\n",
+		       opts->config ? opts->config : "<command line>", cfg->nfilters,
 		       cfg->nsections);
 	dt_config_diags_clear(&diags);
 	dt_config_free(cfg);
@@ -280,6 +221,14 @@ int dt_daemon_signal_fd(void)
 	return fd;
 }
 
+static uint64_t dt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int arm_timer(double seconds, bool periodic)
 {
 	struct itimerspec its = { 0 };
@@ -430,21 +379,77 @@ struct dt_hv *dt_daemon_hv(struct dt_daemon *d)
 	return d->hv;
 }
 
-void dt_daemon_stop(struct dt_daemon *d)
+/* Did a SIGINT/SIGTERM arrive on sfd (other signals are dropped while stopping)? */
+static bool stop_signal_again(int sfd)
 {
-	if (!d)
-		return;
+	struct signalfd_siginfo si;
+
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			dt_info("%s again: not waiting for the sinks", strsignal((int)si.ssi_signo));
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Give the reporter its bounded flush (--flush-timeout), watching sfd: a second
+ * SIGINT/SIGTERM cuts it short. Past the limit, blocked writes are cut; a reporter
+ * that still does not come back is left behind (the process exits anyway).
+ */
+static void flush_reporter(struct dt_daemon *d, int sfd)
+{
+	unsigned flush_ms = d->opts->flush_ms;
+	uint64_t end = dt_now_ms() + flush_ms + 250, cut_end = 0;
+	int r;
+
+	dt_report_stop_begin(d->reporter, flush_ms);
+	for (;;) {
+		r = dt_report_stop_wait(d->reporter, 50);
+		if (r != -EINPROGRESS)
+			break;
+		if (!cut_end && (stop_signal_again(sfd) || dt_now_ms() >= end)) {
+			dt_report_stop_now(d->reporter);
+			cut_end = dt_now_ms() + STOP_CUT_MS;
+		}
+		if (cut_end && dt_now_ms() >= cut_end) {
+			dt_warn("the reporter is stuck in a write: exiting without it");
+			break;
+		}
+	}
+	if (r == -ETIMEDOUT || r == -EINPROGRESS)
+		dt_warn("not every event could be delivered within --flush-timeout %.3g s",
+			flush_ms / 1000.0);
+}
+
+/* Guests before records: detach every VM, then flush the sinks for a bounded time. */
+static void stop_daemon(struct dt_daemon *d, int sfd)
+{
 	atomic_store(&d->stopping, true);
+	if (d->reporter)
+		dt_report_quiesce(d->reporter); /* --lossless workers stop waiting for room */
 	dt_watcher_stop(d);
 	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
-	if (d->reporter && dt_report_stop(d->reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
-		dt_warn("some A3 events could not be delivered before the time limit");
+	if (d->reporter)
+		flush_reporter(d, sfd);
+}
+
+static void free_daemon(struct dt_daemon *d)
+{
 	dt_report_free(d->reporter);
 	dt_chain_slot_clear(&d->policy);
 	rcu_unregister_thread();
 	pthread_mutex_destroy(&d->vms_lock);
 	pthread_mutex_destroy(&d->maps_lock);
 	free(d);
+}
+
+void dt_daemon_stop(struct dt_daemon *d)
+{
+	if (!d)
+		return;
+	stop_daemon(d, -1);
+	free_daemon(d);
 }
 
 int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
@@ -469,9 +474,10 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 		r = after_start ? after_start(d, arg) : 0;
 		if (r == 0)
 			dt_daemon_run(d, sfd, done, arg);
+		stop_daemon(d, sfd);
 		if (opts->stats_interval)
-			print_stats(d);
-		dt_daemon_stop(d);
+			print_stats(d); /* after the last A3 flush */
+		free_daemon(d);
 	}
 	curl_global_cleanup();
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;

@@ -33,6 +33,7 @@ enum {
 	OPT_MAP_DIR,
 	OPT_SGDT_RETURNS,
 	OPT_NO_GUARDIAN,
+	OPT_FLUSH_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sim", required_argument, NULL, OPT_SIM },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -127,6 +129,8 @@ void dt_options_usage(FILE *out)
 	      "  --no-guardian           no guardian process (it restores the guests if\n"
 	      "                          domtrace is killed with SIGKILL or crashes)\n"
 	      "  --duration SECONDS      stop after SECONDS (default: at SIGINT/SIGTERM)\n"
+	      "  --flush-timeout SECONDS at exit, after detaching, longest wait for the log,\n"
+	      "                          report file and A3 server (default 5; 0-3600)\n"
 	      "  -t, --check-config      check the config file, print every error, exit\n"
 	      "\n"
 	      "Simulated host (no Xen needed):\n"
@@ -141,7 +145,8 @@ void dt_options_usage(FILE *out)
 	      "  --version               version\n"
 	      "\n"
 	      "Signals: USR1 flips the global action bit (abort <-> would-abort);\n"
-	      "USR2 or HUP reloads the config; INT or TERM detach cleanly and exit.\n",
+	      "USR2 or HUP reloads the config; INT or TERM detach cleanly and exit (a\n"
+	      "second INT or TERM while the sinks flush: exit at once, after detaching).\n",
 	      out);
 }
 
@@ -182,6 +187,7 @@ static void defaults(struct dt_options *o)
 	o->a3_delay_ms = 200;
 	o->returns = true;
 	o->queue_bytes = 64u << 20;
+	o->flush_ms = 5000;
 	o->sim_vcpus = 2;
 	o->sim_rate = 200;
 	o->sim_seed = 1;
@@ -268,6 +274,18 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		}
+		case OPT_FLUSH_TIMEOUT: {
+			char *end;
+			double sec = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(sec >= 0 && sec <= 3600)) {
+				fprintf(stderr, "domtrace: --flush-timeout: '%s' is not a number of "
+					"seconds from 0 to 3600\n", optarg);
+				return -EINVAL;
+			}
+			o->flush_ms = (unsigned)(sec * 1000.0);
 			break;
 		}
 		case OPT_JSON:

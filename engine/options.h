@@ -57,6 +57,7 @@ struct dt_options {
 	bool lossless;		/* --lossless: guests wait instead of losing events */
 	size_t queue_bytes;	/* --queue-bytes */
 	double duration;	/* --duration S, 0 = until SIGINT/SIGTERM */
+	unsigned flush_ms;	/* --flush-timeout S: sinks' flush at exit, in ms */
 	unsigned stats_interval;/* --stats S */
 	enum dt_backend backend;
 	enum dt_trap_flavour trap;

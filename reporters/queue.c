@@ -34,6 +34,7 @@ struct dt_queue {
 	_Atomic size_t bytes; /* in flight: pushed and not yet done */
 	_Atomic size_t peak_bytes;
 	_Atomic bool closed;
+	_Atomic bool no_wait;	       /* stopping: a full queue loses instead of waiting */
 	_Atomic unsigned waiters;      /* workers parked in wait_when_full */
 	_Atomic unsigned lost_pending; /* producers with unannounced loss (a hint) */
 	_Atomic uint64_t enqueued, delivered, lost, waits;
@@ -93,6 +94,14 @@ int dt_queue_new(const struct dt_queue_opts *opts, struct dt_queue **ret_q)
 void dt_queue_close(struct dt_queue *q)
 {
 	atomic_store(&q->closed, true);
+	pthread_mutex_lock(&q->lock);
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void dt_queue_stop_waiting(struct dt_queue *q)
+{
+	atomic_store(&q->no_wait, true);
 	pthread_mutex_lock(&q->lock);
 	pthread_cond_broadcast(&q->room);
 	pthread_mutex_unlock(&q->lock);
@@ -166,7 +175,7 @@ static bool reserve_waiting(struct dt_queue *q, size_t size)
 	atomic_fetch_add_explicit(&q->waits, 1, memory_order_relaxed);
 	pthread_mutex_lock(&q->lock);
 	atomic_fetch_add(&q->waiters, 1);
-	while (!(ok = reserve(q, size)) && !atomic_load(&q->closed))
+	while (!(ok = reserve(q, size)) && !atomic_load(&q->closed) && !atomic_load(&q->no_wait))
 		pthread_cond_wait(&q->room, &q->lock);
 	atomic_fetch_sub(&q->waiters, 1);
 	pthread_mutex_unlock(&q->lock);
@@ -238,7 +247,8 @@ int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev)
 		count_lost(p, ev);
 		return -ESHUTDOWN;
 	}
-	if (!reserve(q, ev->size) && !(q->wait_when_full && reserve_waiting(q, ev->size))) {
+	if (!reserve(q, ev->size) &&
+	    !(q->wait_when_full && !atomic_load(&q->no_wait) && reserve_waiting(q, ev->size))) {
 		count_lost(p, ev);
 		return atomic_load(&q->closed) ? -ESHUTDOWN : -ENOBUFS;
 	}

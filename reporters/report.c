@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 #define BATCH_MAX 512	      /* events handed to the sinks at once */
 #define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
 #define MAX_SINKS 3
+#define STOP_GRACE_MS 250     /* past the flush deadline before blocked I/O is cut */
+#define STOP_CUT_MS 1000      /* after cutting, how long stop waits for the thread */
+/* Sent to the reporter thread to interrupt a write(2) blocked on a pipe nobody reads
+ * (installed without SA_RESTART; no other thread of domtrace expects it). */
+#define DT_REPORT_KICK SIGURG
 
 struct dt_report {
 	struct dt_queue *q;
@@ -31,9 +37,15 @@ struct dt_report {
 	pthread_t thread;
 	bool started, joined;
 	_Atomic bool stopping;
+	_Atomic bool io_cut;	/* stop_now: local writes give up at once */
+	_Atomic bool finished;	/* the thread has left reporter_main */
 	_Atomic uint64_t deadline_ms;
 	int result; /* of the thread: 0 or -ETIMEDOUT */
 };
+
+/* A reporter whose thread never came back from a blocked write (an fd nobody drains
+ * even after DT_REPORT_KICK): it is left to exit(), reachable from here. */
+static struct dt_report *stuck_reporter;
 
 uint64_t dt_report_now_ms(void)
 {
@@ -43,11 +55,13 @@ uint64_t dt_report_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int dt_report_write_all(int fd, const char *buf, size_t len)
+int dt_report_write_all(struct dt_report *r, int fd, const char *buf, size_t len)
 {
 	ssize_t n;
 
 	while (len) {
+		if (atomic_load(&r->io_cut))
+			return -ECANCELED;
 		n = write(fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -239,15 +253,24 @@ static void *reporter_main(void *arg)
 			poll(&pfd, 1, timeout);
 		}
 	}
+	atomic_store(&r->finished, true);
 	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only to make a blocked write(2) return EINTR */
 }
 
 int dt_report_start(struct dt_report *r)
 {
+	struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART */
 	int err;
 
 	if (r->started)
 		return -EALREADY;
+	sigemptyset(&sa.sa_mask);
+	sigaction(DT_REPORT_KICK, &sa, NULL);
 	err = pthread_create(&r->thread, NULL, reporter_main, r);
 	if (err)
 		return -err;
@@ -271,21 +294,74 @@ int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
 	return dt_queue_push((struct dt_queue_producer *)p, ev);
 }
 
-int dt_report_stop(struct dt_report *r, unsigned timeout_ms)
+void dt_report_quiesce(struct dt_report *r)
+{
+	dt_queue_stop_waiting(r->q);
+}
+
+void dt_report_stop_begin(struct dt_report *r, unsigned timeout_ms)
 {
 	uint64_t one = 1;
 
-	if (!r->started || r->joined)
-		return r->started ? r->result : 0;
+	if (!r->started || atomic_load(&r->stopping))
+		return;
 	atomic_store(&r->deadline_ms, dt_report_now_ms() + timeout_ms);
 	atomic_store(&r->stopping, true);
+	dt_queue_stop_waiting(r->q);
 	dt_queue_close(r->q);
 	if (write(dt_queue_fd(r->q), &one, sizeof(one)) < 0) {
 		/* EAGAIN: already signalled */
 	}
-	pthread_join(r->thread, NULL);
-	r->joined = true;
-	return r->result;
+}
+
+void dt_report_stop_now(struct dt_report *r)
+{
+	if (!r->started || r->joined)
+		return;
+	dt_report_stop_begin(r, 0);
+	atomic_store(&r->deadline_ms, 0);
+	atomic_store(&r->io_cut, true);
+	if (!atomic_load(&r->finished))
+		pthread_kill(r->thread, DT_REPORT_KICK);
+}
+
+int dt_report_stop_wait(struct dt_report *r, unsigned wait_ms)
+{
+	uint64_t end = dt_report_now_ms() + wait_ms;
+	struct timespec nap = { 0, 10 * 1000000 };
+
+	if (!r->started || r->joined)
+		return r->started ? r->result : 0;
+	for (;;) {
+		if (atomic_load(&r->finished)) {
+			pthread_join(r->thread, NULL);
+			r->joined = true;
+			return r->result;
+		}
+		if (dt_report_now_ms() >= end)
+			return -EINPROGRESS;
+		if (atomic_load(&r->io_cut)) /* a write may have blocked again */
+			pthread_kill(r->thread, DT_REPORT_KICK);
+		nanosleep(&nap, NULL);
+	}
+}
+
+int dt_report_stop(struct dt_report *r, unsigned timeout_ms)
+{
+	int err;
+
+	dt_report_stop_begin(r, timeout_ms);
+	err = dt_report_stop_wait(r, timeout_ms + STOP_GRACE_MS);
+	if (err != -EINPROGRESS)
+		return err;
+	dt_report_stop_now(r);
+	err = dt_report_stop_wait(r, STOP_CUT_MS);
+	return err == -EINPROGRESS ? -ETIMEDOUT : err;
+}
+
+bool dt_report_stuck(const struct dt_report *r)
+{
+	return r->started && !r->joined;
 }
 
 void dt_report_free(struct dt_report *r)
@@ -297,8 +373,12 @@ void dt_report_free(struct dt_report *r)
 
 	if (!r)
 		return;
-	if (r->started)
+	if (r->started && !r->joined)
 		dt_report_stop(r, 0);
+	if (dt_report_stuck(r)) {
+		stuck_reporter = r; /* its thread still uses it: left to exit() */
+		return;
+	}
 	/* never started: what was queued still goes to the local sinks */
 	dt_queue_close(r->q);
 	while (dt_queue_take(r->q, &b))

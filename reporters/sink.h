@@ -42,7 +42,8 @@ void dt_report_done(struct dt_report *r, struct dt_event *ev);
 /* Monotonic milliseconds, for batch delays and backoff. */
 uint64_t dt_report_now_ms(void);
 
-/* write(2) all of buf to fd, retrying on EINTR/short writes. 0 or -errno. */
-int dt_report_write_all(int fd, const char *buf, size_t len);
+/* write(2) all of buf to fd, retrying on EINTR/short writes; gives up with -ECANCELED
+ * once dt_report_stop_now() cut the reporter's I/O. 0 or -errno. */
+int dt_report_write_all(struct dt_report *r, int fd, const char *buf, size_t len);
 
 #endif /* DOMTRACE_REPORTERS_SINK_H */

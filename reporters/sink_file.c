@@ -14,6 +14,7 @@
 #include "reporters/sink.h"
 
 struct file_sink {
+	struct dt_report *r;
 	int fd;
 	bool own_fd;
 	bool report;		/* report-file entries instead of log lines */
@@ -30,6 +31,7 @@ static int log_open(struct dt_report *r, const struct dt_report_opts *o, void **
 
 	if (!fs)
 		return -ENOMEM;
+	fs->r = r;
 	fs->fd = o->log_fd;
 	fs->fmt = o->log;
 	fs->utc = o->log_utc;
@@ -51,6 +53,7 @@ static int report_open(struct dt_report *r, const struct dt_report_opts *o, void
 		free(fs);
 		return err;
 	}
+	fs->r = r;
 	fs->own_fd = true;
 	fs->report = true;
 	*ret_state = fs;
@@ -79,7 +82,7 @@ static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 	}
 	if (!fs->buf.len)
 		return;
-	if (fs->buf.oom || dt_report_write_all(fs->fd, fs->buf.p, fs->buf.len) < 0)
+	if (fs->buf.oom || dt_report_write_all(fs->r, fs->fd, fs->buf.p, fs->buf.len) < 0)
 		atomic_fetch_add_explicit(&fs->errors, 1, memory_order_relaxed);
 	else
 		atomic_fetch_add_explicit(&fs->written, count, memory_order_relaxed);

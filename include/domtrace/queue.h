@@ -17,6 +17,7 @@
  *
  * Threads:
  *   dt_queue_new/free/close             owner (the reporter's creator)
+ *   dt_queue_stop_waiting                any thread
  *   dt_queue_producer_new/free          any thread, not concurrently with dt_queue_free
  *   dt_queue_push                        any thread (a producer may even be shared)
  *   dt_queue_take/next/done/take_lost    the single consumer thread only
@@ -73,6 +74,11 @@ int dt_queue_new(const struct dt_queue_opts *opts, struct dt_queue **ret_q);
 /* Refuse further pushes (they lose their event) and wake every waiting worker.
  * Events already queued stay for the consumer. Idempotent. */
 void dt_queue_close(struct dt_queue *q);
+
+/* Stopping: from now on a push that does not fit loses its event (counted) instead of
+ * waiting, and every waiting worker gives up, so that workers can always be joined.
+ * Events still fit while there is room. Idempotent; any thread. */
+void dt_queue_stop_waiting(struct dt_queue *q);
 
 /* Free the queue and every event still in it. Every producer must be freed first.
  * NULL ok. */

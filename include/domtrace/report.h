@@ -17,8 +17,9 @@
  * and announced with a DT_EV_LOST record, or with wait_when_full the worker waits.
  *
  * Threads:
- *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop,
- *   dt_report_free                        the owner (engine main thread), in this order
+ *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop(_begin/_wait/
+ *   _now), dt_report_free                 the owner (engine main thread), in this order
+ *   dt_report_quiesce                     any thread
  *   dt_report_producer_new/free           any thread (one producer per VM worker)
  *   dt_report_submit                      any thread; no lock, no I/O (unless waiting)
  *   dt_report_stats, dt_report_foreach_vm any thread
@@ -116,15 +117,34 @@ void dt_report_producer_free(struct dt_report_producer *p);
 /* Hand over `ev` (see dt_queue_push): 0 queued, -ENOBUFS lost, -ESHUTDOWN stopped. */
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev);
 
+/* The daemon is stopping: workers waiting for room (wait_when_full) give up and their
+ * events are counted lost, so the workers can always be joined. Any thread. */
+void dt_report_quiesce(struct dt_report *r);
+
 /*
  * Stop: refuse new events, deliver what is queued, flush A3 for at most timeout_ms
  * (retrying as usual), then end the thread. Events A3 could not deliver in time are
  * counted in a3_abandoned. Returns 0 if everything was delivered, -ETIMEDOUT if not.
- * Producers should be freed before, so that their last losses are announced.
+ * Bounded whatever the sinks do: past the limit (plus a short grace) a write blocked
+ * on a pipe or file nobody drains is interrupted and local writes give up (counted as
+ * write errors); if the thread still does not come back, -ETIMEDOUT with the thread
+ * left running (dt_report_stuck()). Producers should be freed before, so that their
+ * last losses are announced.
+ *
+ * The same in steps, for a caller that watches signals meanwhile: stop_begin starts
+ * it (returns at once), stop_wait waits up to wait_ms for the thread (-EINPROGRESS if
+ * it still runs, else the result), stop_now cuts the flush short at once.
  */
 int dt_report_stop(struct dt_report *r, unsigned timeout_ms);
+void dt_report_stop_begin(struct dt_report *r, unsigned timeout_ms);
+int dt_report_stop_wait(struct dt_report *r, unsigned wait_ms);
+void dt_report_stop_now(struct dt_report *r);
+/* Started, and its thread not joined (not stopped yet, or stuck in a write). */
+bool dt_report_stuck(const struct dt_report *r);
 
-/* Stop (if running, with a zero time limit) and free everything. NULL ok. */
+/* Stop (if running, with a zero time limit) and free everything. NULL ok. A reporter
+ * whose thread is stuck in a write that nothing interrupts is not freed: exit() ends
+ * it. */
 void dt_report_free(struct dt_report *r);
 
 void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st);

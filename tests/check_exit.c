@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The domtrace program's exits and losses, as a hostile peer or a careless operator
+ * would make them: SIGTERM with --lossless and the A3 server unreachable, with stdout a
+ * pipe nobody reads, a second SIGTERM, the config replaced by a FIFO before a reload;
+ * A3 answering 4xx, a log on a full device or filesystem, an A3 outage with a small
+ * queue. Every exit must be bounded and every loss counted and told.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/a3_receiver.h"
+#include "support/check_run.h"
+#include "support/child.h"
+
+#define EXIT_BOUND_MS 30000 /* far above the default 5 s flush + detaching, even under TSan */
+
+/* A 127.0.0.1 port where nothing listens (bound, then closed). */
+static unsigned closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+struct args {
+	char *v[48];
+	unsigned n;
+	char bin[512], conf[512];
+};
+
+static void args_init(struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->v[a->n++] = (char *)dt_child_bin("domtrace", a->bin, sizeof(a->bin));
+	a->v[a->n++] = (char *)"--sim";
+	a->v[a->n++] = (char *)"2";
+	a->v[a->n++] = (char *)"-c";
+	a->v[a->n++] = (char *)dt_child_src("config/examples/sim-demo.conf", a->conf,
+					    sizeof(a->conf));
+}
+
+static void args_add(struct args *a, const char *s)
+{
+	ck_assert_uint_lt(a->n, 47);
+	a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+static void wait_tracing(struct dt_child *c)
+{
+	ck_assert_msg(dt_child_wait_for(c, "sim-vm0 (dom1): tracing", 60000), "%s", c->buf);
+	ck_assert_msg(dt_child_wait_for(c, "sim-vm1 (dom2): tracing", 60000), "%s", c->buf);
+}
+
+/* Stopped, and the guests are as they were. */
+static int stopped_intact(struct dt_child *c, int bound_ms)
+{
+	int st = dt_child_reap(c, bound_ms);
+
+	ck_assert_msg(st >= 0, "domtrace did not exit within %d ms of SIGTERM: %s", bound_ms,
+		      c->buf);
+	ck_assert_msg(strstr(c->buf, "2 guests intact"), "guests not intact: %s", c->buf);
+	return st;
+}
+
+/* --lossless, the A3 server unreachable, a small queue: SIGTERM still ends it. */
+START_TEST(lossless_a3_unreachable_sigterm)
+{
+	char w[64];
+	struct args a;
+	struct dt_child c;
+
+	snprintf(w, sizeof(w), "127.0.0.1:%u", closed_port());
+	args_init(&a);
+	args_add(&a, "--lossless");
+	args_add(&a, "--queue-bytes");
+	args_add(&a, "65536");
+	args_add(&a, "--sim-rate");
+	args_add(&a, "2000");
+	args_add(&a, "--format");
+	args_add(&a, "none");
+	args_add(&a, "-a");
+	args_add(&a, "-w");
+	args_add(&a, w);
+	args_add(&a, "--stats");
+	args_add(&a, "1");
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	/* two --stats lines: the backlog had time to fill what the queue holds */
+	ck_assert_msg(dt_child_wait_for(&c, "stats:", 30000), "%s", c.buf);
+	c.len = 0;
+	c.buf[0] = '\0';
+	ck_assert_msg(dt_child_wait_for(&c, "stats:", 30000), "%s", c.buf);
+	kill(c.pid, SIGTERM);
+	stopped_intact(&c, EXIT_BOUND_MS);
+}
+END_TEST
+
+/* stdout is a pipe nobody reads: SIGTERM ends domtrace within the flush limit. */
+START_TEST(stdout_pipe_unread_sigterm)
+{
+	struct args a;
+	struct dt_child c;
+	int p[2], queued = 0;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	args_init(&a);
+	args_add(&a, "--sim-rate");
+	args_add(&a, "2000");
+	dt_child_spawn(&c, a.v, p[1]);
+	close(p[1]);
+	wait_tracing(&c);
+	/* wait until the pipe is full: the reporter is blocked in write(2) */
+	for (int i = 0; i < 600 && queued < 65536 - 4096; i++) {
+		ck_assert_int_eq(ioctl(p[0], FIONREAD, &queued), 0);
+		usleep(50000);
+	}
+	ck_assert_int_ge(queued, 65536 - 4096); /* less than a batch of room left: blocked */
+	kill(c.pid, SIGTERM);
+	stopped_intact(&c, EXIT_BOUND_MS);
+	close(p[0]);
+}
+END_TEST
+
+/* A second SIGTERM while the sinks flush: exit at once (after detaching). */
+START_TEST(second_sigterm_exits_at_once)
+{
+	struct args a;
+	struct dt_child c;
+	int p[2], queued = 0;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	args_init(&a);
+	args_add(&a, "--sim-rate");
+	args_add(&a, "2000");
+	args_add(&a, "--flush-timeout");
+	args_add(&a, "3600");
+	dt_child_spawn(&c, a.v, p[1]);
+	close(p[1]);
+	wait_tracing(&c);
+	for (int i = 0; i < 600 && queued < 65536 - 4096; i++) {
+		ck_assert_int_eq(ioctl(p[0], FIONREAD, &queued), 0);
+		usleep(50000);
+	}
+	ck_assert_int_ge(queued, 65536 - 4096); /* less than a batch of room left: blocked */
+	kill(c.pid, SIGTERM);
+	ck_assert_msg(dt_child_wait_for(&c, "sim-vm0 (dom1): detached", 60000), "%s", c.buf);
+	ck_assert_msg(dt_child_wait_for(&c, "sim-vm1 (dom2): detached", 60000), "%s", c.buf);
+	kill(c.pid, SIGTERM);
+	stopped_intact(&c, EXIT_BOUND_MS);
+	ck_assert_msg(strstr(c.buf, "again: not waiting for the sinks"), "%s", c.buf);
+	close(p[0]);
+}
+END_TEST
+
+/* The config file replaced by a FIFO, then USR2: refused at once, SIGTERM still works. */
+START_TEST(config_fifo_reload_refused)
+{
+	char dir[256], conf[512], fifo[512], src[512], *text;
+	struct args a;
+	struct dt_child c;
+	size_t len;
+	FILE *f;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(conf, sizeof(conf), "%s/domtrace.conf", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	text = dt_test_read_file(dt_child_src("config/examples/sim-demo.conf", src, sizeof(src)),
+				 &len);
+	ck_assert_ptr_nonnull(text);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	free(text);
+	args_init(&a);
+	a.v[4] = conf;
+	args_add(&a, "--format");
+	args_add(&a, "none");
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(rename(fifo, conf), 0);
+	kill(c.pid, SIGUSR2);
+	ck_assert_msg(dt_child_wait_for(&c, "not a regular file", 30000), "%s", c.buf);
+	ck_assert_msg(dt_child_wait_for(&c, "config not reloaded", 30000), "%s", c.buf);
+	kill(c.pid, SIGTERM);
+	ck_assert_int_eq(stopped_intact(&c, EXIT_BOUND_MS), 0);
+	dt_test_rmdir(dir);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("exit");
+	TCase *tc = tcase_create("bounded");
+
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, lossless_a3_unreachable_sigterm);
+	tcase_add_test(tc, stdout_pipe_unread_sigterm);
+	tcase_add_test(tc, second_sigterm_exits_at_once);
+	tcase_add_test(tc, config_fifo_reload_refused);
+	suite_add_tcase(s, tc);
+	return dt_check_run(s);
+}
