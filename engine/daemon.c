@@ -24,6 +24,7 @@
 #include "engine/daemon.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
+#define EXIT_LOST 4	  /* stopped cleanly, but some events were not delivered */
 #define STOP_CUT_MS 1000 /* after cutting the flush short, longest wait for the reporter */
 
 /*
@@ -139,9 +140,11 @@ static void print_stats(struct dt_daemon *d)
 {
 	const struct dt_lathist *hl = &d->stats.handling;
 	struct dt_report_stats rs;
-	char handling[128] = "";
+	char handling[128] = "", lost[512] = "", why[480];
 
 	dt_report_stats(d->reporter, &rs);
+	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
+		snprintf(lost, sizeof(lost), " [%s]", why);
 	if (dt_lat_count(hl))
 		snprintf(handling, sizeof(handling),
 			 "; handling a trap p50 %.1f us, p99 %.1f us, max %.1f us",
@@ -149,15 +152,15 @@ static void print_stats(struct dt_daemon *d)
 			 (double)dt_lat_quantile(hl, 0.99) / 1000.0,
 			 (double)__atomic_load_n(&hl->max_ns, __ATOMIC_RELAXED) / 1000.0);
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
-		"undecodable %lu, events %lu, lost %lu, a3 sent %lu pending %lu%s",
+		"undecodable %lu, events %lu, lost %lu%s, a3 sent %lu pending %lu%s",
 		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
 		(unsigned long)atomic_load(&d->stats.returns),
 		(unsigned long)atomic_load(&d->stats.matches),
 		(unsigned long)atomic_load(&d->stats.aborts),
 		(unsigned long)atomic_load(&d->stats.not_ours),
 		(unsigned long)atomic_load(&d->stats.errors), (unsigned long)rs.q.enqueued,
-		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending,
-		handling);
+		(unsigned long)rs.lost_total, lost, (unsigned long)rs.a3_sent,
+		(unsigned long)rs.a3_pending, handling);
 }
 
 static int report_open(struct dt_daemon *d)
@@ -191,6 +194,7 @@ static int report_open(struct dt_daemon *d)
 		ro.a3_ca_file = o->a3_ca;
 		ro.a3_batch_max = o->a3_batch;
 		ro.a3_delay_ms = o->a3_delay_ms;
+		ro.a3_max_bytes = o->a3_backlog_bytes;
 	}
 	r = dt_report_new(&ro, &d->reporter);
 	if (r == 0)
@@ -434,6 +438,27 @@ static void stop_daemon(struct dt_daemon *d, int sfd)
 		flush_reporter(d, sfd);
 }
 
+/* The summary at exit: every event made, delivered or counted lost by sink and reason.
+ * Returns whether anything was lost. */
+static bool summarize(struct dt_daemon *d)
+{
+	struct dt_report_stats rs;
+	char why[1024];
+	uint64_t made;
+
+	if (!d->reporter)
+		return false;
+	dt_report_stats(d->reporter, &rs);
+	made = rs.q.enqueued - rs.q.records + rs.q.lost;
+	if (!dt_report_losses_text(d->reporter, why, sizeof(why))) {
+		dt_info("events: %lu made, none lost", (unsigned long)made);
+		return false;
+	}
+	dt_warn("events: %lu made, %lu lost: %s", (unsigned long)made,
+		(unsigned long)rs.lost_total, why);
+	return true;
+}
+
 static void free_daemon(struct dt_daemon *d)
 {
 	dt_report_free(d->reporter);
@@ -456,6 +481,7 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 		   int (*after_start)(struct dt_daemon *d, void *arg), bool (*done)(void *arg), void *arg)
 {
 	struct dt_daemon *d = NULL;
+	bool lost = false;
 	int sfd, r;
 
 	sfd = dt_daemon_signal_fd();
@@ -477,8 +503,11 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 		stop_daemon(d, sfd);
 		if (opts->stats_interval)
 			print_stats(d); /* after the last A3 flush */
+		lost = summarize(d);
 		free_daemon(d);
 	}
 	curl_global_cleanup();
+	if (r == 0 && lost)
+		return EXIT_LOST;
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;
 }

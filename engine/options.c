@@ -34,6 +34,7 @@ enum {
 	OPT_SGDT_RETURNS,
 	OPT_NO_GUARDIAN,
 	OPT_FLUSH_TIMEOUT,
+	OPT_A3_BACKLOG,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +65,7 @@ static const struct option long_opts[] = {
 	{ "no-guardian", no_argument, NULL, OPT_NO_GUARDIAN },
 	{ "lossless", no_argument, NULL, OPT_LOSSLESS },
 	{ "queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES },
+	{ "a3-backlog-bytes", required_argument, NULL, OPT_A3_BACKLOG },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "a3-body", required_argument, NULL, OPT_A3_BODY },
 	{ "ca-file", required_argument, NULL, OPT_CA },
@@ -117,6 +119,8 @@ void dt_options_usage(FILE *out)
 	      "  --batch N               events per A3 request (default 512)\n"
 	      "  --batch-delay MS        longest wait before a partial batch is sent (default 200)\n"
 	      "  --queue-bytes N         memory bound of queued events (default 64 MiB)\n"
+	      "  --a3-backlog-bytes N    memory bound of events waiting for the A3 server,\n"
+	      "                          apart from the queue (default 64 MiB)\n"
 	      "  --lossless              when the queue is full, trapped vCPUs wait instead of\n"
 	      "                          events being lost (lost events are always counted)\n"
 	      "\n"
@@ -188,6 +192,7 @@ static void defaults(struct dt_options *o)
 	o->returns = true;
 	o->queue_bytes = 64u << 20;
 	o->flush_ms = 5000;
+	o->a3_backlog_bytes = 64u << 20;
 	o->sim_vcpus = 2;
 	o->sim_rate = 200;
 	o->sim_seed = 1;
@@ -338,6 +343,15 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->queue_bytes = v;
+			break;
+		case OPT_A3_BACKLOG:
+			if (parse_uint("--a3-backlog-bytes", optarg, 1ul << 40, &v) < 0 ||
+			    v < 65536) {
+				fprintf(stderr, "domtrace: --a3-backlog-bytes: from 65536 to %lu\n",
+					1ul << 40);
+				return -EINVAL;
+			}
+			o->a3_backlog_bytes = v;
 			break;
 		case OPT_STATS:
 			if (parse_uint("--stats", optarg, 86400, &v) < 0)

@@ -56,6 +56,7 @@ struct dt_options {
 	bool sgdt_returns;	/* --sgdt-returns: return probes with --trap sgdt (experimental) */
 	bool lossless;		/* --lossless: guests wait instead of losing events */
 	size_t queue_bytes;	/* --queue-bytes */
+	size_t a3_backlog_bytes;/* --a3-backlog-bytes: events waiting for the A3 server */
 	double duration;	/* --duration S, 0 = until SIGINT/SIGTERM */
 	unsigned flush_ms;	/* --flush-timeout S: sinks' flush at exit, in ms */
 	unsigned stats_interval;/* --stats S */

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reporters/format.h"
@@ -15,6 +17,7 @@
 
 struct file_sink {
 	struct dt_report *r;
+	const struct dt_sink_ops *ops;
 	int fd;
 	bool own_fd;
 	bool report;		/* report-file entries instead of log lines */
@@ -22,6 +25,7 @@ struct file_sink {
 	bool utc;
 	const struct dt_funcdesc *(*lookup)(int func_id);
 	struct dt_buf buf;
+	bool broken_line; /* a failed write may have left part of a line: end it first */
 	_Atomic uint64_t written, errors;
 };
 
@@ -32,6 +36,7 @@ static int log_open(struct dt_report *r, const struct dt_report_opts *o, void **
 	if (!fs)
 		return -ENOMEM;
 	fs->r = r;
+	fs->ops = &dt_sink_log;
 	fs->fd = o->log_fd;
 	fs->fmt = o->log;
 	fs->utc = o->log_utc;
@@ -54,17 +59,36 @@ static int report_open(struct dt_report *r, const struct dt_report_opts *o, void
 		return err;
 	}
 	fs->r = r;
+	fs->ops = &dt_sink_report;
 	fs->own_fd = true;
 	fs->report = true;
 	*ret_state = fs;
 	return 0;
 }
 
+/* A write that failed after `done` bytes (a full filesystem) left part of a line: in
+ * a regular file (appended to by us alone) cut it off again. True if it could. */
+static bool cut_partial_line(struct file_sink *fs, size_t done)
+{
+	struct stat st;
+	size_t tail = 0;
+
+	while (tail < done && fs->buf.p[done - 1 - tail] != '\n')
+		tail++;
+	if (fstat(fs->fd, &st) < 0 || !S_ISREG(st.st_mode) || (off_t)tail > st.st_size)
+		return false;
+	if (ftruncate(fs->fd, st.st_size - (off_t)tail) < 0)
+		return false;
+	/* the report file is not O_APPEND: write on at the new end, not after a hole */
+	return lseek(fs->fd, st.st_size - (off_t)tail, SEEK_SET) >= 0;
+}
+
 static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 {
 	struct file_sink *fs = state;
 	uint64_t count = 0;
-	size_t i;
+	size_t i, done;
+	int err;
 
 	dt_buf_reset(&fs->buf);
 	for (i = 0; i < n; i++) {
@@ -82,10 +106,25 @@ static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 	}
 	if (!fs->buf.len)
 		return;
-	if (fs->buf.oom || dt_report_write_all(fs->r, fs->fd, fs->buf.p, fs->buf.len) < 0)
+	err = fs->buf.oom ? -ENOMEM : 0;
+	if (!err && fs->broken_line)
+		err = dt_report_write_all(fs->r, fs->fd, "\n", 1, &done);
+	if (!err) {
+		fs->broken_line = false;
+		err = dt_report_write_all(fs->r, fs->fd, fs->buf.p, fs->buf.len, &done);
+		if (err < 0 && done && fs->buf.p[done - 1] != '\n')
+			fs->broken_line = !cut_partial_line(fs, done);
+	}
+	if (err < 0) {
+		/* whatever part of the batch reached the file, the batch is counted lost */
 		atomic_fetch_add_explicit(&fs->errors, 1, memory_order_relaxed);
-	else
+		dt_report_sink_lost(fs->r, fs->ops, count, "write error: %s",
+				    err == -ECANCELED ? "cut at exit (--flush-timeout)"
+						      : strerror(-err));
+	} else {
 		atomic_fetch_add_explicit(&fs->written, count, memory_order_relaxed);
+		dt_report_sink_ok(fs->r, fs->ops);
+	}
 	if (fs->buf.cap > (4u << 20)) /* a huge pslist once: do not keep the memory */
 		dt_buf_free(&fs->buf);
 }

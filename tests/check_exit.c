@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -210,6 +211,158 @@ START_TEST(config_fifo_reload_refused)
 }
 END_TEST
 
+#define EXIT_LOST 4
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* An A3 server answering 400 to everything: counted, reported, exit status says so. */
+START_TEST(a3_4xx_counted_and_reported)
+{
+	const char *extra[] = { "-e", "400", "-n", "1000000000", NULL };
+	char dir[256], w[64];
+	struct dt_test_receiver rcv;
+	struct args a;
+	struct dt_child c;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	ck_assert_int_eq(dt_test_receiver_start(&rcv, dir, 0, extra), 0);
+	snprintf(w, sizeof(w), "127.0.0.1:%u", rcv.port);
+	args_init(&a);
+	args_add(&a, "--format");
+	args_add(&a, "none");
+	args_add(&a, "-a");
+	args_add(&a, "-w");
+	args_add(&a, w);
+	args_add(&a, "--stats");
+	args_add(&a, "1");
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	ck_assert_msg(dt_child_wait_for(&c, "a3: rejected with HTTP 400: events are being lost",
+					60000), "%s", c.buf);
+	ck_assert_msg(dt_child_wait_for(&c, "a3 ", 30000), "%s", c.buf);
+	ck_assert_msg(dt_child_wait_for(&c, "(rejected with HTTP 400)]", 30000), "stats: %s", c.buf);
+	kill(c.pid, SIGTERM);
+	ck_assert_int_eq(stopped_intact(&c, EXIT_BOUND_MS), EXIT_LOST);
+	ck_assert_msg(strstr(c.buf, "lost: a3 "), "no summary: %s", c.buf);
+	ck_assert_uint_eq(count_of(c.buf, "events are being lost"), 1); /* said once */
+	dt_test_receiver_stop(&rcv);
+	dt_test_rmdir(dir);
+}
+END_TEST
+
+/* --log /dev/full: every write fails; counted, said once, in the summary, exit 4. */
+START_TEST(log_dev_full_counted)
+{
+	struct args a;
+	struct dt_child c;
+
+	args_init(&a);
+	args_add(&a, "--log");
+	args_add(&a, "/dev/full");
+	args_add(&a, "--duration");
+	args_add(&a, "2");
+	dt_child_spawn(&c, a.v, -1);
+	ck_assert_int_eq(stopped_intact(&c, 120000), EXIT_LOST);
+	ck_assert_uint_eq(count_of(c.buf, "log: write error: No space left on device: events "
+					  "are being lost"), 1);
+	ck_assert_msg(strstr(c.buf, "lost: log "), "no summary: %s", c.buf);
+	ck_assert_msg(strstr(c.buf, "(write error: No space left on device)"), "%s", c.buf);
+}
+END_TEST
+
+/* A log on a full filesystem: counted and reported, and no line left cut in half. */
+START_TEST(log_full_filesystem_whole_lines)
+{
+	char dir[256], log[512], *text;
+	struct args a;
+	struct dt_child c;
+	size_t len;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	if (mount("dt-test", dir, "tmpfs", 0, "size=64k") != 0) {
+		fprintf(stderr, "log_full_filesystem_whole_lines: skipped: cannot mount a tmpfs "
+			"(%s)\n", strerror(errno));
+		rmdir(dir);
+		return;
+	}
+	snprintf(log, sizeof(log), "%s/domtrace.log", dir);
+	args_init(&a);
+	args_add(&a, "--log");
+	args_add(&a, log);
+	args_add(&a, "--sim-rate");
+	args_add(&a, "2000");
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	ck_assert_msg(dt_child_wait_for(&c, "log: write error: No space left on device", 60000),
+		      "%s", c.buf);
+	kill(c.pid, SIGTERM);
+	ck_assert_int_eq(stopped_intact(&c, EXIT_BOUND_MS), EXIT_LOST);
+	text = dt_test_read_file(log, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_gt(len, 32 * 1024);
+	ck_assert_msg(text[len - 1] == '\n', "the log ends mid-line: ...%s", text + len - 80);
+	ck_assert_ptr_null(memchr(text, '\0', len));
+	free(text);
+	ck_assert_msg(strstr(c.buf, "lost: log "), "no summary: %s", c.buf);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+END_TEST
+
+/* The A3 server down and a small queue: the local log goes on (A3 has its own bound). */
+START_TEST(a3_outage_log_goes_on)
+{
+	char dir[256], log[512], w[64];
+	struct args a;
+	struct dt_child c;
+	long at, now = 0;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(log, sizeof(log), "%s/domtrace.log", dir);
+	snprintf(w, sizeof(w), "127.0.0.1:%u", closed_port());
+	args_init(&a);
+	args_add(&a, "--log");
+	args_add(&a, log);
+	args_add(&a, "--queue-bytes");
+	args_add(&a, "65536");
+	args_add(&a, "--sim-rate");
+	args_add(&a, "2000");
+	args_add(&a, "-a");
+	args_add(&a, "-w");
+	args_add(&a, w);
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	ck_assert_msg(dt_child_wait_for(&c, "a3: ", 60000), "%s", c.buf);
+	at = file_size(log);
+	/* far more than the queue holds: before, the log stopped once A3 had filled it */
+	for (int i = 0; i < 1200 && now < at + 16 * 65536; i++) {
+		usleep(50000);
+		now = file_size(log);
+	}
+	ck_assert_msg(now >= at + 16 * 65536, "the log stopped at %ld bytes (%ld at the outage)",
+		      now, at);
+	kill(c.pid, SIGTERM);
+	stopped_intact(&c, EXIT_BOUND_MS);
+	ck_assert_msg(strstr(c.buf, "(not delivered before the stop's time limit)"), "%s",
+		      c.buf);
+	dt_test_rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("exit");
@@ -220,6 +373,10 @@ int main(void)
 	tcase_add_test(tc, stdout_pipe_unread_sigterm);
 	tcase_add_test(tc, second_sigterm_exits_at_once);
 	tcase_add_test(tc, config_fifo_reload_refused);
+	tcase_add_test(tc, a3_4xx_counted_and_reported);
+	tcase_add_test(tc, log_dev_full_counted);
+	tcase_add_test(tc, log_full_filesystem_whole_lines);
+	tcase_add_test(tc, a3_outage_log_goes_on);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

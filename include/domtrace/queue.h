@@ -55,6 +55,8 @@ struct dt_queue_stats {
 	uint64_t delivered; /* events the consumer finished with (dt_queue_done) */
 	uint64_t lost;	    /* events lost because the queue was full or closed */
 	uint64_t waits;	    /* pushes that had to wait for room (wait_when_full) */
+	uint64_t records;   /* LOST records among enqueued (made by the queue or admitted);
+			     * events the producers made = enqueued - records + lost */
 	size_t bytes;	    /* bytes in flight now */
 	size_t max_bytes;   /* the bound */
 	size_t peak_bytes;  /* highest bytes in flight seen */
@@ -115,6 +117,15 @@ struct dt_event *dt_queue_next(struct dt_queue_batch *b);
 /* Consumer: the event is finished; free it, give its bytes back (waking waiting
  * workers), count it delivered. NULL ok. */
 void dt_queue_done(struct dt_queue *q, struct dt_event *ev);
+
+/* Consumer: the queue is done with the event but a sink keeps it (in its own bound):
+ * give its bytes back and count it delivered, without freeing it. */
+void dt_queue_release(struct dt_queue *q, struct dt_event *ev);
+
+/* Consumer: charge an event the consumer made itself (a record about a sink's loss)
+ * to the queue, past the bound, as if it had been queued; finish it with
+ * dt_queue_done. */
+void dt_queue_admit(struct dt_queue *q, struct dt_event *ev);
 
 /*
  * Consumer: if a producer has unannounced loss and the queue has room again, make its

@@ -12,9 +12,14 @@
  * docs/EVENTS.md describes every output format and the HTTP requests.
  *
  * Ownership: dt_report_submit() takes the event in every case; the reporter frees it
- * once every sink is done with it. Memory is bounded (opts.max_bytes over ev->size of
- * events queued or awaiting A3 delivery); what does not fit is lost, counted per VM
- * and announced with a DT_EV_LOST record, or with wait_when_full the worker waits.
+ * once every sink is done with it. Memory has two bounds over ev->size: max_bytes for
+ * events queued and being written by the local sinks, and a3_max_bytes for events
+ * waiting for the A3 server, so an A3 outage never costs the log or report file a
+ * record. What does not fit the queue is lost, counted per VM and announced with a
+ * DT_EV_LOST record (or with wait_when_full the worker waits); what does not fit the
+ * A3 backlog is lost for A3 only, likewise counted and announced per VM to the A3
+ * server. Every sink's losses are counted by reason (dt_report_losses) and told to
+ * the other sinks by a DT_EV_LOST record with lost_sink set.
  *
  * Threads:
  *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop(_begin/_wait/
@@ -79,10 +84,21 @@ struct dt_report_opts {
 	unsigned a3_delay_ms;	/* a partial batch waits at most this long; default 20 */
 	unsigned a3_timeout_ms; /* per request; default 5000 */
 	unsigned a3_backoff_min_ms, a3_backoff_max_ms; /* retry delays; default 100, 5000 */
+	size_t a3_max_bytes;	/* the A3 backlog's own bound; 0: DT_QUEUE_DEFAULT_BYTES */
+};
+
+#define DT_REPORT_REASON_MAX 96
+
+/* Events a sink (or the queue, sink "queue") could not deliver, by reason. */
+struct dt_report_loss {
+	const char *sink; /* "queue", "log", "report", "a3" */
+	char reason[DT_REPORT_REASON_MAX];
+	uint64_t count;
 };
 
 struct dt_report_stats {
 	struct dt_queue_stats q; /* enqueued, delivered, lost, waits, bytes in flight */
+	uint64_t lost_total;	 /* q.lost + every sink's losses (dt_report_losses) */
 	uint64_t log_lines;	 /* events written by the log sink */
 	uint64_t report_entries; /* entries written to the report file */
 	uint64_t write_errors;	 /* failed writes to the log fd or report file */
@@ -93,6 +109,8 @@ struct dt_report_stats {
 	uint64_t a3_failures;  /* requests failed and to be retried */
 	uint64_t a3_rejected;  /* events dropped because the server refused them (4xx) */
 	uint64_t a3_abandoned; /* events still undelivered when stop's time limit ran out */
+	uint64_t a3_backlog_lost; /* events dropped because the A3 backlog was full */
+	size_t a3_backlog_bytes;  /* bytes of events waiting for the A3 server */
 	long a3_last_http;     /* HTTP status of the last completed request, 0 if none */
 	int a3_last_curl;      /* CURLcode of the last completed request */
 };
@@ -148,6 +166,11 @@ bool dt_report_stuck(const struct dt_report *r);
 void dt_report_free(struct dt_report *r);
 
 void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st);
+/* Every loss so far by sink and reason (the queue's first); at most max. Any thread. */
+size_t dt_report_losses(const struct dt_report *r, struct dt_report_loss *out, size_t max);
+/* The same as one line, "a3 30 (backlog full), log 2 (write error: ...)"; returns the
+ * number of entries (0: nothing lost). */
+size_t dt_report_losses_text(const struct dt_report *r, char *buf, size_t len);
 /* Per-VM counters (enqueued, lost, pending) of every live producer. */
 void dt_report_foreach_vm(struct dt_report *r,
 			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg);
