@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 		       ops == &dt_hv_sim ? "" : " (is this a Xen dom0? run as root; or try --sim N)");
 		dt_guardian_finish(guardian);
 		dt_journal_free(journal);
+		if (ops == &dt_hv_sim && !o.sim_dir && sim.sysmap_dir == simdir)
+			remove_dir(simdir);
 		dt_options_free(&o);
 		return 1;
 	}

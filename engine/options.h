@@ -15,6 +15,8 @@
 struct dt_journal;
 
 #define DT_OPT_MAX_LIST 64
+#define DT_OPT_SIM_MAX_VMS 64	/* what the simulated host takes (sim/sim_hv.c) */
+#define DT_OPT_SIM_MAX_VCPUS 32 /* SIM_MAX_VCPUS */
 
 enum dt_backend {
 	DT_BACKEND_XEN = 0,
