@@ -167,7 +167,7 @@ static int report_open(struct dt_daemon *d)
 {
 	const struct dt_options *o = d->opts;
 	struct dt_report_opts ro;
-	int fd = STDOUT_FILENO, r;
+	int fd, r;
 
 	dt_report_opts_init(&ro);
 	ro.max_bytes = o->queue_bytes;
@@ -176,13 +176,16 @@ static int report_open(struct dt_daemon *d)
 		 : o->format == DT_FORMAT_NONE ? DT_REPORT_LOG_OFF
 					       : DT_REPORT_LOG_TEXT;
 	if (o->log_file) {
+		/* checked here for the message; the sink opens it (and reopens on HUP/USR2) */
 		fd = open(o->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd < 0) {
 			dt_err("--log %s: %s", o->log_file, strerror(errno));
 			return -errno;
 		}
+		close(fd);
+		ro.log_path = o->log_file;
 	}
-	ro.log_fd = fd;
+	ro.log_fd = STDOUT_FILENO;
 	ro.lookup = dt_catalog_get;
 	ro.report_path = o->report_file;
 	if (o->a3) {
@@ -199,6 +202,8 @@ static int report_open(struct dt_daemon *d)
 	r = dt_report_new(&ro, &d->reporter);
 	if (r == 0)
 		r = dt_report_start(d->reporter);
+	if (r == 0)
+		r = dt_report_producer_new(d->reporter, 0, "domtrace", &d->notices);
 	if (r < 0)
 		dt_err("cannot start the reporter: %s", strerror(-r));
 	return r;
@@ -344,16 +349,35 @@ fail:
 	return r;
 }
 
+/* A notice event of domtrace itself (vm "domtrace"), to the sinks that take them. */
+static void daemon_notice(struct dt_daemon *d, const char *msg)
+{
+	struct dt_event *ev;
+	struct timespec ts;
+
+	if (!d->notices || !(ev = dt_event_new(DT_EV_NOTICE, strlen(msg) + 1)))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	snprintf(ev->vm, sizeof(ev->vm), "domtrace");
+	ev->msg = dt_event_strdup(ev, msg, strlen(msg));
+	(void)dt_report_submit(d->notices, ev);
+}
+
 int dt_daemon_reload(struct dt_daemon *d)
 {
 	dt_info("reloading the config%s%s", d->opts->config ? " " : "",
 		d->opts->config ? d->opts->config : "");
+	if (d->reporter)
+		dt_report_reopen(d->reporter); /* logrotate's postrotate signals us */
 	if (publish_config(d) < 0) {
 		dt_err("config not reloaded: the running one stays in force");
+		daemon_notice(d, "config not reloaded: the running one stays in force");
 		return -EINVAL;
 	}
 	dt_daemon_apply_policy(d);
 	dt_info("config reloaded");
+	daemon_notice(d, "config reloaded");
 	return 0;
 }
 
@@ -434,6 +458,8 @@ static void stop_daemon(struct dt_daemon *d, int sfd)
 		dt_report_quiesce(d->reporter); /* --lossless workers stop waiting for room */
 	dt_watcher_stop(d);
 	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
+	dt_report_producer_free(d->notices);
+	d->notices = NULL;
 	if (d->reporter)
 		flush_reporter(d, sfd);
 }
@@ -471,9 +497,19 @@ static void free_daemon(struct dt_daemon *d)
 
 void dt_daemon_stop(struct dt_daemon *d)
 {
+	dt_daemon_stop_report(d, NULL, NULL, 0);
+}
+
+void dt_daemon_stop_report(struct dt_daemon *d, struct dt_report_stats *ret_st, char *losses,
+			   size_t len)
+{
 	if (!d)
 		return;
 	stop_daemon(d, -1);
+	if (ret_st && d->reporter)
+		dt_report_stats(d->reporter, ret_st);
+	if (losses && d->reporter)
+		dt_report_losses_text(d->reporter, losses, len);
 	free_daemon(d);
 }
 

@@ -59,6 +59,7 @@ struct dt_report {
 	bool started, joined;
 	_Atomic bool stopping;
 	_Atomic bool io_cut;	/* stop_now: local writes give up at once */
+	_Atomic bool reopen;	/* dt_report_reopen asked: sinks open their files again */
 	_Atomic bool finished;	/* the thread has left reporter_main */
 	_Atomic uint64_t deadline_ms;
 	int result; /* of the thread: 0 or -ETIMEDOUT */
@@ -229,7 +230,7 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 	int err;
 
 	if (o->log > DT_REPORT_LOG_JSON || o->a3 > DT_REPORT_A3_GET ||
-	    (o->log && o->log_fd < 0))
+	    (o->log && o->log_fd < 0 && !o->log_path))
 		return -EINVAL;
 	if (o->log)
 		want[n++] = &dt_sink_log;
@@ -372,7 +373,13 @@ static void *reporter_main(void *arg)
 		}
 	for (;;) {
 		bool stopping = atomic_load(&r->stopping);
-		bool any = drain(r);
+		bool any;
+
+		if (atomic_exchange(&r->reopen, false))
+			for (s = 0; s < r->nsinks; s++)
+				if (r->sink[s].ops->reopen)
+					r->sink[s].ops->reopen(r->sink[s].state);
+		any = drain(r);
 
 		timeout = IDLE_WAIT_MS;
 		for (s = 0; s < r->nsinks; s++) {
@@ -454,6 +461,16 @@ void dt_report_producer_free(struct dt_report_producer *p)
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
 {
 	return dt_queue_push((struct dt_queue_producer *)p, ev);
+}
+
+void dt_report_reopen(struct dt_report *r)
+{
+	uint64_t one = 1;
+
+	atomic_store(&r->reopen, true);
+	if (write(dt_queue_fd(r->q), &one, sizeof(one)) < 0) {
+		/* EAGAIN: already signalled */
+	}
 }
 
 void dt_report_quiesce(struct dt_report *r)

@@ -29,6 +29,7 @@ struct dt_sink_ops {
 	bool (*idle)(void *state);    /* nothing left to deliver; optional (= true) */
 	void (*abandon)(void *state); /* stop's time limit ran out: drop what is left */
 	void (*stats)(void *state, struct dt_report_stats *st); /* add its counters */
+	void (*reopen)(void *state); /* open its file again (rotation); optional */
 	void (*close)(void *state);			       /* NULL ok */
 };
 

@@ -24,6 +24,7 @@ struct file_sink {
 	enum dt_report_log fmt; /* log only */
 	bool utc;
 	const struct dt_funcdesc *(*lookup)(int func_id);
+	char *path; /* the file, when we open it ourselves: reopened on rotation */
 	struct dt_buf buf;
 	bool broken_line; /* a failed write may have left part of a line: end it first */
 	_Atomic uint64_t written, errors;
@@ -38,6 +39,19 @@ static int log_open(struct dt_report *r, const struct dt_report_opts *o, void **
 	fs->r = r;
 	fs->ops = &dt_sink_log;
 	fs->fd = o->log_fd;
+	if (o->log_path) {
+		fs->path = strdup(o->log_path);
+		fs->fd = fs->path ? open(fs->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)
+				  : -1;
+		if (fs->fd < 0) {
+			int err = fs->path ? -errno : -ENOMEM;
+
+			free(fs->path);
+			free(fs);
+			return err;
+		}
+		fs->own_fd = true;
+	}
 	fs->fmt = o->log;
 	fs->utc = o->log_utc;
 	fs->lookup = o->lookup;
@@ -60,6 +74,7 @@ static int report_open(struct dt_report *r, const struct dt_report_opts *o, void
 	}
 	fs->r = r;
 	fs->ops = &dt_sink_report;
+	fs->path = strdup(o->report_path);
 	fs->own_fd = true;
 	fs->report = true;
 	*ret_state = fs;
@@ -141,12 +156,33 @@ static void file_stats(void *state, struct dt_report_stats *st)
 	st->write_errors += atomic_load_explicit(&fs->errors, memory_order_relaxed);
 }
 
+/* Rotation: the file was renamed; go on in a new one at the same path (appended to,
+ * never truncated). On failure the old file stays in use. */
+static void file_reopen(void *state)
+{
+	struct file_sink *fs = state;
+	int fd;
+
+	if (!fs->path)
+		return;
+	fd = open(fs->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		dt_report_sink_failing(fs->r, fs->ops, "cannot reopen %s: %s", fs->path,
+				       strerror(errno));
+		return;
+	}
+	close(fs->fd);
+	fs->fd = fd;
+	fs->broken_line = false;
+}
+
 static void file_close(void *state)
 {
 	struct file_sink *fs = state;
 
 	if (!fs)
 		return;
+	free(fs->path);
 	if (fs->own_fd)
 		close(fs->fd);
 	dt_buf_free(&fs->buf);
@@ -158,6 +194,7 @@ const struct dt_sink_ops dt_sink_log = {
 	.open = log_open,
 	.write_batch = file_write_batch,
 	.stats = file_stats,
+	.reopen = file_reopen,
 	.close = file_close,
 };
 
@@ -166,5 +203,6 @@ const struct dt_sink_ops dt_sink_report = {
 	.open = report_open,
 	.write_batch = file_write_batch,
 	.stats = file_stats,
+	.reopen = file_reopen,
 	.close = file_close,
 };

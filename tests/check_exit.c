@@ -363,6 +363,100 @@ START_TEST(a3_outage_log_goes_on)
 }
 END_TEST
 
+/* Poll a file until it contains `needle` (bounded). */
+static bool file_has(const char *path, const char *needle, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 50) {
+		size_t len;
+		char *text = dt_test_read_file(path, &len);
+		bool found = text && strstr(text, needle);
+
+		free(text);
+		if (found)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* notice events in the log and the report file; HUP after logrotate renamed them: new
+ * files at the same paths (the old ones keep what came before). */
+START_TEST(hup_reopens_with_notices)
+{
+	char dir[256], log[400], rep[400], old[512];
+	struct args a;
+	struct dt_child c;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(log, sizeof(log), "%s/domtrace.log", dir);
+	snprintf(rep, sizeof(rep), "%s/domtrace.report", dir);
+	args_init(&a);
+	args_add(&a, "--log");
+	args_add(&a, log);
+	args_add(&a, "-R");
+	args_add(&a, rep);
+	dt_child_spawn(&c, a.v, -1);
+	wait_tracing(&c);
+	ck_assert(file_has(log, "sim-vm0 -- attached: kernel ", 30000));
+	ck_assert(file_has(log, "sim-vm1 -- attached: kernel ", 30000));
+	ck_assert(file_has(rep, "domain=sim-vm0 attached: kernel ", 30000));
+	snprintf(old, sizeof(old), "%s.1", log);
+	ck_assert_int_eq(rename(log, old), 0);
+	snprintf(old, sizeof(old), "%s.1", rep);
+	ck_assert_int_eq(rename(rep, old), 0);
+	kill(c.pid, SIGHUP);
+	ck_assert_msg(file_has(log, "domtrace -- config reloaded", 30000), "no new log: %s", c.buf);
+	ck_assert(file_has(rep, "domain=domtrace config reloaded", 30000));
+	kill(c.pid, SIGTERM);
+	ck_assert_int_eq(stopped_intact(&c, EXIT_BOUND_MS), 0);
+	ck_assert(file_has(log, "sim-vm0 -- detached after ", 0));
+	ck_assert(file_has(log, "sim-vm1 -- detached after ", 0));
+	ck_assert(file_has(rep, "domain=sim-vm1 detached after ", 0));
+	ck_assert(file_has(old, "attached: kernel ", 0)); /* the rotated report kept its part */
+	dt_test_rmdir(dir);
+}
+END_TEST
+
+/* The last --stats line comes after the last A3 flush: nothing pending, all sent. */
+START_TEST(final_stats_after_flush)
+{
+	const char *extra[] = { "-d", "300", NULL };
+	char dir[256], w[64], want[64];
+	struct dt_test_receiver rcv;
+	struct args a;
+	struct dt_child c;
+	const char *last, *p;
+	long events;
+
+	ck_assert_int_eq(dt_test_tmpdir(dir, sizeof(dir)), 0);
+	ck_assert_int_eq(dt_test_receiver_start(&rcv, dir, 0, extra), 0);
+	snprintf(w, sizeof(w), "127.0.0.1:%u", rcv.port);
+	args_init(&a);
+	args_add(&a, "--format");
+	args_add(&a, "none");
+	args_add(&a, "-a");
+	args_add(&a, "-w");
+	args_add(&a, w);
+	args_add(&a, "--stats");
+	args_add(&a, "86400");
+	args_add(&a, "--duration");
+	args_add(&a, "4");
+	args_add(&a, "--sim-rate");
+	args_add(&a, "1000");
+	dt_child_spawn(&c, a.v, -1);
+	ck_assert_int_eq(stopped_intact(&c, 120000), 0);
+	dt_test_receiver_stop(&rcv);
+	events = dt_test_receiver_count(&rcv, "events");
+	ck_assert_int_gt(events, 0);
+	for (last = NULL, p = c.buf; (p = strstr(p, "stats: ")); p++)
+		last = p;
+	ck_assert_ptr_nonnull(last);
+	snprintf(want, sizeof(want), "a3 sent %ld pending 0", events);
+	ck_assert_msg(strstr(last, want), "want '%s' in the last stats line: %s", want, last);
+	dt_test_rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("exit");
@@ -377,6 +471,8 @@ int main(void)
 	tcase_add_test(tc, log_dev_full_counted);
 	tcase_add_test(tc, log_full_filesystem_whole_lines);
 	tcase_add_test(tc, a3_outage_log_goes_on);
+	tcase_add_test(tc, hup_reopens_with_notices);
+	tcase_add_test(tc, final_stats_after_flush);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -66,6 +66,8 @@ struct dt_report_opts {
 	/* log sink */
 	enum dt_report_log log;
 	int log_fd;	     /* default 1 (stdout); not closed by the reporter */
+	const char *log_path; /* instead of log_fd: a file the sink opens (appends to) and
+			       * opens again on dt_report_reopen (log rotation) */
 	bool log_utc;	     /* text timestamps in UTC instead of local time */
 	/* which arguments are strings (quoted in text); normally dt_catalog_get */
 	const struct dt_funcdesc *(*lookup)(int func_id);
@@ -164,6 +166,11 @@ bool dt_report_stuck(const struct dt_report *r);
  * whose thread is stuck in a write that nothing interrupts is not freed: exit() ends
  * it. */
 void dt_report_free(struct dt_report *r);
+
+/* Open the log file (log_path) and the report file again, on the reporter thread
+ * soon after (logrotate's postrotate: the old files were renamed). The report file is
+ * then appended to, not truncated. Any thread. */
+void dt_report_reopen(struct dt_report *r);
 
 void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st);
 /* Every loss so far by sink and reason (the queue's first); at most max. Any thread. */
