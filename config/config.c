@@ -9,11 +9,15 @@
  * ignored.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -527,12 +531,34 @@ void dt_config_free(struct dt_config *cfg)
 	free(cfg);
 }
 
+/* One line of text (n bytes, no newline) into the parser. */
+static void parse_one(struct cfg_parser *p, const char *text, size_t n)
+{
+	p->line++;
+	if (n > 0 && text[n - 1] == '\r')
+		n--;
+	if (n > DT_CONFIG_MAX_LINE) {
+		cfg_error(p, DT_CONFIG_MAX_LINE + 1, NULL, "line longer than %d bytes",
+			  DT_CONFIG_MAX_LINE);
+	} else if (memchr(text, '\0', n)) {
+		cfg_error(p, (unsigned)((const char *)memchr(text, '\0', n) - text) + 1,
+			  "a configuration file is text", "NUL byte in line");
+	} else {
+		memcpy(p->buf, text, n);
+		p->buf[n] = '\0';
+		parse_line(p);
+	}
+}
+
+/* The text of `name`, then each extra line (the deprecated -s/-f options), each named
+ * by its label in messages, as line 1 of it. */
 static int parse(const char *name, char *dir, const char *text, size_t len,
+		 const char *const *extra, const char *const *labels, size_t nextra,
 		 struct dt_config **ret_cfg, struct dt_config_diags *diags)
 {
 	struct cfg_parser *p;
 	struct dt_config *cfg = NULL;
-	size_t pos = 0, n, ncat = 0;
+	size_t pos = 0, n, ncat = 0, i;
 	int r = -ENOMEM;
 
 	p = calloc(1, sizeof(*p));
@@ -561,22 +587,13 @@ static int parse(const char *name, char *dir, const char *text, size_t len,
 		const char *nl = memchr(text + pos, '\n', len - pos);
 
 		n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		p->line++;
-		if (n > 0 && text[pos + n - 1] == '\r')
-			n--;
-		if (n > DT_CONFIG_MAX_LINE) {
-			cfg_error(p, DT_CONFIG_MAX_LINE + 1, NULL, "line longer than %d bytes",
-				  DT_CONFIG_MAX_LINE);
-		} else if (memchr(text + pos, '\0', n)) {
-			cfg_error(p, (unsigned)((const char *)memchr(text + pos, '\0', n) -
-						(text + pos)) + 1,
-				  "a configuration file is text", "NUL byte in line");
-		} else {
-			memcpy(p->buf, text + pos, n);
-			p->buf[n] = '\0';
-			parse_line(p);
-		}
-		pos += nl ? (size_t)(nl - (text + pos)) + 1 : len - pos;
+		parse_one(p, text + pos, n);
+		pos += nl ? n + 1 : n;
+	}
+	for (i = 0; i < nextra && !p->stop && !p->oom; i++) {
+		p->name = labels[i];
+		p->line = 0;
+		parse_one(p, extra[i], strlen(extra[i]));
 	}
 	if (p->oom)
 		goto out;
@@ -598,68 +615,134 @@ out:
 int dt_config_parse_string(const char *name, const char *text, size_t len,
 			   struct dt_config **ret_cfg, struct dt_config_diags *diags)
 {
-	return parse(name ? name : "<string>", NULL, text, len, ret_cfg, diags);
+	return parse(name ? name : "<string>", NULL, text, len, NULL, NULL, 0, ret_cfg, diags);
 }
 
-int dt_config_parse_file(const char *path, struct dt_config **ret_cfg,
-			 struct dt_config_diags *diags)
+/*
+ * Could someone other than root or us have written `path` (a regular file, st its
+ * stat), as sshd's StrictModes asks: the file writable by all, or a directory on the
+ * way to it writable by all without the sticky bit, or with the sticky bit but the
+ * entry in it owned by someone else. Returns NULL if safe, else why not.
+ */
+static const char *insecure(const char *path, const struct stat *st, char *why, size_t len)
 {
-	char *text = NULL, *dir = NULL, *tmp = NULL;
-	size_t len = 0, cap = 0, got;
-	FILE *f;
-	int r;
+	char real[PATH_MAX + 1], *slash;
+	struct stat ds;
+	uid_t owner = st->st_uid;
 
-	f = fopen(path, "re");
-	if (!f) {
+	if (st->st_mode & S_IWOTH) {
+		snprintf(why, len, "the file is writable by every user (chmod o-w)");
+		return why;
+	}
+	if (!realpath(path, real))
+		return NULL; /* it was just opened: a race we cannot judge; the fd is safe */
+	while ((slash = strrchr(real, '/'))) {
+		slash[slash == real ? 1 : 0] = '\0';
+		if (stat(real, &ds) < 0)
+			break;
+		if ((ds.st_mode & S_IWOTH) &&
+		    (!(ds.st_mode & S_ISVTX) || (owner != 0 && owner != (uid_t)geteuid()))) {
+			int n = snprintf(why, len, "directory %s is writable by every user", real);
+
+			if (ds.st_mode & S_ISVTX && n > 0 && (size_t)n < len)
+				snprintf(why + n, len - (size_t)n, " and the entry in it is not ours");
+			return why;
+		}
+		owner = ds.st_uid;
+		if (slash == real)
+			break;
+	}
+	return NULL;
+}
+
+int dt_config_load(const char *path, const char *const *extra, size_t nextra,
+		   struct dt_config **ret_cfg, struct dt_config_diags *diags)
+{
+	const char *labels[DT_CONFIG_MAX_EXTRA];
+	char lbuf[DT_CONFIG_MAX_EXTRA][16], why[PATH_MAX + 64];
+	char *text = NULL, *dir = NULL, *tmp = NULL;
+	size_t len = 0, i, nf = 0, ns = 0;
+	const char *err = NULL;
+	struct stat st;
+	ssize_t got;
+	int fd = -1, r;
+
+	if (nextra > DT_CONFIG_MAX_EXTRA)
+		return -E2BIG;
+	for (i = 0; i < nextra; i++) {
+		bool filter = !strncmp(extra[i], "Filter", 6);
+
+		snprintf(lbuf[i], sizeof(lbuf[i]), "-%c #%zu", filter ? 'f' : 's',
+			 filter ? ++nf : ++ns);
+		labels[i] = lbuf[i];
+	}
+	if (!path)
+		return parse("<command line>", NULL, "", 0, extra, labels, nextra, ret_cfg, diags);
+	/* O_NONBLOCK: a FIFO put in its place must not hang the daemon in open(2) */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	for (;;) {
-		if (len == cap) {
-			char *t;
-
-			if (cap > DT_CONFIG_MAX_BYTES)
-				break; /* parse() reports the size */
-			cap = cap ? cap * 2 : 8192;
-			t = realloc(text, cap);
-			if (!t) {
-				r = -ENOMEM;
-				goto out;
-			}
-			text = t;
-		}
-		got = fread(text + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		r = -EIO;
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		err = "not a regular file: refused (a FIFO or device could block domtrace)";
 		goto fail;
 	}
-	tmp = strdup(path);
-	if (!tmp) {
+	if (insecure(path, &st, why, sizeof(why))) {
+		r = -EINVAL;
+		err = why;
+		goto fail;
+	}
+	/* one byte more than the limit: parse() reports a file too large */
+	len = st.st_size > DT_CONFIG_MAX_BYTES ? DT_CONFIG_MAX_BYTES + 1 : (size_t)st.st_size;
+	text = malloc(len + 1);
+	if (!text) {
 		r = -ENOMEM;
 		goto out;
 	}
-	dir = strdup(dirname(tmp));
+	for (i = 0; i < len; i += (size_t)got) {
+		got = read(fd, text + i, len - i);
+		if (got < 0 && errno == EINTR) {
+			got = 0;
+			continue;
+		}
+		if (got < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (got == 0)
+			break;
+	}
+	len = i; /* shrunk meanwhile: what was there */
+	tmp = strdup(path);
+	dir = tmp ? strdup(dirname(tmp)) : NULL;
 	if (!dir) {
 		r = -ENOMEM;
 		goto out;
 	}
-	r = parse(path, dir, text ? text : "", len, ret_cfg, diags);
+	r = parse(path, dir, text, len, extra, labels, nextra, ret_cfg, diags);
 	goto out;
 fail:
 	if (diags) {
 		struct cfg_parser p = { .name = path, .diags = diags };
 
-		cfg_error(&p, 0, NULL, "cannot read: %s", strerror(-r));
+		if (err)
+			cfg_error(&p, 0, NULL, "%s", err);
+		else
+			cfg_error(&p, 0, NULL, "cannot read: %s", strerror(-r));
 	}
 out:
-	if (f)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	free(text);
 	free(tmp);
 	free(dir);
 	return r;
+}
+
+int dt_config_parse_file(const char *path, struct dt_config **ret_cfg,
+			 struct dt_config_diags *diags)
+{
+	return dt_config_load(path, NULL, 0, ret_cfg, diags);
 }

@@ -25,77 +25,18 @@
 #include "engine/guest/kallsyms.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
-#define STOP_FLUSH_MS 5000
-
-static char *read_file(const char *path, size_t *ret_len, int *ret_err)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto fail;
-	if (st.st_size > DT_CONFIG_MAX_BYTES) {
-		errno = EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		goto fail;
-	while ((n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)n;
-	if (n < 0)
-		goto fail;
-	close(fd);
-	buf[len] = '\0';
-	*ret_len = len;
-	return buf;
-fail:
-	*ret_err = -errno;
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
+#define EXIT_LOST 4	  /* stopped cleanly, but some events were not delivered */
+#define STOP_CUT_MS 1000 /* after cutting the flush short, longest wait for the reporter */
 
 /*
  * The config: -c FILE, plus the deprecated -s/-f options as extra lines after it.
  * Without either, the empty config: every VM, the default function set, no filters.
+ * One loader (dt_config_load) for start, -t and reloads.
  */
 static int load_config(const struct dt_options *o, struct dt_config **ret_cfg,
 		       struct dt_config_diags *diags)
 {
-	char *text = NULL, *all;
-	size_t len = 0, i;
-	int r = 0;
-
-	if (o->config && o->nextra == 0)
-		return dt_config_parse_file(o->config, ret_cfg, diags);
-	if (o->config) {
-		text = read_file(o->config, &len, &r);
-		if (!text) {
-			fprintf(stderr, "domtrace: %s: %s\n", o->config, strerror(-r));
-			return r;
-		}
-	}
-	all = text ? text : strdup("");
-	for (i = 0; all && i < o->nextra; i++) {
-		char *joined;
-
-		if (asprintf(&joined, "%s\n%s", all, o->extra_lines[i]) < 0)
-			joined = NULL;
-		free(all);
-		all = joined;
-	}
-	if (!all)
-		return -ENOMEM;
-	r = dt_config_parse_string(o->config ? o->config : "<command line>", all, strlen(all), ret_cfg,
-				   diags);
-	free(all);
-	return r;
+	return dt_config_load(o->config, o->extra_lines, o->nextra, ret_cfg, diags);
 }
 
 static void print_diags(const struct dt_config_diags *diags)
@@ -115,7 +56,8 @@ int dt_daemon_check_config(const struct dt_options *opts)
 	r = load_config(opts, &cfg, &diags);
 	print_diags(&diags);
 	if (r == 0)
-		printf("%s: OK, %zu filters, %zu sections\n", opts->config, cfg->nfilters,
+		printf("%s: OK, %zu filters, %zu sections\n",
+		       opts->config ? opts->config : "<command line>", cfg->nfilters,
 		       cfg->nsections);
 	dt_config_diags_clear(&diags);
 	dt_config_free(cfg);
@@ -282,17 +224,24 @@ static void print_stats(struct dt_daemon *d)
 {
 	const struct dt_lathist *hl = &d->stats.handling;
 	struct dt_report_stats rs;
-	char handling[128] = "";
+	char handling[128] = "", lost[512] = "", why[480];
 
 	dt_report_stats(d->reporter, &rs);
+	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
+		snprintf(lost, sizeof(lost), " [%s]", why);
 	if (dt_lat_count(hl))
 		snprintf(handling, sizeof(handling),
 			 "; handling a trap p50 %.1f us, p99 %.1f us, max %.1f us",
 			 (double)dt_lat_quantile(hl, 0.5) / 1000.0,
 			 (double)dt_lat_quantile(hl, 0.99) / 1000.0,
 			 (double)__atomic_load_n(&hl->max_ns, __ATOMIC_RELAXED) / 1000.0);
+	dt_info("stats: symbols: %lu VMs from a System.map, %lu from their kernel's kallsyms "
+		"(%lu tables decoded)", (unsigned long)atomic_load(&d->stats.syms_map),
+		(unsigned long)atomic_load(&d->stats.syms_kallsyms),
+		(unsigned long)atomic_load(&d->stats.kallsyms_decoded));
+	/* the main line last: scripts read the last stats line */
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
-		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu, "
+		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu%s, "
 		"a3 sent %lu pending %lu%s",
 		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
 		(unsigned long)atomic_load(&d->stats.returns),
@@ -302,19 +251,15 @@ static void print_stats(struct dt_daemon *d)
 		(unsigned long)atomic_load(&d->stats.errors),
 		(unsigned long)atomic_load(&d->stats.regex_errors),
 		(unsigned long)atomic_load(&d->stats.undecided), (unsigned long)rs.q.enqueued,
-		(unsigned long)rs.q.lost, (unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending,
-		handling);
-	dt_info("stats: symbols: %lu VMs from a System.map, %lu from their kernel's kallsyms "
-		"(%lu tables decoded)", (unsigned long)atomic_load(&d->stats.syms_map),
-		(unsigned long)atomic_load(&d->stats.syms_kallsyms),
-		(unsigned long)atomic_load(&d->stats.kallsyms_decoded));
+		(unsigned long)rs.lost_total, lost, (unsigned long)rs.a3_sent,
+		(unsigned long)rs.a3_pending, handling);
 }
 
 static int report_open(struct dt_daemon *d)
 {
 	const struct dt_options *o = d->opts;
 	struct dt_report_opts ro;
-	int fd = STDOUT_FILENO, r;
+	int fd, r;
 
 	dt_report_opts_init(&ro);
 	ro.max_bytes = o->queue_bytes;
@@ -323,13 +268,16 @@ static int report_open(struct dt_daemon *d)
 		 : o->format == DT_FORMAT_NONE ? DT_REPORT_LOG_OFF
 					       : DT_REPORT_LOG_TEXT;
 	if (o->log_file) {
+		/* checked here for the message; the sink opens it (and reopens on HUP/USR2) */
 		fd = open(o->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd < 0) {
 			dt_err("--log %s: %s", o->log_file, strerror(errno));
 			return -errno;
 		}
+		close(fd);
+		ro.log_path = o->log_file;
 	}
-	ro.log_fd = fd;
+	ro.log_fd = STDOUT_FILENO;
 	ro.lookup = dt_catalog_get;
 	ro.report_path = o->report_file;
 	if (o->a3) {
@@ -341,10 +289,13 @@ static int report_open(struct dt_daemon *d)
 		ro.a3_ca_file = o->a3_ca;
 		ro.a3_batch_max = o->a3_batch;
 		ro.a3_delay_ms = o->a3_delay_ms;
+		ro.a3_max_bytes = o->a3_backlog_bytes;
 	}
 	r = dt_report_new(&ro, &d->reporter);
 	if (r == 0)
 		r = dt_report_start(d->reporter);
+	if (r == 0)
+		r = dt_report_producer_new(d->reporter, 0, "domtrace", &d->notices);
 	if (r < 0)
 		dt_err("cannot start the reporter: %s", strerror(-r));
 	return r;
@@ -369,6 +320,14 @@ int dt_daemon_signal_fd(void)
 	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd;
+}
+
+static uint64_t dt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int arm_timer(double seconds, bool periodic)
@@ -483,16 +442,35 @@ fail:
 	return r;
 }
 
+/* A notice event of domtrace itself (vm "domtrace"), to the sinks that take them. */
+static void daemon_notice(struct dt_daemon *d, const char *msg)
+{
+	struct dt_event *ev;
+	struct timespec ts;
+
+	if (!d->notices || !(ev = dt_event_new(DT_EV_NOTICE, strlen(msg) + 1)))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	snprintf(ev->vm, sizeof(ev->vm), "domtrace");
+	ev->msg = dt_event_strdup(ev, msg, strlen(msg));
+	(void)dt_report_submit(d->notices, ev);
+}
+
 int dt_daemon_reload(struct dt_daemon *d)
 {
 	dt_info("reloading the config%s%s", d->opts->config ? " " : "",
 		d->opts->config ? d->opts->config : "");
+	if (d->reporter)
+		dt_report_reopen(d->reporter); /* logrotate's postrotate signals us */
 	if (publish_config(d) < 0) {
 		dt_err("config not reloaded: the running one stays in force");
+		daemon_notice(d, "config not reloaded: the running one stays in force");
 		return -EINVAL;
 	}
 	dt_daemon_apply_policy(d);
 	dt_info("config reloaded");
+	daemon_notice(d, "config reloaded");
 	return 0;
 }
 
@@ -522,15 +500,86 @@ struct dt_hv *dt_daemon_hv(struct dt_daemon *d)
 	return d->hv;
 }
 
-void dt_daemon_stop(struct dt_daemon *d)
+/* Did a SIGINT/SIGTERM arrive on sfd (other signals are dropped while stopping)? */
+static bool stop_signal_again(int sfd)
 {
-	if (!d)
-		return;
+	struct signalfd_siginfo si;
+
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			dt_info("%s again: not waiting for the sinks", strsignal((int)si.ssi_signo));
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Give the reporter its bounded flush (--flush-timeout), watching sfd: a second
+ * SIGINT/SIGTERM cuts it short. Past the limit, blocked writes are cut; a reporter
+ * that still does not come back is left behind (the process exits anyway).
+ */
+static void flush_reporter(struct dt_daemon *d, int sfd)
+{
+	unsigned flush_ms = d->opts->flush_ms;
+	uint64_t end = dt_now_ms() + flush_ms + 250, cut_end = 0;
+	int r;
+
+	dt_report_stop_begin(d->reporter, flush_ms);
+	for (;;) {
+		r = dt_report_stop_wait(d->reporter, 50);
+		if (r != -EINPROGRESS)
+			break;
+		if (!cut_end && (stop_signal_again(sfd) || dt_now_ms() >= end)) {
+			dt_report_stop_now(d->reporter);
+			cut_end = dt_now_ms() + STOP_CUT_MS;
+		}
+		if (cut_end && dt_now_ms() >= cut_end) {
+			dt_warn("the reporter is stuck in a write: exiting without it");
+			break;
+		}
+	}
+	if (r == -ETIMEDOUT || r == -EINPROGRESS)
+		dt_warn("not every event could be delivered within --flush-timeout %.3g s",
+			flush_ms / 1000.0);
+}
+
+/* Guests before records: detach every VM, then flush the sinks for a bounded time. */
+static void stop_daemon(struct dt_daemon *d, int sfd)
+{
 	atomic_store(&d->stopping, true);
+	if (d->reporter)
+		dt_report_quiesce(d->reporter); /* --lossless workers stop waiting for room */
 	dt_watcher_stop(d);
 	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
-	if (d->reporter && dt_report_stop(d->reporter, STOP_FLUSH_MS) == -ETIMEDOUT)
-		dt_warn("some A3 events could not be delivered before the time limit");
+	dt_report_producer_free(d->notices);
+	d->notices = NULL;
+	if (d->reporter)
+		flush_reporter(d, sfd);
+}
+
+/* The summary at exit: every event made, delivered or counted lost by sink and reason.
+ * Returns whether anything was lost. */
+static bool summarize(struct dt_daemon *d)
+{
+	struct dt_report_stats rs;
+	char why[1024];
+	uint64_t made;
+
+	if (!d->reporter)
+		return false;
+	dt_report_stats(d->reporter, &rs);
+	made = rs.q.enqueued - rs.q.records + rs.q.lost;
+	if (!dt_report_losses_text(d->reporter, why, sizeof(why))) {
+		dt_info("events: %lu made, none lost", (unsigned long)made);
+		return false;
+	}
+	dt_warn("events: %lu made, %lu lost: %s", (unsigned long)made,
+		(unsigned long)rs.lost_total, why);
+	return true;
+}
+
+static void free_daemon(struct dt_daemon *d)
+{
 	dt_report_free(d->reporter);
 	dt_chain_slot_clear(&d->policy);
 	rcu_unregister_thread();
@@ -541,10 +590,29 @@ void dt_daemon_stop(struct dt_daemon *d)
 	free(d);
 }
 
+void dt_daemon_stop(struct dt_daemon *d)
+{
+	dt_daemon_stop_report(d, NULL, NULL, 0);
+}
+
+void dt_daemon_stop_report(struct dt_daemon *d, struct dt_report_stats *ret_st, char *losses,
+			   size_t len)
+{
+	if (!d)
+		return;
+	stop_daemon(d, -1);
+	if (ret_st && d->reporter)
+		dt_report_stats(d->reporter, ret_st);
+	if (losses && d->reporter)
+		dt_report_losses_text(d->reporter, losses, len);
+	free_daemon(d);
+}
+
 int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, struct dt_hv *hv,
 		   int (*after_start)(struct dt_daemon *d, void *arg), bool (*done)(void *arg), void *arg)
 {
 	struct dt_daemon *d = NULL;
+	bool lost = false;
 	int sfd, r;
 
 	sfd = dt_daemon_signal_fd();
@@ -563,10 +631,14 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 		r = after_start ? after_start(d, arg) : 0;
 		if (r == 0)
 			dt_daemon_run(d, sfd, done, arg);
+		stop_daemon(d, sfd);
 		if (opts->stats_interval)
-			print_stats(d);
-		dt_daemon_stop(d);
+			print_stats(d); /* after the last A3 flush */
+		lost = summarize(d);
+		free_daemon(d);
 	}
 	curl_global_cleanup();
+	if (r == 0 && lost)
+		return EXIT_LOST;
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : 1;
 }

@@ -35,6 +35,7 @@
 #include "engine/options.h"
 
 struct dt_report;
+struct dt_report_producer;
 struct dt_symtab;
 struct dt_worker;
 
@@ -78,6 +79,7 @@ struct dt_daemon {
 	atomic_uint policy_gen;	 /* bumped on every publish */
 
 	struct dt_report *reporter;
+	struct dt_report_producer *notices; /* domtrace's own notices (main thread) */
 
 	pthread_mutex_t vms_lock;
 	struct dt_worker *workers; /* list, under vms_lock */
@@ -121,6 +123,11 @@ int dt_daemon_reload(struct dt_daemon *d); /* -EINVAL: bad config, nothing chang
 void dt_daemon_set_action(struct dt_daemon *d, bool on);
 struct dt_hv *dt_daemon_hv(struct dt_daemon *d);
 void dt_daemon_stop(struct dt_daemon *d); /* NULL ok */
+/* The same, with the reporter's last counters and losses (dt_report_losses_text) after
+ * its final flush, for tests and the soak (either may be NULL). */
+struct dt_report_stats;
+void dt_daemon_stop_report(struct dt_daemon *d, struct dt_report_stats *ret_st, char *losses,
+			   size_t len);
 
 /* --check-config: parse, print every diagnostic, return the exit status. */
 int dt_daemon_check_config(const struct dt_options *opts);

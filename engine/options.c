@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "domtrace/report.h"
 #include "engine/options.h"
 
@@ -34,6 +36,8 @@ enum {
 	OPT_MAP_DIR,
 	OPT_SGDT_RETURNS,
 	OPT_NO_GUARDIAN,
+	OPT_FLUSH_TIMEOUT,
+	OPT_A3_BACKLOG,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sim", required_argument, NULL, OPT_SIM },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -63,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "no-guardian", no_argument, NULL, OPT_NO_GUARDIAN },
 	{ "lossless", no_argument, NULL, OPT_LOSSLESS },
 	{ "queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES },
+	{ "a3-backlog-bytes", required_argument, NULL, OPT_A3_BACKLOG },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "a3-body", required_argument, NULL, OPT_A3_BODY },
 	{ "ca-file", required_argument, NULL, OPT_CA },
@@ -117,9 +123,11 @@ void dt_options_usage(FILE *out)
 	      "  --a3-body lines|json|get  A3 request body: seed event lines (default), JSON\n"
 	      "                          lines, or the ancestor's one GET per event\n"
 	      "  --ca-file FILE          CA bundle to verify an https A3 server\n"
-	      "  --batch N               events per A3 request (default " DT_STRINGIFY(DT_A3_BATCH_MAX_DEFAULT) ")\n"
+	      "  --batch N               events per A3 request, 1-65536 (default " DT_STRINGIFY(DT_A3_BATCH_MAX_DEFAULT) ")\n"
 	      "  --batch-delay MS        longest wait before a partial batch is sent (default " DT_STRINGIFY(DT_A3_DELAY_MS_DEFAULT) ")\n"
 	      "  --queue-bytes N         memory bound of queued events (default 64 MiB)\n"
+	      "  --a3-backlog-bytes N    memory bound of events waiting for the A3 server,\n"
+	      "                          apart from the queue (default 64 MiB)\n"
 	      "  --lossless              when the queue is full, trapped vCPUs wait instead of\n"
 	      "                          events being lost (lost events are always counted)\n"
 	      "\n"
@@ -132,11 +140,13 @@ void dt_options_usage(FILE *out)
 	      "  --no-guardian           no guardian process (it restores the guests if\n"
 	      "                          domtrace is killed with SIGKILL or crashes)\n"
 	      "  --duration SECONDS      stop after SECONDS (default: at SIGINT/SIGTERM)\n"
+	      "  --flush-timeout SECONDS at exit, after detaching, longest wait for the log,\n"
+	      "                          report file and A3 server (default 5; 0-3600)\n"
 	      "  -t, --check-config      check the config file, print every error, exit\n"
 	      "\n"
 	      "Simulated host (no Xen needed):\n"
-	      "  --sim N                 run N simulated VMs (implies --backend sim)\n"
-	      "  --sim-vcpus N           vCPUs per simulated VM (default 2)\n"
+	      "  --sim N                 run N simulated VMs, 1-64 (implies --backend sim)\n"
+	      "  --sim-vcpus N           vCPUs per simulated VM, 1-32 (default 2)\n"
 	      "  --sim-rate N            workload syscalls per second per vCPU (default 200)\n"
 	      "  --sim-seed N            random seed (KASLR offsets, workload)\n"
 	      "  --sim-scenario FILE     run a scripted scenario instead of the workload\n"
@@ -148,23 +158,79 @@ void dt_options_usage(FILE *out)
 	      "  --version               version\n"
 	      "\n"
 	      "Signals: USR1 flips the global action bit (abort <-> would-abort);\n"
-	      "USR2 or HUP reloads the config; INT or TERM detach cleanly and exit.\n",
+	      "USR2 or HUP reloads the config; INT or TERM detach cleanly and exit (a\n"
+	      "second INT or TERM while the sinks flush: exit at once, after detaching).\n",
 	      out);
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *ret)
+static int parse_range(const char *opt, const char *s, unsigned long min, unsigned long max,
+		       unsigned long *ret)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		fprintf(stderr, "domtrace: %s: '%s' is not a number from 0 to %lu\n", opt, s, max);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "domtrace: %s: '%s' is not a number from %lu to %lu\n", opt, s, min,
+			max);
 		return -EINVAL;
 	}
 	*ret = v;
 	return 0;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *ret)
+{
+	return parse_range(opt, s, 0, max, ret);
+}
+
+/* -w HOST:PORT, checked by libcurl's URL parser as the URL it will become. */
+static int check_server(const char *server)
+{
+	CURLU *u = curl_url();
+	char *url = NULL, *port = NULL;
+	CURLUcode rc = CURLUE_OUT_OF_MEMORY;
+	int r = -EINVAL;
+
+	if (u && strpbrk(server, "/ \t\r\n?#@") == NULL && asprintf(&url, "http://%s/", server) > 0)
+		rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (rc == CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    strtoul(port, NULL, 10) > 0)
+		r = 0;
+	if (r < 0)
+		fprintf(stderr, "domtrace: -w: '%s' is not HOST:PORT (a host name or address and a "
+			"port from 1 to 65535)%s%s\n", server, rc != CURLUE_OK ? ": " : "",
+			rc != CURLUE_OK ? curl_url_strerror(rc) : "");
+	curl_free(port);
+	free(url);
+	curl_url_cleanup(u);
+	return r;
+}
+
+/* -u: a path (or the GET query key) on --server, or an absolute http(s) URL. */
+static int check_url(const char *s)
+{
+	CURLU *u;
+	char *scheme = NULL;
+	CURLUcode rc;
+	int r = -EINVAL;
+
+	if (!strstr(s, "://"))
+		return 0;
+	u = curl_url();
+	if (!u)
+		return -ENOMEM;
+	rc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
+	if (rc == CURLUE_OK && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (!strcmp(scheme, "http") || !strcmp(scheme, "https")))
+		r = 0;
+	if (r < 0)
+		fprintf(stderr, "domtrace: -u: '%s' is not an http:// or https:// URL%s%s\n", s,
+			rc != CURLUE_OK ? ": " : "", rc != CURLUE_OK ? curl_url_strerror(rc) : "");
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return r;
 }
 
 static int add_extra(struct dt_options *o, const char *directive, const char *arg)
@@ -189,6 +255,8 @@ static void defaults(struct dt_options *o)
 	o->a3_delay_ms = DT_A3_DELAY_MS_DEFAULT;
 	o->returns = true;
 	o->queue_bytes = 64u << 20;
+	o->flush_ms = 5000;
+	o->a3_backlog_bytes = 64u << 20;
 	o->sim_vcpus = 2;
 	o->sim_rate = 200;
 	o->sim_seed = 1;
@@ -212,9 +280,13 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			o->a3 = true;
 			break;
 		case 'w':
+			if (check_server(optarg) < 0)
+				return -EINVAL;
 			o->a3_server = optarg;
 			break;
 		case 'u':
+			if (check_url(optarg) < 0)
+				return -EINVAL;
 			o->a3_url = optarg;
 			break;
 		case 'd':
@@ -261,8 +333,8 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			printf("domtrace %s\n", DT_VERSION);
 			return 1;
 		case OPT_SIM:
-			if (parse_uint("--sim", optarg, 256, &v) < 0 || v == 0)
-				goto bad_sim;
+			if (parse_range("--sim", optarg, 1, DT_OPT_SIM_MAX_VMS, &v) < 0)
+				return -EINVAL;
 			o->sim_vms = (unsigned)v;
 			o->backend = DT_BACKEND_SIM;
 			break;
@@ -275,6 +347,18 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		}
+		case OPT_FLUSH_TIMEOUT: {
+			char *end;
+			double sec = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(sec >= 0 && sec <= 3600)) {
+				fprintf(stderr, "domtrace: --flush-timeout: '%s' is not a number of "
+					"seconds from 0 to 3600\n", optarg);
+				return -EINVAL;
+			}
+			o->flush_ms = (unsigned)(sec * 1000.0);
 			break;
 		}
 		case OPT_JSON:
@@ -322,11 +406,14 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			o->lossless = true;
 			break;
 		case OPT_QUEUE_BYTES:
-			if (parse_uint("--queue-bytes", optarg, 1ul << 40, &v) < 0 || v < 65536) {
-				fprintf(stderr, "domtrace: --queue-bytes: at least 65536\n");
+			if (parse_range("--queue-bytes", optarg, 65536, 1ul << 40, &v) < 0)
 				return -EINVAL;
-			}
 			o->queue_bytes = v;
+			break;
+		case OPT_A3_BACKLOG:
+			if (parse_range("--a3-backlog-bytes", optarg, 65536, 1ul << 40, &v) < 0)
+				return -EINVAL;
+			o->a3_backlog_bytes = v;
 			break;
 		case OPT_STATS:
 			if (parse_uint("--stats", optarg, 86400, &v) < 0)
@@ -347,7 +434,7 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			o->a3_ca = optarg;
 			break;
 		case OPT_BATCH:
-			if (parse_uint("--batch", optarg, 65536, &v) < 0 || v == 0)
+			if (parse_range("--batch", optarg, 1, 65536, &v) < 0)
 				return -EINVAL;
 			o->a3_batch = (unsigned)v;
 			break;
@@ -357,7 +444,7 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			o->a3_delay_ms = (unsigned)v;
 			break;
 		case OPT_SIM_VCPUS:
-			if (parse_uint("--sim-vcpus", optarg, 64, &v) < 0 || v == 0)
+			if (parse_range("--sim-vcpus", optarg, 1, DT_OPT_SIM_MAX_VCPUS, &v) < 0)
 				return -EINVAL;
 			o->sim_vcpus = (unsigned)v;
 			break;
@@ -404,9 +491,6 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 		o->sim_vms = 2;
 	return 0;
 
-bad_sim:
-	fprintf(stderr, "domtrace: --sim: the number of simulated VMs (1-256)\n");
-	return -EINVAL;
 bad_value:
 	fprintf(stderr, "domtrace: %s: unknown value '%s'\n", argv[optind - 1], optarg);
 usage_hint:

@@ -15,6 +15,8 @@
 struct dt_journal;
 
 #define DT_OPT_MAX_LIST 64
+#define DT_OPT_SIM_MAX_VMS 64	/* what the simulated host takes (sim/sim_hv.c) */
+#define DT_OPT_SIM_MAX_VCPUS 32 /* SIM_MAX_VCPUS */
 
 enum dt_backend {
 	DT_BACKEND_XEN = 0,
@@ -56,7 +58,9 @@ struct dt_options {
 	bool sgdt_returns;	/* --sgdt-returns: return probes with --trap sgdt (experimental) */
 	bool lossless;		/* --lossless: guests wait instead of losing events */
 	size_t queue_bytes;	/* --queue-bytes */
+	size_t a3_backlog_bytes;/* --a3-backlog-bytes: events waiting for the A3 server */
 	double duration;	/* --duration S, 0 = until SIGINT/SIGTERM */
+	unsigned flush_ms;	/* --flush-timeout S: sinks' flush at exit, in ms */
 	unsigned stats_interval;/* --stats S */
 	enum dt_backend backend;
 	enum dt_trap_flavour trap;

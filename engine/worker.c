@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -510,6 +512,28 @@ static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
 	}
 }
 
+/* A notice event (docs/EVENTS.md) for this VM, in its order with its other events. */
+static void notice(struct dt_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void notice(struct dt_worker *w, const char *fmt, ...)
+{
+	struct dt_event *ev = dt_event_new(DT_EV_NOTICE, 512);
+	struct timespec ts;
+	char msg[512];
+	va_list ap;
+
+	if (!ev)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	ev->domid = w->vm.domid;
+	snprintf(ev->vm, sizeof(ev->vm), "%s", w->vm.name);
+	ev->msg = dt_event_strdup(ev, msg, strlen(msg));
+	(void)dt_report_submit(w->producer, ev); /* loss is counted there */
+}
+
 static void *worker_main(void *arg)
 {
 	struct dt_worker *w = arg;
@@ -526,6 +550,7 @@ static void *worker_main(void *arg)
 		if (r == -ENODEV)
 			w->gone = true;
 		dt_err("%s; VM left untouched", err[0] ? err : strerror(-r));
+		notice(w, "refused: %s", err[0] ? err : strerror(-r));
 		atomic_fetch_add(&w->d->stats.refused, 1);
 		atomic_store(&w->state, DT_WORKER_REFUSED);
 		detach(w);
@@ -539,6 +564,8 @@ static void *worker_main(void *arg)
 		(unsigned long long)dt_guest_kaslr(w->guest), w->map_path,
 		dt_guest_offsets_source(w->guest) == DT_OFFSRC_BTF ? "guest BTF" : "profile",
 		dt_probe_table_count(w->probes));
+	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->guest),
+	       dt_probe_table_count(w->probes));
 	r = loop(w);
 	if (r == -ENODEV)
 		w->gone = true;
@@ -547,6 +574,8 @@ static void *worker_main(void *arg)
 	detach(w);
 	dt_info("VM %s (dom%u): %s after %llu traps", w->vm.name, w->vm.domid,
 		w->gone ? "gone" : "detached, every byte restored", (unsigned long long)w->hits);
+	notice(w, "%s after %llu traps", w->gone ? "detached: the VM is gone" : "detached",
+	       (unsigned long long)w->hits);
 	atomic_store(&w->state, DT_WORKER_ENDED);
 out:
 	rcu_unregister_thread();

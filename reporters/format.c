@@ -195,7 +195,13 @@ void dt_fmt_log(struct dt_buf *b, const struct dt_event *ev,
 	dt_buf_putc(b, ' ');
 	put_field(b, ev->vm);
 	if (ev->type == DT_EV_LOST) {
-		dt_buf_printf(b, " -- lost %" PRIu64 " events\n", ev->lost);
+		dt_buf_printf(b, " -- lost %" PRIu64 " events", ev->lost);
+		if (ev->lost_sink) {
+			dt_buf_printf(b, " (%s: ", ev->lost_sink);
+			dt_esc_text(b, ev->lost_reason ? ev->lost_reason : "", 0, 0);
+			dt_buf_putc(b, ')');
+		}
+		dt_buf_putc(b, '\n');
 		return;
 	}
 	if (ev->type == DT_EV_NOTICE) {
@@ -374,6 +380,10 @@ void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
 		juint(b, "seq", ev->seq);
 	if (ev->type == DT_EV_LOST) {
 		juint(b, "lost", ev->lost);
+		if (ev->lost_sink) {
+			jstr(b, "sink", ev->lost_sink);
+			jstr(b, "reason", ev->lost_reason ? ev->lost_reason : "");
+		}
 		goto out;
 	}
 	if (ev->type == DT_EV_NOTICE) {
@@ -508,6 +518,10 @@ bool dt_fmt_a3(struct dt_buf *b, const struct dt_event *ev)
 	switch (ev->type) {
 	case DT_EV_LOST:
 		dt_buf_printf(b, " count=%" PRIu64, ev->lost);
+		if (ev->lost_sink) {
+			dt_buf_printf(b, " sink=%s reason=", ev->lost_sink);
+			put_field(b, ev->lost_reason ? ev->lost_reason : "");
+		}
 		return true;
 	case DT_EV_PSLIST:
 		dt_buf_putc(b, ' ');

@@ -34,9 +34,11 @@ struct dt_queue {
 	_Atomic size_t bytes; /* in flight: pushed and not yet done */
 	_Atomic size_t peak_bytes;
 	_Atomic bool closed;
+	_Atomic bool no_wait;	       /* stopping: a full queue loses instead of waiting */
 	_Atomic unsigned waiters;      /* workers parked in wait_when_full */
 	_Atomic unsigned lost_pending; /* producers with unannounced loss (a hint) */
 	_Atomic uint64_t enqueued, delivered, lost, waits;
+	_Atomic uint64_t records; /* LOST records made here or admitted (in enqueued too) */
 
 	pthread_mutex_t lock; /* producers list; parking */
 	pthread_cond_t room;
@@ -93,6 +95,14 @@ int dt_queue_new(const struct dt_queue_opts *opts, struct dt_queue **ret_q)
 void dt_queue_close(struct dt_queue *q)
 {
 	atomic_store(&q->closed, true);
+	pthread_mutex_lock(&q->lock);
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void dt_queue_stop_waiting(struct dt_queue *q)
+{
+	atomic_store(&q->no_wait, true);
 	pthread_mutex_lock(&q->lock);
 	pthread_cond_broadcast(&q->room);
 	pthread_mutex_unlock(&q->lock);
@@ -166,7 +176,7 @@ static bool reserve_waiting(struct dt_queue *q, size_t size)
 	atomic_fetch_add_explicit(&q->waits, 1, memory_order_relaxed);
 	pthread_mutex_lock(&q->lock);
 	atomic_fetch_add(&q->waiters, 1);
-	while (!(ok = reserve(q, size)) && !atomic_load(&q->closed))
+	while (!(ok = reserve(q, size)) && !atomic_load(&q->closed) && !atomic_load(&q->no_wait))
 		pthread_cond_wait(&q->room, &q->lock);
 	atomic_fetch_sub(&q->waiters, 1);
 	pthread_mutex_unlock(&q->lock);
@@ -218,6 +228,7 @@ static void announce_loss(struct dt_queue_producer *p)
 		return;
 	}
 	atomic_fetch_add(&q->bytes, ev->size);
+	atomic_fetch_add_explicit(&q->records, 1, memory_order_relaxed);
 	enqueue(q, ev);
 }
 
@@ -238,7 +249,8 @@ int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev)
 		count_lost(p, ev);
 		return -ESHUTDOWN;
 	}
-	if (!reserve(q, ev->size) && !(q->wait_when_full && reserve_waiting(q, ev->size))) {
+	if (!reserve(q, ev->size) &&
+	    !(q->wait_when_full && !atomic_load(&q->no_wait) && reserve_waiting(q, ev->size))) {
 		count_lost(p, ev);
 		return atomic_load(&q->closed) ? -ESHUTDOWN : -ENOBUFS;
 	}
@@ -286,14 +298,26 @@ struct dt_event *dt_queue_next(struct dt_queue_batch *b)
 	return ev;
 }
 
+void dt_queue_admit(struct dt_queue *q, struct dt_event *ev)
+{
+	atomic_fetch_add(&q->bytes, ev->size);
+	atomic_fetch_add_explicit(&q->enqueued, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&q->records, 1, memory_order_relaxed);
+}
+
 void dt_queue_done(struct dt_queue *q, struct dt_event *ev)
+{
+	dt_queue_release(q, ev);
+	dt_event_free(ev);
+}
+
+void dt_queue_release(struct dt_queue *q, struct dt_event *ev)
 {
 	size_t size, after;
 
 	if (!ev)
 		return;
 	size = ev->size;
-	dt_event_free(ev);
 	atomic_fetch_add_explicit(&q->delivered, 1, memory_order_relaxed);
 	after = atomic_fetch_sub(&q->bytes, size) - size;
 	/* Wake waiting workers once a quarter of the bound is free, not per event:
@@ -342,6 +366,7 @@ struct dt_event *dt_queue_take_lost(struct dt_queue *q)
 	if (ev) {
 		atomic_fetch_add(&q->bytes, ev->size);
 		atomic_fetch_add_explicit(&q->enqueued, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->records, 1, memory_order_relaxed);
 	}
 	return ev;
 }
@@ -354,6 +379,7 @@ void dt_queue_stats(const struct dt_queue *q, struct dt_queue_stats *ret_st)
 	ret_st->delivered = atomic_load_explicit(&mq->delivered, memory_order_relaxed);
 	ret_st->lost = atomic_load_explicit(&mq->lost, memory_order_relaxed);
 	ret_st->waits = atomic_load_explicit(&mq->waits, memory_order_relaxed);
+	ret_st->records = atomic_load_explicit(&mq->records, memory_order_relaxed);
 	ret_st->bytes = atomic_load_explicit(&mq->bytes, memory_order_relaxed);
 	ret_st->peak_bytes = atomic_load_explicit(&mq->peak_bytes, memory_order_relaxed);
 	ret_st->max_bytes = q->max_bytes;

@@ -32,6 +32,14 @@
 #define DEFAULT_SERVER DT_A3_SERVER_DEFAULT
 #define DEFAULT_POST_PATH DT_A3_POST_PATH_DEFAULT
 #define DEFAULT_QUERYKEY DT_A3_QUERYKEY_DEFAULT
+#define MAX_LOSS_VMS 1024 /* VMs with unannounced A3 loss tracked by name; then pooled */
+
+/* A VM's A3 events dropped because the backlog was full, not announced yet. */
+struct vm_loss {
+	uint32_t domid;
+	char vm[DT_VM_NAME_MAX];
+	uint64_t pending;
+};
 
 struct a3_sink {
 	struct dt_report *r;
@@ -44,8 +52,10 @@ struct a3_sink {
 
 	/* FIFO of kept events, linked through ev->qnode.next (the queue is done with it) */
 	struct dt_event *head, *tail;
-	size_t npending, pending_bytes;
+	size_t npending, pending_bytes, max_bytes;
 	uint64_t first_ms; /* when the oldest pending event came; 0: send at once */
+	struct vm_loss *loss;
+	size_t nloss;
 
 	/* the batch: the first nbatch events of the FIFO, with its body, kept for retries */
 	bool have_batch, busy;
@@ -58,7 +68,8 @@ struct a3_sink {
 	size_t batch_bytes;
 	uint64_t retry_at;
 
-	_Atomic uint64_t pending, sent, requests, failures, rejected, abandoned;
+	_Atomic uint64_t pending, sent, requests, failures, rejected, abandoned, backlog_lost;
+	_Atomic size_t backlog_bytes;
 	_Atomic long last_http;
 	_Atomic int last_curl;
 };
@@ -122,6 +133,7 @@ static int a3_open(struct dt_report *r, const struct dt_report_opts *o, void **r
 	a->batch_max = a->mode == DT_REPORT_A3_GET ? 1 : (o->a3_batch_max ? o->a3_batch_max : 1);
 	a->batch_bytes = o->a3_batch_bytes ? o->a3_batch_bytes : (1u << 20);
 	a->delay_ms = o->a3_delay_ms;
+	a->max_bytes = o->a3_max_bytes ? o->a3_max_bytes : DT_QUEUE_DEFAULT_BYTES;
 	a->backoff_min = o->a3_backoff_min_ms ? o->a3_backoff_min_ms : 1;
 	a->backoff_max = o->a3_backoff_max_ms > a->backoff_min ? o->a3_backoff_max_ms
 								: a->backoff_min;
@@ -160,30 +172,100 @@ fail:
 	return err;
 }
 
+/* Append ev to the FIFO (ours now, outside the queue's bound). */
+static void keep(struct a3_sink *a, struct dt_event *ev)
+{
+	ev->qnode.next = NULL;
+	if (a->tail)
+		a->tail->qnode.next = &ev->qnode;
+	else
+		a->head = ev;
+	a->tail = ev;
+	if (!a->npending++)
+		a->first_ms = dt_report_now_ms();
+	a->pending_bytes += ev->size;
+	atomic_store_explicit(&a->backlog_bytes, a->pending_bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&a->pending, 1, memory_order_relaxed);
+}
+
+static struct vm_loss *vm_loss_of(struct a3_sink *a, const struct dt_event *ev, bool add)
+{
+	struct vm_loss *l;
+	size_t i;
+
+	for (i = 0; i < a->nloss; i++)
+		if (a->loss[i].domid == ev->domid && !strcmp(a->loss[i].vm, ev->vm))
+			return &a->loss[i];
+	if (!add)
+		return NULL;
+	if (a->nloss == MAX_LOSS_VMS)
+		return &a->loss[MAX_LOSS_VMS - 1]; /* pooled with the last: still counted */
+	l = realloc(a->loss, (a->nloss + 1) * sizeof(*l));
+	if (!l)
+		return a->nloss ? &a->loss[a->nloss - 1] : NULL;
+	a->loss = l;
+	l = &a->loss[a->nloss++];
+	memset(l, 0, sizeof(*l));
+	l->domid = ev->domid;
+	memcpy(l->vm, ev->vm, sizeof(l->vm));
+	return l;
+}
+
+/* The VM's unannounced loss becomes a LOST record in the FIFO (past the bound). */
+static void announce_vm(struct a3_sink *a, struct vm_loss *l)
+{
+	struct dt_event *ev;
+
+	if (!l || !l->pending || !(ev = dt_event_new(DT_EV_LOST, 0)))
+		return;
+	ev->lost = l->pending;
+	ev->domid = l->domid;
+	memcpy(ev->vm, l->vm, sizeof(ev->vm));
+	ev->ts_ns = dt_report_realtime_ns();
+	l->pending = 0;
+	keep(a, ev);
+}
+
+static void announce_all(struct a3_sink *a)
+{
+	size_t i;
+
+	if (a->pending_bytes >= a->max_bytes)
+		return;
+	for (i = 0; i < a->nloss; i++)
+		announce_vm(a, &a->loss[i]);
+	a->nloss = 0;
+}
+
 static void a3_write_batch(void *state, struct dt_event **evs, size_t n)
 {
 	struct a3_sink *a = state;
-	size_t i, added = 0;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		struct dt_event *ev = evs[i];
 
 		if (!ev || !dt_fmt_a3_wanted(ev))
 			continue;
+		if (ev->type == DT_EV_LOST && ev->lost_sink && !strcmp(ev->lost_sink, "a3"))
+			continue; /* our own loss: we tell the server per VM instead */
+		/* the backlog's own bound; LOST records pass, like in the queue */
+		if (ev->type != DT_EV_LOST && a->npending &&
+		    (ev->size > a->max_bytes || a->pending_bytes > a->max_bytes - ev->size)) {
+			struct vm_loss *l = vm_loss_of(a, ev, true);
+
+			if (l)
+				l->pending++;
+			atomic_fetch_add_explicit(&a->backlog_lost, 1, memory_order_relaxed);
+			dt_report_sink_lost(a->r, &dt_sink_a3, 1, "backlog full (%zu bytes)",
+					    a->max_bytes);
+			continue; /* the reporter frees it */
+		}
+		announce_vm(a, vm_loss_of(a, ev, false)); /* before this VM's next event */
 		evs[i] = NULL; /* ours until delivered */
-		ev->qnode.next = NULL;
-		if (a->tail)
-			a->tail->qnode.next = &ev->qnode;
-		else
-			a->head = ev;
-		a->tail = ev;
-		if (!a->npending++)
-			a->first_ms = dt_report_now_ms();
-		a->pending_bytes += ev->size;
-		added++;
+		dt_report_keep(a->r, ev);
+		keep(a, ev);
 	}
-	if (added)
-		atomic_fetch_add_explicit(&a->pending, added, memory_order_relaxed);
 }
 
 /* Give the first n events back to the reporter. */
@@ -199,9 +281,10 @@ static void release(struct a3_sink *a, size_t n)
 			a->tail = NULL;
 		a->npending--;
 		a->pending_bytes -= ev->size;
-		dt_report_done(a->r, ev);
+		dt_event_free(ev);
 	}
 	atomic_fetch_sub_explicit(&a->pending, i, memory_order_relaxed);
+	atomic_store_explicit(&a->backlog_bytes, a->pending_bytes, memory_order_relaxed);
 	a->first_ms = 0; /* whatever is left has waited already */
 }
 
@@ -296,13 +379,23 @@ static void finished(struct a3_sink *a, CURLcode code)
 		a->backoff = 0;
 		a->have_batch = false;
 		release(a, a->nbatch);
+		dt_report_sink_ok(a->r, &dt_sink_a3);
+		announce_all(a);
 	} else if (code == CURLE_OK && status >= 400 && status < 500 && status != 408 &&
 		   status != 429) {
 		/* the server will never take this batch */
 		atomic_fetch_add_explicit(&a->rejected, a->nbatch, memory_order_relaxed);
+		dt_report_sink_lost(a->r, &dt_sink_a3, a->nbatch, "rejected with HTTP %ld",
+				    status);
 		a->have_batch = false;
 		release(a, a->nbatch);
 	} else {
+		if (code != CURLE_OK)
+			dt_report_sink_failing(a->r, &dt_sink_a3, "%s",
+					       a->errbuf[0] ? a->errbuf : curl_easy_strerror(code));
+		else
+			dt_report_sink_failing(a->r, &dt_sink_a3, "the server answers HTTP %ld",
+					       status);
 		failed(a);
 	}
 }
@@ -324,6 +417,8 @@ static int a3_flush(void *state, bool final)
 	uint64_t now;
 	long t = -1;
 
+	if (a->nloss)
+		announce_all(a); /* room again: tell the server what it missed */
 	if (a->busy)
 		progress(a);
 	now = dt_report_now_ms();
@@ -379,6 +474,8 @@ static void a3_abandon(void *state)
 	}
 	a->have_batch = false;
 	atomic_fetch_add_explicit(&a->abandoned, a->npending, memory_order_relaxed);
+	dt_report_sink_lost(a->r, &dt_sink_a3, a->npending, "not delivered before the stop's "
+			    "time limit");
 	release(a, a->npending);
 }
 
@@ -392,6 +489,8 @@ static void a3_stats(void *state, struct dt_report_stats *st)
 	st->a3_failures = atomic_load_explicit(&a->failures, memory_order_relaxed);
 	st->a3_rejected = atomic_load_explicit(&a->rejected, memory_order_relaxed);
 	st->a3_abandoned = atomic_load_explicit(&a->abandoned, memory_order_relaxed);
+	st->a3_backlog_lost = atomic_load_explicit(&a->backlog_lost, memory_order_relaxed);
+	st->a3_backlog_bytes = atomic_load_explicit(&a->backlog_bytes, memory_order_relaxed);
 	st->a3_last_http = atomic_load_explicit(&a->last_http, memory_order_relaxed);
 	st->a3_last_curl = atomic_load_explicit(&a->last_curl, memory_order_relaxed);
 }
@@ -411,6 +510,7 @@ static void a3_close(void *state)
 	curl_slist_free_all(a->hdrs);
 	dt_buf_free(&a->body);
 	dt_buf_free(&a->get_url);
+	free(a->loss);
 	free(a->url);
 	free(a);
 }

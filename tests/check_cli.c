@@ -380,6 +380,38 @@ START_TEST(debug_levels_differ)
 }
 END_TEST
 
+/* Every bad value refused by the option parser, naming the option and what it takes
+ * (exit 2, never 8, which is for the config file). */
+START_TEST(bad_values_named)
+{
+	static const struct {
+		const char *opt, *val, *want;
+	} cases[] = {
+		{ "--batch", "0", "--batch: '0' is not a number from 1 to 65536" },
+		{ "--sim-vcpus", "0", "--sim-vcpus: '0' is not a number from 1 to 32" },
+		{ "--sim", "100", "--sim: '100' is not a number from 1 to 64" },
+		{ "-w", "127.0.0.1:abc", "-w: '127.0.0.1:abc' is not HOST:PORT" },
+		{ "-w", "127.0.0.1:0", "-w: '127.0.0.1:0' is not HOST:PORT" },
+		{ "-u", "ftp://a3.example/events", "-u: 'ftp://a3.example/events' is not an http" },
+		{ "--flush-timeout", "-1", "--flush-timeout: '-1' is not a number of seconds" },
+		{ "--a3-backlog-bytes", "10", "--a3-backlog-bytes: '10' is not a number from 65536" },
+	};
+	char bin[512];
+	struct child c;
+
+	path_of("DT_BINARY_DIR", DT_BINARY_DIR_DEFAULT, "domtrace", bin, sizeof(bin));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { bin, (char *)"--sim", (char *)"1", (char *)cases[i].opt,
+				 (char *)cases[i].val, (char *)"--duration", (char *)"1", NULL };
+
+		spawn(&c, argv);
+		ck_assert_int_eq(finish(&c), 2);
+		ck_assert_msg(strstr(c.buf, cases[i].want), "%s %s: %s", cases[i].opt, cases[i].val,
+			      c.buf);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -393,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, sim_checks_every_guest);
 	tcase_add_test(tc, shared_sim_dir);
 	tcase_add_test(tc, debug_levels_differ);
+	tcase_add_test(tc, bad_values_named);
 	suite_add_tcase(s, tc);
 	return dt_check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "domtrace/catalog.h"
@@ -493,6 +494,99 @@ START_TEST(relative_paths)
 }
 END_TEST
 
+/* The one loader: -s/-f lines after the file, named in messages by their option. */
+START_TEST(loader_extra_lines)
+{
+	char dir[] = "/tmp/dtcfgXXXXXX", path[64], buf[128];
+	const char *extra[] = { "Functions openat", "Filter function=openat, pid=1",
+				"Filter function=nosuch" };
+	struct dt_config_diags d = { 0 };
+	struct dt_config *cfg = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	f = fopen(path, "w");
+	/* a NUL on line 2: the whole file is read, -f or not */
+	fwrite("SystemMap maps/System.map\nFunc\0tions read\n", 1, 42, f);
+	fclose(f);
+	ck_assert_int_eq(dt_config_load(path, extra, 2, &cfg, &d), -EINVAL);
+	ck_assert_msg(d.n == 1, "%zu: %s / %s", d.n, d.v[0].text, d.n > 1 ? d.v[1].text : "");
+	snprintf(buf, sizeof(buf), "%s:2:5: error: NUL byte in line", path);
+	ck_assert_msg(!strncmp(d.v[0].text, buf, strlen(buf)), "%s", d.v[0].text);
+	dt_config_diags_clear(&d);
+	/* without the NUL: relative SystemMap against the file's directory with -s/-f too;
+	 * a bad -f is reported as that option, not at a line the file lacks */
+	f = fopen(path, "w");
+	fputs("SystemMap maps/System.map\n", f);
+	fclose(f);
+	ck_assert_int_eq(dt_config_load(path, extra, 2, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->nfilters, 1);
+	ck_assert_int_eq(dt_config_system_map(cfg, "vm", "r", buf, sizeof(buf)), 0);
+	snprintf(path, sizeof(path), "%s/maps/System.map", dir);
+	ck_assert_str_eq(buf, path);
+	dt_config_free(cfg);
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	ck_assert_int_eq(dt_config_load(path, extra, 3, &cfg, &d), -EINVAL);
+	ck_assert_uint_ge(d.n, 1);
+	ck_assert_msg(!strncmp(d.v[0].text, "-f #2:1:", 8), "%s", d.v[0].text);
+	dt_config_diags_clear(&d);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Not a regular file, or writable by others: refused at once, with the reason. */
+START_TEST(loader_refuses)
+{
+	char dir[] = "/tmp/dtcfgXXXXXX", path[64], sub[64];
+	struct dt_config_diags d = { 0 };
+	struct dt_config *cfg = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), -EINVAL); /* no hang */
+	ck_assert_msg(strstr(d.v[0].text, "not a regular file"), "%s", d.v[0].text);
+	dt_config_diags_clear(&d);
+	unlink(path);
+	ck_assert_int_eq(dt_config_load(dir, NULL, 0, &cfg, &d), -EINVAL);
+	dt_config_diags_clear(&d);
+
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	f = fopen(path, "w");
+	fputs("Functions openat\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0666), 0);
+	ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), -EINVAL);
+	ck_assert_msg(strstr(d.v[0].text, "writable by every user"), "%s", d.v[0].text);
+	dt_config_diags_clear(&d);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), 0);
+	dt_config_free(cfg);
+	/* a world-writable directory without the sticky bit: anyone may replace the file */
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), -EINVAL);
+	snprintf(sub, sizeof(sub), "directory %s is writable", dir);
+	ck_assert_msg(strstr(d.v[0].text, sub), "%s", d.v[0].text);
+	dt_config_diags_clear(&d);
+	/* sticky (like /tmp), the file ours: fine */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), 0);
+	dt_config_free(cfg);
+	/* sticky, the file someone else's: refused */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+		ck_assert_int_eq(dt_config_load(path, NULL, 0, &cfg, &d), -EINVAL);
+		ck_assert_msg(strstr(d.v[0].text, "not ours"), "%s", d.v[0].text);
+		dt_config_diags_clear(&d);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static uint8_t *probes(const struct dt_config *cfg, const char *vm, int *ret_count)
 {
 	size_t n;
@@ -638,6 +732,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, vm_selection);
 	tcase_add_test(tc, system_maps);
 	tcase_add_test(tc, relative_paths);
+	tcase_add_test(tc, loader_extra_lines);
+	tcase_add_test(tc, loader_refuses);
 	tcase_add_test(tc, probe_sets);
 	tcase_add_test(tc, pslist_names);
 	suite_add_tcase(s, tc);

@@ -105,8 +105,8 @@ static void check_seed_a3_strings(const char *report)
 		char *s = strstr(line, ": domain=");
 		size_t len;
 
-		if (!s || line[0] == ' ')
-			continue; /* a pid lineage line */
+		if (!s || line[0] == ' ' || !strstr(s, " type="))
+			continue; /* a pid lineage line, or a notice (attached, ...) */
 		s += 2;
 		len = strlen(s);
 		if (len && s[len - 1] == '\n')

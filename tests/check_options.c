@@ -116,7 +116,7 @@ START_TEST(help_tells_the_real_defaults)
 	ck_assert_ptr_nonnull(f);
 	dt_options_usage(f);
 	ck_assert_int_eq(fclose(f), 0);
-	snprintf(want, sizeof(want), "events per A3 request (default %u)", ro.a3_batch_max);
+	snprintf(want, sizeof(want), "events per A3 request, 1-65536 (default %u)", ro.a3_batch_max);
 	ck_assert_msg(strstr(help, want), "%s", want);
 	snprintf(want, sizeof(want), "partial batch is sent (default %u)", ro.a3_delay_ms);
 	ck_assert_msg(strstr(help, want), "%s", want);

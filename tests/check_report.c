@@ -94,6 +94,12 @@ START_TEST(test_log_text)
 	s = log_line(ev);
 	ck_assert_str_eq(s, "21:04:05.123 vm1 -- lost 7 events\n");
 	free(s);
+	/* a sink's loss: which sink, and why */
+	ev->lost_sink = "a3";
+	ev->lost_reason = "rejected with HTTP 400";
+	s = log_line(ev);
+	ck_assert_str_eq(s, "21:04:05.123 vm1 -- lost 7 events (a3: rejected with HTTP 400)\n");
+	free(s);
 	dt_event_free(ev);
 
 	ev = dt_test_ev_pslist("vm1", 2);
@@ -233,6 +239,12 @@ START_TEST(test_a3_strings)
 	ev->lost = 12;
 	s = a3_line(ev);
 	ck_assert_str_eq(s, "domain=a3-app type=lost count=12");
+	free(s);
+	ev->lost_sink = "log";
+	ev->lost_reason = "write error: No space left on device";
+	s = a3_line(ev);
+	ck_assert_str_eq(s, "domain=a3-app type=lost count=12 sink=log "
+			    "reason=write\\x20error:\\x20No\\x20space\\x20left\\x20on\\x20device");
 	free(s);
 	dt_event_free(ev);
 }

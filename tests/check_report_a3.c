@@ -239,19 +239,15 @@ static bool nothing_pending(const struct dt_report_stats *st)
 	return !st->a3_pending && !st->q.bytes;
 }
 
-static void copy_vm(const struct dt_queue_producer_stats *st, void *arg)
-{
-	*(struct dt_queue_producer_stats *)arg = *st;
-}
-
 #define BOUND 50
 #define DOWN_EVENTS 80
 
-/* Server down: the events within the bound wait for it; the rest are lost, counted
- * exactly, and announced by a LOST record once there is room, before later events. */
+/* Server down: the events within the A3 backlog's own bound wait for it; the rest are
+ * lost for A3 only (the queue loses nothing), counted exactly by reason, and announced
+ * to the server by a LOST record once there is room, before the VM's later events. */
 START_TEST(test_server_down_and_back)
 {
-	struct dt_queue_producer_stats ps;
+	struct dt_report_loss loss[8];
 	struct dt_report_producer *p;
 	struct dt_report_stats st;
 	struct dt_report_opts o;
@@ -265,28 +261,31 @@ START_TEST(test_server_down_and_back)
 	dt_test_receiver_stop(&rcv); /* nobody listens there now */
 
 	a3_opts(&o, DT_REPORT_A3_POST, port);
-	o.max_bytes = BOUND * ev_size();
+	o.max_bytes = 1u << 30;
+	o.a3_max_bytes = BOUND * ev_size();
 	ck_assert_int_eq(dt_report_new(&o, &r), 0);
 	ck_assert_int_eq(dt_report_start(r), 0);
 	ck_assert_int_eq(dt_report_producer_new(r, 0, "vm0", &p), 0);
 	for (i = 1; i <= DOWN_EVENTS; i++)
-		ck_assert_int_eq(dt_report_submit(p, mk(0, i)), i <= BOUND ? 0 : -ENOBUFS);
+		ck_assert_int_eq(dt_report_submit(p, mk(0, i)), 0);
 	ck_assert(wait_stats(r, two_failures)); /* it kept retrying */
 	dt_report_stats(r, &st);
 	ck_assert_uint_eq(st.a3_sent, 0);
 	ck_assert_uint_eq(st.a3_pending, BOUND);
-	ck_assert_uint_eq(st.q.lost, DOWN_EVENTS - BOUND);
-	ck_assert_uint_eq(st.q.bytes, BOUND * ev_size());
+	ck_assert_uint_eq(st.q.lost, 0);
+	ck_assert_uint_eq(st.a3_backlog_lost, DOWN_EVENTS - BOUND);
+	ck_assert_uint_eq(st.lost_total, DOWN_EVENTS - BOUND);
+	ck_assert_uint_eq(st.q.bytes, 0); /* the backlog is not the queue's */
+	ck_assert_uint_eq(st.a3_backlog_bytes, BOUND * ev_size());
 	ck_assert_int_ne(st.a3_last_curl, 0);
+	ck_assert_uint_eq(dt_report_losses(r, loss, 8), 1);
+	ck_assert_str_eq(loss[0].sink, "a3");
+	ck_assert_uint_eq(loss[0].count, DOWN_EVENTS - BOUND);
+	ck_assert_msg(!strncmp(loss[0].reason, "backlog full", 12), "%s", loss[0].reason);
 
 	ck_assert_int_eq(dt_test_receiver_start(&rcv, dir, port, NULL), 0);
 	ck_assert(wait_stats(r, nothing_pending));
 	ck_assert_int_eq(dt_report_submit(p, mk(0, DOWN_EVENTS + 1)), 0);
-	dt_report_foreach_vm(r, copy_vm, &ps);
-	ck_assert_str_eq(ps.vm, "vm0");
-	ck_assert_uint_eq(ps.lost, DOWN_EVENTS - BOUND);
-	ck_assert_uint_eq(ps.pending, 0); /* announced */
-	ck_assert_uint_eq(ps.enqueued, BOUND + 1);
 	dt_report_producer_free(p);
 	ck_assert_int_eq(dt_report_stop(r, 10000), 0);
 	dt_report_stats(r, &st);
@@ -510,14 +509,9 @@ START_TEST(test_https)
 }
 END_TEST
 
-static bool someone_waits(const struct dt_report_stats *st)
-{
-	return st->q.waits > 0;
-}
-
-/* wait_when_full: with the server down the worker waits; once it is back nothing
- * was lost. */
-START_TEST(test_wait_instead_of_lose)
+/* wait_when_full and the server down: the workers never wait on A3 (its backlog has
+ * its own bound); nothing is lost in the queue, what A3 could not keep is counted. */
+START_TEST(test_a3_outage_never_blocks_workers)
 {
 	struct submit_arg a;
 	struct dt_report_stats st;
@@ -531,23 +525,26 @@ START_TEST(test_wait_instead_of_lose)
 	dt_test_receiver_stop(&rcv);
 	a3_opts(&o, DT_REPORT_A3_POST, port);
 	o.max_bytes = 10 * ev_size();
+	o.a3_max_bytes = 10 * ev_size();
 	o.wait_when_full = true;
 	ck_assert_int_eq(dt_report_new(&o, &r), 0);
 	ck_assert_int_eq(dt_report_start(r), 0);
 	a = (struct submit_arg){ .r = r, .domid = 0, .first = 1, .count = 40 };
 	ck_assert_int_eq(pthread_create(&th, NULL, submitter, &a), 0);
-	ck_assert(wait_stats(r, someone_waits));
-	ck_assert_int_eq(dt_test_receiver_start(&rcv, dir, port, NULL), 0);
-	pthread_join(th, NULL);
+	pthread_join(th, NULL); /* before: waited for the server forever */
 	ck_assert_int_eq(a.lost, 0);
-	ck_assert_int_eq(dt_report_stop(r, 10000), 0);
+	ck_assert(wait_stats(r, two_failures));
 	dt_report_stats(r, &st);
 	ck_assert_uint_eq(st.q.lost, 0);
-	ck_assert_uint_eq(st.a3_sent, 40);
-	ck_assert_uint_le(st.q.peak_bytes, 10 * ev_size());
+	ck_assert_uint_eq(st.a3_pending, 10);
+	ck_assert_uint_eq(st.a3_backlog_lost, 30);
+	ck_assert_int_eq(dt_test_receiver_start(&rcv, dir, port, NULL), 0);
+	ck_assert_int_eq(dt_report_stop(r, 10000), 0);
+	dt_report_stats(r, &st);
+	ck_assert_uint_eq(st.a3_sent, 11); /* 10 events and the LOST record */
 	dt_report_free(r);
 	dt_test_receiver_stop(&rcv);
-	ck_assert_uint_eq(check_received(1, 40), 40);
+	ck_assert_uint_eq(check_received(1, 10), 10);
 }
 END_TEST
 
@@ -579,7 +576,7 @@ static Suite *a3_suite(void)
 	tcase_add_test(tc, test_slow_server_ok);
 	tcase_add_test(tc, test_get_compat);
 	tcase_add_test(tc, test_https);
-	tcase_add_test(tc, test_wait_instead_of_lose);
+	tcase_add_test(tc, test_a3_outage_never_blocks_workers);
 	tcase_add_test(tc, test_bad_url);
 	suite_add_tcase(s, tc);
 	return s;

@@ -119,6 +119,18 @@ void dt_config_diags_clear(struct dt_config_diags *diags); /* frees the texts; N
  */
 int dt_config_parse_file(const char *path, struct dt_config **ret_cfg,
 			 struct dt_config_diags *diags);
+/*
+ * The one loader of the daemon (start, -t, reloads): the file `path` (NULL: none),
+ * then `extra` lines (the deprecated -s/-f options, "Functions ..."/"Filter ...",
+ * at most DT_CONFIG_MAX_EXTRA), which messages call "-f #N" / "-s #N". The file is
+ * opened without blocking and must be a regular file that only root or its owner can
+ * have written (sshd's StrictModes: not writable by all, nor in a directory writable
+ * by all unless sticky and ours); else -EINVAL with a diagnostic. Relative SystemMap
+ * paths resolve against the file's directory. Otherwise as dt_config_parse_file.
+ */
+#define DT_CONFIG_MAX_EXTRA 64
+int dt_config_load(const char *path, const char *const *extra, size_t nextra,
+		   struct dt_config **ret_cfg, struct dt_config_diags *diags);
 int dt_config_parse_string(const char *name, const char *text, size_t len,
 			   struct dt_config **ret_cfg, struct dt_config_diags *diags);
 void dt_config_free(struct dt_config *cfg); /* NULL ok */

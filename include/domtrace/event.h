@@ -121,6 +121,11 @@ struct dt_event {
 
 	/* lost */
 	uint64_t lost;
+	/* NULL: lost before the queue (this VM's events did not fit). Else the sink that
+	 * could not deliver them ("log", "report", "a3") and why; such records come from
+	 * the reporter (vm "domtrace") or, per VM, from the A3 sink's own bound. */
+	const char *lost_sink;
+	const char *lost_reason;
 
 	/* notice */
 	const char *msg;

@@ -17,6 +17,7 @@
  *
  * Threads:
  *   dt_queue_new/free/close             owner (the reporter's creator)
+ *   dt_queue_stop_waiting                any thread
  *   dt_queue_producer_new/free          any thread, not concurrently with dt_queue_free
  *   dt_queue_push                        any thread (a producer may even be shared)
  *   dt_queue_take/next/done/take_lost    the single consumer thread only
@@ -54,6 +55,8 @@ struct dt_queue_stats {
 	uint64_t delivered; /* events the consumer finished with (dt_queue_done) */
 	uint64_t lost;	    /* events lost because the queue was full or closed */
 	uint64_t waits;	    /* pushes that had to wait for room (wait_when_full) */
+	uint64_t records;   /* LOST records among enqueued (made by the queue or admitted);
+			     * events the producers made = enqueued - records + lost */
 	size_t bytes;	    /* bytes in flight now */
 	size_t max_bytes;   /* the bound */
 	size_t peak_bytes;  /* highest bytes in flight seen */
@@ -73,6 +76,11 @@ int dt_queue_new(const struct dt_queue_opts *opts, struct dt_queue **ret_q);
 /* Refuse further pushes (they lose their event) and wake every waiting worker.
  * Events already queued stay for the consumer. Idempotent. */
 void dt_queue_close(struct dt_queue *q);
+
+/* Stopping: from now on a push that does not fit loses its event (counted) instead of
+ * waiting, and every waiting worker gives up, so that workers can always be joined.
+ * Events still fit while there is room. Idempotent; any thread. */
+void dt_queue_stop_waiting(struct dt_queue *q);
 
 /* Free the queue and every event still in it. Every producer must be freed first.
  * NULL ok. */
@@ -109,6 +117,15 @@ struct dt_event *dt_queue_next(struct dt_queue_batch *b);
 /* Consumer: the event is finished; free it, give its bytes back (waking waiting
  * workers), count it delivered. NULL ok. */
 void dt_queue_done(struct dt_queue *q, struct dt_event *ev);
+
+/* Consumer: the queue is done with the event but a sink keeps it (in its own bound):
+ * give its bytes back and count it delivered, without freeing it. */
+void dt_queue_release(struct dt_queue *q, struct dt_event *ev);
+
+/* Consumer: charge an event the consumer made itself (a record about a sink's loss)
+ * to the queue, past the bound, as if it had been queued; finish it with
+ * dt_queue_done. */
+void dt_queue_admit(struct dt_queue *q, struct dt_event *ev);
 
 /*
  * Consumer: if a producer has unannounced loss and the queue has room again, make its

@@ -12,13 +12,19 @@
  * docs/EVENTS.md describes every output format and the HTTP requests.
  *
  * Ownership: dt_report_submit() takes the event in every case; the reporter frees it
- * once every sink is done with it. Memory is bounded (opts.max_bytes over ev->size of
- * events queued or awaiting A3 delivery); what does not fit is lost, counted per VM
- * and announced with a DT_EV_LOST record, or with wait_when_full the worker waits.
+ * once every sink is done with it. Memory has two bounds over ev->size: max_bytes for
+ * events queued and being written by the local sinks, and a3_max_bytes for events
+ * waiting for the A3 server, so an A3 outage never costs the log or report file a
+ * record. What does not fit the queue is lost, counted per VM and announced with a
+ * DT_EV_LOST record (or with wait_when_full the worker waits); what does not fit the
+ * A3 backlog is lost for A3 only, likewise counted and announced per VM to the A3
+ * server. Every sink's losses are counted by reason (dt_report_losses) and told to
+ * the other sinks by a DT_EV_LOST record with lost_sink set.
  *
  * Threads:
- *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop,
- *   dt_report_free                        the owner (engine main thread), in this order
+ *   dt_report_opts_init, dt_report_new, dt_report_start, dt_report_stop(_begin/_wait/
+ *   _now), dt_report_free                 the owner (engine main thread), in this order
+ *   dt_report_quiesce                     any thread
  *   dt_report_producer_new/free           any thread (one producer per VM worker)
  *   dt_report_submit                      any thread; no lock, no I/O (unless waiting)
  *   dt_report_stats, dt_report_foreach_vm any thread
@@ -60,6 +66,8 @@ struct dt_report_opts {
 	/* log sink */
 	enum dt_report_log log;
 	int log_fd;	     /* default 1 (stdout); not closed by the reporter */
+	const char *log_path; /* instead of log_fd: a file the sink opens (appends to) and
+			       * opens again on dt_report_reopen (log rotation) */
 	bool log_utc;	     /* text timestamps in UTC instead of local time */
 	/* which arguments are strings (quoted in text); normally dt_catalog_get */
 	const struct dt_funcdesc *(*lookup)(int func_id);
@@ -78,10 +86,21 @@ struct dt_report_opts {
 	unsigned a3_delay_ms;	/* a partial batch waits at most this long; default 20 */
 	unsigned a3_timeout_ms; /* per request; default 5000 */
 	unsigned a3_backoff_min_ms, a3_backoff_max_ms; /* retry delays; default 100, 5000 */
+	size_t a3_max_bytes;	/* the A3 backlog's own bound; 0: DT_QUEUE_DEFAULT_BYTES */
+};
+
+#define DT_REPORT_REASON_MAX 96
+
+/* Events a sink (or the queue, sink "queue") could not deliver, by reason. */
+struct dt_report_loss {
+	const char *sink; /* "queue", "log", "report", "a3" */
+	char reason[DT_REPORT_REASON_MAX];
+	uint64_t count;
 };
 
 struct dt_report_stats {
 	struct dt_queue_stats q; /* enqueued, delivered, lost, waits, bytes in flight */
+	uint64_t lost_total;	 /* q.lost + every sink's losses (dt_report_losses) */
 	uint64_t log_lines;	 /* events written by the log sink */
 	uint64_t report_entries; /* entries written to the report file */
 	uint64_t write_errors;	 /* failed writes to the log fd or report file */
@@ -92,6 +111,8 @@ struct dt_report_stats {
 	uint64_t a3_failures;  /* requests failed and to be retried */
 	uint64_t a3_rejected;  /* events dropped because the server refused them (4xx) */
 	uint64_t a3_abandoned; /* events still undelivered when stop's time limit ran out */
+	uint64_t a3_backlog_lost; /* events dropped because the A3 backlog was full */
+	size_t a3_backlog_bytes;  /* bytes of events waiting for the A3 server */
 	long a3_last_http;     /* HTTP status of the last completed request, 0 if none */
 	int a3_last_curl;      /* CURLcode of the last completed request */
 };
@@ -126,18 +147,47 @@ void dt_report_producer_free(struct dt_report_producer *p);
 /* Hand over `ev` (see dt_queue_push): 0 queued, -ENOBUFS lost, -ESHUTDOWN stopped. */
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev);
 
+/* The daemon is stopping: workers waiting for room (wait_when_full) give up and their
+ * events are counted lost, so the workers can always be joined. Any thread. */
+void dt_report_quiesce(struct dt_report *r);
+
 /*
  * Stop: refuse new events, deliver what is queued, flush A3 for at most timeout_ms
  * (retrying as usual), then end the thread. Events A3 could not deliver in time are
  * counted in a3_abandoned. Returns 0 if everything was delivered, -ETIMEDOUT if not.
- * Producers should be freed before, so that their last losses are announced.
+ * Bounded whatever the sinks do: past the limit (plus a short grace) a write blocked
+ * on a pipe or file nobody drains is interrupted and local writes give up (counted as
+ * write errors); if the thread still does not come back, -ETIMEDOUT with the thread
+ * left running (dt_report_stuck()). Producers should be freed before, so that their
+ * last losses are announced.
+ *
+ * The same in steps, for a caller that watches signals meanwhile: stop_begin starts
+ * it (returns at once), stop_wait waits up to wait_ms for the thread (-EINPROGRESS if
+ * it still runs, else the result), stop_now cuts the flush short at once.
  */
 int dt_report_stop(struct dt_report *r, unsigned timeout_ms);
+void dt_report_stop_begin(struct dt_report *r, unsigned timeout_ms);
+int dt_report_stop_wait(struct dt_report *r, unsigned wait_ms);
+void dt_report_stop_now(struct dt_report *r);
+/* Started, and its thread not joined (not stopped yet, or stuck in a write). */
+bool dt_report_stuck(const struct dt_report *r);
 
-/* Stop (if running, with a zero time limit) and free everything. NULL ok. */
+/* Stop (if running, with a zero time limit) and free everything. NULL ok. A reporter
+ * whose thread is stuck in a write that nothing interrupts is not freed: exit() ends
+ * it. */
 void dt_report_free(struct dt_report *r);
 
+/* Open the log file (log_path) and the report file again, on the reporter thread
+ * soon after (logrotate's postrotate: the old files were renamed). The report file is
+ * then appended to, not truncated. Any thread. */
+void dt_report_reopen(struct dt_report *r);
+
 void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st);
+/* Every loss so far by sink and reason (the queue's first); at most max. Any thread. */
+size_t dt_report_losses(const struct dt_report *r, struct dt_report_loss *out, size_t max);
+/* The same as one line, "a3 30 (backlog full), log 2 (write error: ...)"; returns the
+ * number of entries (0: nothing lost). */
+size_t dt_report_losses_text(const struct dt_report *r, char *buf, size_t len);
 /* Per-VM counters (enqueued, lost, pending) of every live producer. */
 void dt_report_foreach_vm(struct dt_report *r,
 			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg);
