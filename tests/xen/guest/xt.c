@@ -40,7 +40,6 @@
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -237,14 +236,17 @@ static const char *race_paths[2];
 static atomic_int race_stop;
 static atomic_long race_flips;
 
-/* Flips the path the main thread opens, yielding after each flip. */
+/* Flips the path the main thread opens, sleeping ~30 us after each flip. It never spins: two
+ * threads yielding to each other on the guest's one vCPU made soft lockups in the tier. */
 static void *flipper(void *arg)
 {
+	const struct timespec nap = { .tv_nsec = 30000 };
+
 	(void)arg;
 	for (unsigned i = 0; !atomic_load(&race_stop); i++) {
 		memcpy(race_path, race_paths[i & 1], strlen(race_paths[i & 1]) + 1);
 		atomic_fetch_add(&race_flips, 1);
-		sched_yield();
+		nanosleep(&nap, NULL);
 	}
 	return NULL;
 }
@@ -295,16 +297,12 @@ static int do_enforce(const char *secret, long n)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* The guest has one vCPU: a new thread may not run before the main one has done all its
-	 * opens (seen in the tier: secret=0 of 200), and two threads that yield to each other
-	 * fall into lock step (every open sees the same path). So: start once it flips, and
-	 * before each open let it flip once or twice, at random. */
-	while (atomic_load(&race_flips) == 0)
-		sched_yield();
+	 * opens (seen in the tier: secret=0 of 200). Start once it has flipped, and sleep a
+	 * random 0-127 us before each open, so that the opens see both paths. */
+	for (int k = 0; k < 1000 && atomic_load(&race_flips) == 0; k++)
+		usleep(1000);
 	for (long i = 0; i < n; i++) {
-		long f = atomic_load(&race_flips) + 1 + (rand_r(&seed) & 1);
-
-		for (int k = 0; k < 1000 && atomic_load(&race_flips) < f; k++)
-			sched_yield();
+		usleep(rand_r(&seed) & 127);
 		fd = (int)syscall(SYS_openat, AT_FDCWD, race_path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			ssize_t k = read(fd, buf, sizeof(buf) - 1);
@@ -320,7 +318,6 @@ static int do_enforce(const char *secret, long n)
 		} else {
 			other++;
 		}
-		sched_yield();
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	atomic_store(&race_stop, 1);
