@@ -15,6 +15,17 @@
  *   xt-anc PATH           fork + exec "sh -c 'xt-open PATH; true'": xt-open runs as a grandchild
  *                         of xt-anc, named differently and not its child
  *   xt-loop N             N getppid() calls, prints the time per call (in-guest cost)
+ *   xt-enforce SECRET N   tries to read SECRET (an absolute path in /tmp, made by init with a
+ *                         symlink /tmp/xt-link to it and a directory /tmp/xt-dir) four ways an
+ *                         abort filter on its path must not miss; one line per case with the
+ *                         errno or the fd and the first bytes read:
+ *                         absent-page: the path on a file-backed page never touched (pagemap
+ *                         says present=0 just before the call); race: N opens of a buffer a
+ *                         second thread flips between SECRET and /tmp/xt-public (same length),
+ *                         counted by what each open read; symlink: through /tmp/xt-link;
+ *                         dirfd: openat(fd of /tmp/xt-dir, "../<SECRET's name>")
+ *   xt-victim STATUS      getpid() (prints what it got), then exit(STATUS): the target of a
+ *                         name-only abort filter, whose exit_group/do_exit must never be aborted
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +39,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +198,154 @@ static int do_loop(long n)
 	return 0;
 }
 
+/* What one open of the secret got: "errno=N" or "fd=N read=<first line, at most 24 bytes>". */
+static const char *open_result(int fd, char *buf, size_t len)
+{
+	char data[25];
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(buf, len, "errno=%d", errno);
+		return buf;
+	}
+	n = read(fd, data, sizeof(data) - 1);
+	data[n > 0 ? n : 0] = '\0';
+	data[strcspn(data, "\n")] = '\0';
+	snprintf(buf, len, "fd=%d read=%s", fd, data);
+	close(fd);
+	return buf;
+}
+
+/* The page of addr is mapped in this process (bit 63 of its /proc/self/pagemap entry). */
+static int page_present(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	off_t off = (off_t)((uintptr_t)addr / (uintptr_t)sysconf(_SC_PAGESIZE) * sizeof(e));
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &e, sizeof(e), off) != (ssize_t)sizeof(e))
+		e = 0;
+	close(fd);
+	return (int)(e >> 63);
+}
+
+static char race_path[64];
+static const char *race_paths[2];
+static atomic_int race_stop;
+static atomic_long race_flips;
+
+/* Flips the path the main thread opens, sleeping ~30 us after each flip. It never spins: two
+ * threads yielding to each other on the guest's one vCPU made soft lockups in the tier. */
+static void *flipper(void *arg)
+{
+	const struct timespec nap = { .tv_nsec = 30000 };
+
+	(void)arg;
+	for (unsigned i = 0; !atomic_load(&race_stop); i++) {
+		memcpy(race_path, race_paths[i & 1], strlen(race_paths[i & 1]) + 1);
+		atomic_fetch_add(&race_flips, 1);
+		nanosleep(&nap, NULL);
+	}
+	return NULL;
+}
+
+static int do_enforce(const char *secret, long n)
+{
+	static const char public[] = "/tmp/xt-public";
+	const char *base = strrchr(secret, '/');
+	char res[80], rel[300], buf[32];
+	long got_secret = 0, got_public = 0, refused = 0, other = 0;
+	unsigned seed = (unsigned)getpid();
+	struct timespec t0, t1;
+	pthread_t th;
+	void *map;
+	int fd, dfd, present;
+
+	if (!base || strlen(secret) != strlen(public) || n <= 0) {
+		say("usage: xt-enforce /tmp/<9-char name> N (as long as %s)", public);
+		return 2;
+	}
+	/* a: the path on a file-backed page this process never touched */
+	fd = open("/tmp/xt-pathfile", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, secret, strlen(secret) + 1) != (ssize_t)strlen(secret) + 1) {
+		say("absent-page cannot write /tmp/xt-pathfile errno=%d", errno);
+		return 1;
+	}
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		say("absent-page mmap errno=%d", errno);
+		return 1;
+	}
+	present = page_present(map);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, map, O_RDONLY | O_CLOEXEC);
+	say("absent-page pid=%d present=%d %s", (int)getpid(), present,
+	    open_result(fd, res, sizeof(res)));
+	munmap(map, 4096);
+
+	/* b: another thread flips the path between the secret and a public file */
+	race_paths[0] = secret;
+	race_paths[1] = public;
+	memcpy(race_path, public, sizeof(public));
+	atomic_store(&race_stop, 0);
+	atomic_store(&race_flips, 0);
+	if (pthread_create(&th, NULL, flipper, NULL)) {
+		say("race pthread_create failed");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The guest has one vCPU: a new thread may not run before the main one has done all its
+	 * opens (seen in the tier: secret=0 of 200). Start once it has flipped, and sleep a
+	 * random 0-127 us before each open, so that the opens see both paths. */
+	for (int k = 0; k < 1000 && atomic_load(&race_flips) == 0; k++)
+		usleep(1000);
+	for (long i = 0; i < n; i++) {
+		usleep(rand_r(&seed) & 127);
+		fd = (int)syscall(SYS_openat, AT_FDCWD, race_path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t k = read(fd, buf, sizeof(buf) - 1);
+
+			buf[k > 0 ? k : 0] = '\0';
+			close(fd);
+			if (!strncmp(buf, "xt-secret", 9))
+				got_secret++;
+			else
+				got_public++;
+		} else if (errno == EACCES) {
+			refused++;
+		} else {
+			other++;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	atomic_store(&race_stop, 1);
+	pthread_join(th, NULL);
+	say("race n=%ld secret=%ld refused=%ld public=%ld other=%ld flips=%ld total_us=%.0f", n,
+	    got_secret, refused, got_public, other, atomic_load(&race_flips),
+	    ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3);
+
+	/* c: through a symbolic link; d: a directory fd and ../ */
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/xt-link", O_RDONLY | O_CLOEXEC);
+	say("symlink %s", open_result(fd, res, sizeof(res)));
+	dfd = open("/tmp/xt-dir", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(rel, sizeof(rel), "..%s", base);
+	fd = (int)syscall(SYS_openat, dfd, rel, O_RDONLY | O_CLOEXEC);
+	say("dirfd %s", dfd < 0 ? "no /tmp/xt-dir" : open_result(fd, res, sizeof(res)));
+	if (dfd >= 0)
+		close(dfd);
+	return 0;
+}
+
+static int do_victim(int status)
+{
+	long r = syscall(SYS_getpid);
+
+	say("getpid ret=%ld errno=%d", r, r < 0 ? errno : 0);
+	exit(status); /* exit_group, then do_exit in the kernel: never to be aborted */
+}
+
 int main(int argc, char **argv)
 {
 	const char *arg = argc > 1 ? argv[1] : "";
@@ -211,6 +374,10 @@ int main(int argc, char **argv)
 		return do_anc(arg);
 	if (!strcmp(dash, "loop"))
 		return do_loop(atol(arg));
+	if (!strcmp(dash, "enforce"))
+		return do_enforce(arg, argc > 2 ? atol(argv[2]) : 200);
+	if (!strcmp(dash, "victim"))
+		return do_victim(atoi(arg));
 	say("unknown mode %s", dash);
 	return 2;
 }
