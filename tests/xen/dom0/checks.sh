@@ -224,6 +224,17 @@ if [ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
 		printf "FIGURE: in-guest getppid (median per round): %.2f us untraced, %.2f us traced (%s) = %.0fx, +%.0f us per traced call (TCG)\n", b, t, k, t / b, t - b
 	}' | tee -a "$RES"
 fi
+# domtrace against the yardstick of the same boot (xt-minmon: the same probe, answered with no
+# work): dom0 CPU per hit and the in-guest cost a traced getppid adds, as ratios (issue 15)
+if [ -n "${MM_CPU:-}" ] && [ -n "${MM_US:-}" ] && [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ] &&
+	[ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
+	awk -v t1="$t1" -v t2="$t2" -v c1="$c1" -v c2="$c2" -v hz="$hz" -v mc="$MM_CPU" \
+		-v b="$BASE_US" -v t="$TR_US" -v m="$MM_US" 'BEGIN {
+		d = (c2 - c1) / hz * 1e6 / (t2 - t1)
+		printf "FIGURE: yardstick (xt-minmon, same probe, no work, same boot): dom0 CPU per hit %.0f us; getppid %.2f us traced by it (+%.0f us)\n", mc, m, m - b
+		printf "FIGURE: domtrace / yardstick: dom0 CPU per hit %.0f / %.0f us = %.2fx; added in-guest cost per traced getppid %.0f / %.0f us = %.2fx; round trips per traced getppid 1 / 1 (TCG)\n", d, mc, d / mc, t - b, m - b, (t - b) / (m - b)
+	}' | tee -a "$RES"
+fi
 grep 'stats:' $DTE | sed -n 's/^\([0-9:.]*\) .*stats: traps \([0-9]*\),.*/\1 \2/p' |
 	awk '{ split($1, a, ":"); t = a[1] * 3600 + a[2] * 60 + a[3]
 		if (NR > 1 && t > pt) { r = ($2 - pn) / (t - pt); if (r > m) m = r }
