@@ -130,7 +130,7 @@ struct dt_event {
 	/* notice */
 	const char *msg;
 
-	/* arena bookkeeping (engine/event.c) */
+	/* arena bookkeeping (model/event.c) */
 	size_t size;	   /* bytes allocated for this event in total (memory bound) */
 	size_t arena_used;
 	size_t arena_cap;
