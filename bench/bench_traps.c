@@ -24,9 +24,9 @@
 #include <curl/curl.h>
 
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/options.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/options.h"
+#include "domtrace/sim.h"
 
 static double now_s(void)
 {

@@ -17,12 +17,13 @@
 #include <urcu.h>
 
 #include "domtrace/config.h"
+#include "domtrace/daemon.h"
 #include "domtrace/filter.h"
 #include "domtrace/guest.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "engine/guest/kallsyms.h"
+#include "guest/kallsyms.h"
+#include "watcher.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
 #define EXIT_LOST 4	  /* stopped cleanly, but some events were not delivered */
@@ -255,7 +256,7 @@ static void print_stats(struct dt_daemon *d)
 		(unsigned long)rs.a3_pending, handling);
 }
 
-static int report_open(struct dt_daemon *d)
+static int reporter_open(struct dt_daemon *d)
 {
 	const struct dt_options *o = d->opts;
 	struct dt_report_opts ro;
@@ -279,7 +280,7 @@ static int report_open(struct dt_daemon *d)
 	}
 	ro.log_fd = STDOUT_FILENO;
 	ro.lookup = dt_catalog_get;
-	ro.report_path = o->report_file;
+	ro.report_file_path = o->report_file;
 	if (o->a3) {
 		ro.a3 = o->a3_body == DT_A3_JSON  ? DT_REPORT_A3_POST_JSON
 			: o->a3_body == DT_A3_GET ? DT_REPORT_A3_GET
@@ -419,7 +420,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 		dt_err("no valid config: not starting");
 		goto fail;
 	}
-	r = report_open(d);
+	r = reporter_open(d);
 	if (r < 0)
 		goto fail;
 	r = dt_watcher_start(d);
@@ -431,7 +432,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	if (r < 0)
 		dt_err("cannot list VMs: %s", strerror(-r));
 	for (i = 0; i < n; i++)
-		if (dt_daemon_attach_vm(d, &vms[i]) > 0)
+		if (dt_watcher_attach_vm(d, &vms[i]) > 0)
 			d->initial_workers++;
 	free(vms);
 	dt_info("domtrace %s: %zu VMs found on %s", DT_VERSION, n, ops->name);
@@ -448,7 +449,7 @@ static void daemon_notice(struct dt_daemon *d, const char *msg)
 	struct dt_event *ev;
 	struct timespec ts;
 
-	if (!d->notices || !(ev = dt_event_new(DT_EV_NOTICE, strlen(msg) + 1)))
+	if (!d->notices || dt_event_new(DT_EV_NOTICE, strlen(msg) + 1, &ev) < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -468,7 +469,7 @@ int dt_daemon_reload(struct dt_daemon *d)
 		daemon_notice(d, "config not reloaded: the running one stays in force");
 		return -EINVAL;
 	}
-	dt_daemon_apply_policy(d);
+	dt_watcher_apply_policy(d);
 	dt_info("config reloaded");
 	daemon_notice(d, "config reloaded");
 	return 0;
@@ -550,7 +551,7 @@ static void stop_daemon(struct dt_daemon *d, int sfd)
 	if (d->reporter)
 		dt_report_quiesce(d->reporter); /* --lossless workers stop waiting for room */
 	dt_watcher_stop(d);
-	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
+	dt_watcher_stop_workers(d); /* each restores its VM's bytes */
 	dt_report_producer_free(d->notices);
 	d->notices = NULL;
 	if (d->reporter)

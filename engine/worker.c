@@ -17,10 +17,10 @@
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "engine/guard/journal.h"
-#include "engine/guest/kallsyms.h"
-#include "engine/worker.h"
+#include "domtrace/daemon.h"
+#include "domtrace/journal.h"
+#include "guest/kallsyms.h"
+#include "worker.h"
 
 static uint64_t mono_ns(void)
 {
@@ -516,12 +516,12 @@ static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
 static void notice(struct dt_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void notice(struct dt_worker *w, const char *fmt, ...)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_NOTICE, 512);
+	struct dt_event *ev;
 	struct timespec ts;
 	char msg[512];
 	va_list ap;
 
-	if (!ev)
+	if (dt_event_new(DT_EV_NOTICE, 512, &ev) < 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

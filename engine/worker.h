@@ -27,8 +27,8 @@
 #include "domtrace/event.h"
 #include "domtrace/guest.h"
 #include "domtrace/hv.h"
-#include "engine/probes/table.h"
-#include "engine/trap/inflight.h"
+#include "probes/table.h"
+#include "trap/inflight.h"
 
 struct dt_daemon;
 struct dt_report_producer;
@@ -118,7 +118,7 @@ void dt_worker_request(struct dt_worker *w, unsigned req);
 /* Wait for the thread to end and free the worker (caller owns w, not on the list). */
 void dt_worker_join(struct dt_worker *w);
 
-/* Pause/unpause the whole domain, noted in the crash journal (engine/guard/journal.h) so
+/* Pause/unpause the whole domain, noted in the crash journal (engine/include/domtrace/journal.h) so
  * the guardian can release a pause a dead domtrace held. Worker thread only. */
 int dt_worker_pause(struct dt_worker *w);
 int dt_worker_unpause(struct dt_worker *w);

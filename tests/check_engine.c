@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/daemon.h"
+#include "domtrace/daemon.h"
 #include "support/check_run.h"
 #include "support/harness.h"
 

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/hvtrace.h"
-#include "engine/options.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/hvtrace.h"
+#include "domtrace/options.h"
+#include "domtrace/sim.h"
 #include "support/a3_receiver.h"
 #include "support/check_run.h"
 

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/kallsyms.h"
-#include "sim/sim.h"
+#include "guest/kallsyms.h"
+#include "domtrace/sim.h"
 #include "support/check_run.h"
 #include "support/harness.h"
 

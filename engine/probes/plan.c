@@ -13,9 +13,9 @@
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/guard/journal.h"
-#include "engine/worker.h"
+#include "domtrace/daemon.h"
+#include "domtrace/journal.h"
+#include "worker.h"
 
 /* Kernel functions probed for domtrace's own needs, not traced. */
 static const char *const exec_helpers[] = { "bprm_execve", "do_execveat_common", NULL };

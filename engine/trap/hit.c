@@ -18,8 +18,8 @@
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "engine/worker.h"
+#include "domtrace/daemon.h"
+#include "worker.h"
 
 #define POST_ARENA_EXTRA 4096 /* room for out-parameters in a return's event */
 
@@ -115,8 +115,7 @@ static void send_pslist(struct dt_worker *w, const struct dt_trap *t, const stru
 
 	if (dt_guest_pslist(w->guest, &all, &n, &stop) < 0)
 		return;
-	ev = dt_event_new(DT_EV_PSLIST, n * sizeof(*all) + 64);
-	if (ev) {
+	if (dt_event_new(DT_EV_PSLIST, n * sizeof(*all) + 64, &ev) == 0) {
 		fill_common(w, ev, t);
 		ev->proc = call->proc;
 		ev->ps = dt_event_alloc(ev, n * sizeof(*all));
@@ -274,7 +273,7 @@ static bool decide_pre(struct dt_worker *w, const struct dt_trap *t, struct dt_e
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
 			dt_inflight_undefer(&w->inflight, call);
-			call->pre = dt_event_clone(ev, POST_ARENA_EXTRA);
+			(void)dt_event_clone(ev, POST_ARENA_EXTRA, &call->pre); /* NULL: no return */
 		}
 	} else if (call) {
 		dt_inflight_del(&w->inflight, call->task, call->rsp);
@@ -378,7 +377,8 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 	struct dt_event *ev;
 	uint64_t raw[DT_MAX_ARGS] = { 0 };
 	uint64_t task;
-	int missing, karg, verdict;
+	unsigned missing = 0;
+	int karg, verdict;
 	unsigned kbit;
 	bool to_copy;
 
@@ -396,8 +396,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		goto undecodable;
 	if (fd->flags & DT_FN_SYSCALL)
 		flush_stale(w, task);
-	ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
-	if (!ev)
+	if (dt_event_new(DT_EV_CALL, DT_EVENT_ARENA, &ev) < 0)
 		return 0; /* out of memory: let the call run unseen rather than stall it */
 	fill_common(w, ev, t);
 	ev->when = DT_WHEN_PRE;
@@ -422,7 +421,7 @@ static int on_call(struct dt_worker *w, struct dt_probe *p, const struct dt_trap
 		raw[0] = t->regs.rdi, raw[1] = t->regs.rsi, raw[2] = t->regs.rdx;
 		raw[3] = t->regs.rcx, raw[4] = t->regs.r8, raw[5] = t->regs.r9;
 	}
-	missing = dt_decode_pre(ev, fd, raw, &w->mem);
+	(void)dt_decode_pre(ev, fd, raw, &w->mem, &missing);
 	if (is_exec(w, p->func_id))
 		karg = w->exec_helper ? exec_path_arg(p->func_id) : -1;
 	else
@@ -502,7 +501,7 @@ static void on_exec_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 		c->missing &= ~(1u << karg); /* the kernel's copy, not the user's string */
 	for (i = 0; i < ev->nargs; i++)
 		if ((c->missing & (1u << i)) &&
-		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == -EAGAIN)
 			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
 	(void)decide_pre(w, t, ev, c, regs, AT_ENTRY, false);
@@ -556,7 +555,7 @@ static void on_copy_helper(struct dt_worker *w, const struct dt_trap *t, struct 
 	w->hit_cr3 = t->regs.cr3;
 	for (i = 0; i < ev->nargs; i++)
 		if ((c->missing & (1u << i)) && (int)i != karg &&
-		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == 1)
+		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &w->mem) == -EAGAIN)
 			ev->unknown |= (uint8_t)(1u << i);
 	kfile = c->kfile;
 	c->kfile = false; /* decide_pre may forget c (an abort, no return wanted) */
@@ -651,7 +650,7 @@ static int on_return(struct dt_worker *w, struct dt_probe *p, const struct dt_tr
 	ev->anc = NULL;
 	ev->nanc = 0;
 	dt_inflight_del(&w->inflight, task, t->regs.rsp);
-	(void)dt_decode_post(ev, fd, &w->mem);
+	(void)dt_decode_post(ev, fd, &w->mem, NULL);
 	if (is_exec(w, p->func_id) && ev->ret == 0 && w->want_ancestry)
 		dt_guest_invalidate(w->guest, task);
 

@@ -32,7 +32,7 @@
 #include "domtrace/filter.h"
 #include "domtrace/hv.h"
 #include "domtrace/lathist.h"
-#include "engine/options.h"
+#include "domtrace/options.h"
 
 struct dt_report;
 struct dt_report_producer;
@@ -148,16 +148,5 @@ struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom 
 					  uint32_t vcpu);
 int dt_daemon_kallsyms_add(struct dt_daemon *d, struct dt_symtab *tab, const char *banner,
 			   struct dt_symtab **ret_tab);
-
-/* The VM table (engine/watcher.c). Watcher and main thread. attach_vm returns 1 if a
- * worker was started, 0 if the VM is not wanted or known already, -errno. */
-int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm);
-void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid);
-/* After a reload: start workers for newly monitored VMs, stop those no longer
- * monitored, ask the others to re-plan their probes. */
-void dt_daemon_apply_policy(struct dt_daemon *d);
-void dt_daemon_stop_workers(struct dt_daemon *d);
-int dt_watcher_start(struct dt_daemon *d);
-void dt_watcher_stop(struct dt_daemon *d);
 
 #endif /* DT_ENGINE_DAEMON_H */
