@@ -24,6 +24,7 @@
 #include "domtrace/report.h"
 #include "guest/kallsyms.h"
 #include "watcher.h"
+#include "worker.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
 #define EXIT_LOST 4	  /* stopped cleanly, but some events were not delivered */
@@ -221,12 +222,63 @@ static void kallsyms_cache_clear(struct dt_daemon *d)
 	pthread_mutex_unlock(&d->maps_lock);
 }
 
+static void add_counters(struct dt_trap_totals *t, const struct dt_trap_counters *c)
+{
+	t->traps += atomic_load_explicit(&c->traps, memory_order_relaxed);
+	t->calls += atomic_load_explicit(&c->calls, memory_order_relaxed);
+	t->returns += atomic_load_explicit(&c->returns, memory_order_relaxed);
+	t->matches += atomic_load_explicit(&c->matches, memory_order_relaxed);
+	t->aborts += atomic_load_explicit(&c->aborts, memory_order_relaxed);
+	t->not_ours += atomic_load_explicit(&c->not_ours, memory_order_relaxed);
+	t->regex_errors += atomic_load_explicit(&c->regex_errors, memory_order_relaxed);
+	t->undecided += atomic_load_explicit(&c->undecided, memory_order_relaxed);
+	t->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
+	dt_lat_merge(&t->handling, &c->handling);
+}
+
+void dt_daemon_count_worker(struct dt_daemon *d, struct dt_worker *w)
+{
+	pthread_mutex_lock(&d->counters_lock);
+	w->counted = d->counted;
+	d->counted = w;
+	w->is_counted = true;
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
+void dt_daemon_uncount_worker(struct dt_daemon *d, struct dt_worker *w)
+{
+	struct dt_worker **pp;
+
+	pthread_mutex_lock(&d->counters_lock);
+	for (pp = &d->counted; w->is_counted && *pp; pp = &(*pp)->counted)
+		if (*pp == w) {
+			*pp = w->counted;
+			add_counters(&d->retired, &w->ctx.counters);
+			w->is_counted = false;
+			break;
+		}
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
+void dt_daemon_totals(struct dt_daemon *d, struct dt_trap_totals *ret)
+{
+	struct dt_worker *w;
+
+	pthread_mutex_lock(&d->counters_lock);
+	*ret = d->retired;
+	for (w = d->counted; w; w = w->counted)
+		add_counters(ret, &w->ctx.counters);
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
 static void print_stats(struct dt_daemon *d)
 {
-	const struct dt_lathist *hl = &d->stats.handling;
+	static struct dt_trap_totals t; /* main thread only; too big for the stack's taste */
+	const struct dt_lathist *hl = &t.handling;
 	struct dt_report_stats rs;
 	char handling[128] = "", lost[512] = "", why[480];
 
+	dt_daemon_totals(d, &t);
 	dt_report_stats(d->reporter, &rs);
 	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
 		snprintf(lost, sizeof(lost), " [%s]", why);
@@ -244,16 +296,11 @@ static void print_stats(struct dt_daemon *d)
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
 		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu%s, "
 		"a3 sent %lu pending %lu%s",
-		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
-		(unsigned long)atomic_load(&d->stats.returns),
-		(unsigned long)atomic_load(&d->stats.matches),
-		(unsigned long)atomic_load(&d->stats.aborts),
-		(unsigned long)atomic_load(&d->stats.not_ours),
-		(unsigned long)atomic_load(&d->stats.errors),
-		(unsigned long)atomic_load(&d->stats.regex_errors),
-		(unsigned long)atomic_load(&d->stats.undecided), (unsigned long)rs.q.enqueued,
-		(unsigned long)rs.lost_total, lost, (unsigned long)rs.a3_sent,
-		(unsigned long)rs.a3_pending, handling);
+		(unsigned long)t.traps, (unsigned long)t.calls, (unsigned long)t.returns,
+		(unsigned long)t.matches, (unsigned long)t.aborts, (unsigned long)t.not_ours,
+		(unsigned long)t.errors, (unsigned long)t.regex_errors, (unsigned long)t.undecided,
+		(unsigned long)rs.q.enqueued, (unsigned long)rs.lost_total, lost,
+		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, handling);
 }
 
 static int reporter_open(struct dt_daemon *d)
@@ -413,6 +460,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	pthread_mutex_init(&d->vms_lock, NULL);
 	pthread_mutex_init(&d->maps_lock, NULL);
 	pthread_mutex_init(&d->kallsyms_lock, NULL);
+	pthread_mutex_init(&d->counters_lock, NULL);
 	atomic_store(&d->action_on, true);
 	rcu_register_thread();
 	r = publish_config(d);
@@ -588,6 +636,7 @@ static void free_daemon(struct dt_daemon *d)
 	pthread_mutex_destroy(&d->vms_lock);
 	pthread_mutex_destroy(&d->maps_lock);
 	pthread_mutex_destroy(&d->kallsyms_lock);
+	pthread_mutex_destroy(&d->counters_lock);
 	free(d);
 }
 
