@@ -105,7 +105,8 @@ static const struct dt_sym *next_symbol(const struct dt_symtab *map, uint64_t ad
  * The bytes of a whole function (from its symbol to the next one, bounded) as the
  * kernel has them: where our own breakpoints are armed, their original bytes.
  */
-static ssize_t read_function(struct dt_vmctx *vm, const struct dt_plan_env *env, const struct dt_sym *sym, uint8_t *buf, size_t cap)
+static ssize_t read_function(struct dt_vmctx *vm, const struct dt_plan_env *env,
+			     const struct dt_sym *sym, uint8_t *buf, size_t cap)
 {
 	const struct dt_sym *next = next_symbol(env->map, sym->addr);
 	uint64_t va = dt_guest_sym_runtime(vm->guest, sym), len = cap;
@@ -125,7 +126,8 @@ static ssize_t read_function(struct dt_vmctx *vm, const struct dt_plan_env *env,
 }
 
 /* Plan the entry (and, if wanted, the exits) of one kernel symbol. */
-static int plan_symbol(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl, const struct dt_sym *sym, int func_id,
+static int plan_symbol(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl,
+		       const struct dt_sym *sym, int func_id,
 		       bool compat, bool regs_abi, uint8_t role, bool want_exits, bool *ret_exits_ok,
 		       const char **ret_why)
 {
@@ -173,7 +175,8 @@ static int plan_symbol(struct dt_vmctx *vm, const struct dt_plan_env *env, struc
 
 /* An internal probe on a kernel function; false (said once, at warning level) if it
  * cannot be armed. */
-static int plan_helper(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl, const char *fn,
+static int plan_helper(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl,
+		       const char *fn,
 		       enum dt_probe_role role, const char *consequence, bool *ret_armed)
 {
 	const struct dt_sym *s = dt_symtab_find(env->map, fn);
@@ -192,7 +195,8 @@ static int plan_helper(struct dt_vmctx *vm, const struct dt_plan_env *env, struc
 
 /* The kernel symbols that implement function `fd`: the 64-bit and the ia32 entry
  * points; the pt_regs wrappers of >= 4.17, else the older register-ABI functions. */
-static size_t symbols_of(const struct dt_plan_env *env, const struct dt_funcdesc *fd, const struct dt_sym **syms,
+static size_t symbols_of(const struct dt_plan_env *env, const struct dt_funcdesc *fd,
+			 const struct dt_sym **syms,
 			 bool *compat, bool *regs_abi)
 {
 	const char *base[2] = { fd->sym64, fd->sym32 };
@@ -222,7 +226,8 @@ static size_t symbols_of(const struct dt_plan_env *env, const struct dt_funcdesc
 	return n;
 }
 
-static void log_refusal(const struct dt_vmctx *vm, struct dt_func_plan *fp, const char *fn, const char *what,
+static void log_refusal(const struct dt_vmctx *vm, struct dt_func_plan *fp, const char *fn,
+			const char *what,
 			const char *why)
 {
 	if (fp->refused)

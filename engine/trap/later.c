@@ -18,7 +18,8 @@
 #include "domtrace/decode.h"
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
-#include "trap/hit.h"
+#include "trap/decide.h"
+#include "trap/later.h"
 
 /*
  * The exec's path as the kernel copied it: bprm->filename at bprm_execve(bprm, ...), or
@@ -62,7 +63,7 @@ void dt_later_exec_helper(struct dt_vmctx *vm, const struct dt_trap *t, struct d
 	c->pre = NULL;
 	vm->hit_cr3 = t->regs.cr3;
 	ev->unknown = 0;
-	karg = dt_hit_exec_path_arg(c->func_id);
+	karg = dt_decide_exec_path_arg(c->func_id);
 	if (karg >= 0 && read_exec_path(vm, &t->regs, ev, karg))
 		c->missing &= ~(1u << karg); /* the kernel's copy, not the user's string */
 	for (i = 0; i < ev->nargs; i++)
@@ -70,7 +71,7 @@ void dt_later_exec_helper(struct dt_vmctx *vm, const struct dt_trap *t, struct d
 		    dt_decode_retry_arg(ev, dt_catalog_get(c->func_id), i, &vm->mem) == -EAGAIN)
 			ev->unknown |= (uint8_t)(1u << i);
 	/* the decision happens here; an abort returns from this function instead */
-	(void)dt_hit_decide(vm, t, ev, c, regs, DT_DECIDE_AT_ENTRY, false);
+	(void)dt_decide(vm, t, ev, c, regs, DT_DECIDE_AT_ENTRY, false);
 }
 
 /* The trapping task's call whose entry event waits for this point, or NULL. */
@@ -125,7 +126,7 @@ void dt_later_copy_helper(struct dt_vmctx *vm, const struct dt_trap *t, struct d
 			ev->unknown |= (uint8_t)(1u << i);
 	kfile = c->kfile;
 	c->kfile = false; /* decide_pre may forget c (an abort, no return wanted) */
-	if (!dt_hit_decide(vm, t, ev, c, regs, DT_DECIDE_AT_KERNEL_COPY, kfile)) {
+	if (!dt_decide(vm, t, ev, c, regs, DT_DECIDE_AT_KERNEL_COPY, kfile)) {
 		c->pre = ev; /* decided where the open reaches its file (on_file_helper) */
 		c->kfile = true;
 	}
@@ -161,14 +162,14 @@ void dt_later_file_helper(struct dt_vmctx *vm, const struct dt_trap *t, struct d
 	else
 		vm->decode_errors++;
 	ev->unknown &= (uint8_t)~DT_UNKNOWN_OBJECT;
-	(void)dt_hit_decide(vm, t, ev, c, regs, DT_DECIDE_AT_KERNEL_COPY, false);
+	(void)dt_decide(vm, t, ev, c, regs, DT_DECIDE_AT_KERNEL_COPY, false);
 }
 
 /* A traced function returns: pair it with its call, send the return's event. */
 int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap *t)
 {
 	const struct dt_funcdesc *fd = dt_catalog_get(p->func_id);
-	struct dt_hit_anc actx;
+	struct dt_decide_anc actx;
 	struct dt_ancestry anc;
 	struct dt_inflight_call *c;
 	struct dt_event *ev;
@@ -193,7 +194,7 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 		for (i = 0; i < pre->nargs; i++)
 			if (c->missing & (1u << i))
 				(void)dt_decode_retry_arg(pre, fd, i, &vm->mem);
-		(void)dt_hit_decide(vm, t, pre, c, &unused, DT_DECIDE_AT_RETURN, false);
+		(void)dt_decide(vm, t, pre, c, &unused, DT_DECIDE_AT_RETURN, false);
 		c = dt_inflight_get(&vm->inflight, task, t->regs.rsp);
 		if (!c)
 			return 0;
@@ -205,7 +206,7 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 		return 0;
 	}
 	dt_counter_add(&vm->counters.returns, 1);
-	dt_hit_fill(vm, ev, t);
+	dt_decide_fill(vm, ev, t);
 	ev->type = DT_EV_CALL;
 	ev->when = DT_WHEN_POST;
 	ev->filter = 0;
@@ -217,11 +218,11 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 	ev->nanc = 0;
 	dt_inflight_del(&vm->inflight, task, t->regs.rsp);
 	(void)dt_decode_post(ev, fd, &vm->mem, NULL);
-	if (dt_hit_is_exec(vm, p->func_id) && ev->ret == 0 && vm->want_ancestry)
+	if (dt_decide_is_exec(vm, p->func_id) && ev->ret == 0 && vm->want_ancestry)
 		dt_guest_invalidate(vm->guest, task);
 
-	actx = (struct dt_hit_anc){ .vm = vm, .ev = ev };
-	anc = (struct dt_ancestry){ .load = dt_hit_load_ancestry, .ctx = &actx };
+	actx = (struct dt_decide_anc){ .vm = vm, .ev = ev };
+	anc = (struct dt_ancestry){ .load = dt_decide_load_ancestry, .ctx = &actx };
 	dt_chain_read_lock();
 	if (dt_chain_match(dt_chain_current(vm->chain), vm->reader, ev, &anc, &m) == 1) {
 		ev->filter = m.filter;
@@ -230,8 +231,8 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 	}
 	dt_chain_read_unlock();
 	if (vm->want_ancestry && ev->type != DT_EV_CALL && ev->nanc == 0)
-		(void)dt_hit_load_ancestry(&actx, &(size_t){ 0 });
-	dt_hit_trace(vm, t, ev, "");
-	dt_hit_submit(vm, ev);
+		(void)dt_decide_load_ancestry(&actx, &(size_t){ 0 });
+	dt_decide_trace(vm, t, ev, "");
+	dt_decide_submit(vm, ev);
 	return 0;
 }
