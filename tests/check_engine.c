@@ -13,6 +13,7 @@
 #include "domtrace/daemon.h"
 #include "support/check_run.h"
 #include "support/harness.h"
+#include "worker.h"
 
 #define BUSY_CONFIG "Functions openat, read, write, close, getpid, sys_execve, sys_clone, wait4\n"
 
@@ -96,6 +97,59 @@ START_TEST(vm_destroyed_while_traced)
 	before = t.traps;
 	/* the other VM goes on being traced */
 	ck_assert(dt_harness_wait_traps(&h, before + 300, 20000));
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/* Workers whose trap counters are still live (not yet folded into the retired sum). */
+static unsigned counted_workers(struct dt_daemon *d)
+{
+	struct dt_worker *w;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&d->counters_lock);
+	for (w = d->counted; w; w = w->counted)
+		n++;
+	pthread_mutex_unlock(&d->counters_lock);
+	return n;
+}
+
+/*
+ * --stats sums per-worker counters: a worker that ends hands its counts to the daemon's
+ * retired sum, so the totals never go down when a VM goes (before, one set of shared
+ * counters; a lost fold would drop the gone VM's traps from every later --stats).
+ */
+START_TEST(totals_survive_a_worker_ending)
+{
+	struct dt_harness h;
+	struct dt_trap_totals t0, t1;
+	uint64_t last = 0;
+	int stable = 0, i;
+
+	start_busy(&h, 2, DT_TRAP_INT3);
+	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
+	ck_assert_int_eq(dt_sim_vm_workload(h.host, h.domids[0], false), 0);
+	ck_assert_int_eq(dt_sim_vm_workload(h.host, h.domids[1], false), 0);
+	/* wait (bounded) until no more traps come: the counts are then fixed */
+	for (i = 0; i < 2000 && stable < 5; i++) {
+		dt_daemon_totals(h.d, &t0);
+		stable = t0.traps == last ? stable + 1 : 0;
+		last = t0.traps;
+		usleep(20000);
+	}
+	ck_assert_msg(stable >= 5, "the guests never stopped trapping");
+	ck_assert_uint_eq(counted_workers(h.d), 2);
+	ck_assert_int_eq(dt_sim_vm_destroy(h.host, h.domids[1]), 0);
+	for (i = 0; i < 3000 && counted_workers(h.d) != 1; i++)
+		usleep(20000);
+	ck_assert_uint_eq(counted_workers(h.d), 1);
+	dt_daemon_totals(h.d, &t1);
+	ck_assert_uint_ge(t1.traps, t0.traps);
+	ck_assert_uint_ge(t1.calls, t0.calls);
+	ck_assert_uint_ge(t1.returns, t0.returns);
+	ck_assert_uint_ge(dt_lat_count(&t1.handling), dt_lat_count(&t0.handling));
+	ck_assert_uint_gt(h.d->retired.traps, 0);
 	dt_harness_finish(&h);
 	dt_harness_free(&h);
 }
@@ -192,6 +246,7 @@ int main(void)
 	tcase_add_test(tc, sgdt_flavour_traces_and_restores);
 	tcase_add_test(tc, vm_created_while_running_is_traced);
 	tcase_add_test(tc, vm_destroyed_while_traced);
+	tcase_add_test(tc, totals_survive_a_worker_ending);
 	tcase_add_test(tc, reload_changes_breakpoints_by_difference);
 	tcase_add_test(tc, detach_with_call_in_flight);
 	suite_add_tcase(s, tc);
