@@ -133,7 +133,7 @@ static void *publisher(void *arg)
 
 int main(int argc, char **argv)
 {
-	long iters = argc > 1 ? atol(argv[1]) : 2000000, pubs = 0;
+	long iters = 2000000, pubs = 0;
 	struct {
 		const char *what, *func, *value, *comm;
 		int when;
@@ -149,6 +149,11 @@ int main(int argc, char **argv)
 	unsigned f;
 	int pass;
 
+	if (argc > 2 || (argc == 2 && (sscanf(argv[1], "%ld", &iters) != 1 || iters < 1))) {
+		/* 0 iterations timed nothing: it printed "inf ns/match" */
+		fprintf(stderr, "usage: bench_chain [ITERATIONS >= 1 (default 2000000)]\n");
+		return 2;
+	}
 	rcu_register_thread();
 	if (dt_chain_reader_new("web-1", &rd) < 0)
 		return 1;
@@ -161,7 +166,10 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			struct dt_event *ev = event(cases[i].func, cases[i].value, cases[i].comm,
 						    cases[i].when);
-			double ns = run(rd, ev, iters, &f);
+			double ns;
+
+			run(rd, ev, iters < 1000 ? iters : 1000, &f); /* warm: JIT, caches */
+			ns = run(rd, ev, iters, &f);
 
 			printf("%-55s filter %2u  %7.1f ns/match\n", cases[i].what, f, ns);
 			dt_event_free(ev);
