@@ -67,10 +67,10 @@ static struct dt_chain *build(void)
 
 static struct dt_event *event(const char *func, const char *value, const char *comm, int when)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_CALL, 1024);
+	struct dt_event *ev;
 	int ids[64];
 
-	if (!ev || dt_catalog_resolve(func, ids, 64) < 1)
+	if (dt_event_new(DT_EV_CALL, 1024, &ev) < 0 || dt_catalog_resolve(func, ids, 64) < 1)
 		exit(1);
 	ev->func_id = ids[0];
 	ev->when = (enum dt_when)when;

@@ -20,8 +20,8 @@
 #include <time.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/kallsyms.h"
-#include "sim/sim.h"
+#include "guest/kallsyms.h"
+#include "domtrace/sim.h"
 
 struct seg {
 	uint64_t va, filesz, memsz;

@@ -39,11 +39,11 @@ static double now_s(void)
 /* A match event like the engine makes: openat with a path, about 1.6 KiB in all. */
 static struct dt_event *mk(uint32_t domid, uint64_t seq)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_MATCH, 256);
+	struct dt_event *ev;
 	char path[64];
 	int n;
 
-	if (!ev)
+	if (dt_event_new(DT_EV_MATCH, 256, &ev) < 0)
 		abort();
 	ev->when = DT_WHEN_PRE;
 	ev->seq = seq;

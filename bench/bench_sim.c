@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 static double now(void)
 {

@@ -29,8 +29,8 @@
 #include <curl/curl.h>
 
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/sim.h"
 
 #define MAX_VMS 32
 #define VM_RSS_KIB (64 * 1024) /* a VM's 32 MiB of guest memory, with sanitizer shadow */

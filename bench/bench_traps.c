@@ -24,9 +24,9 @@
 #include <curl/curl.h>
 
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/options.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/options.h"
+#include "domtrace/sim.h"
 
 static double now_s(void)
 {
@@ -100,6 +100,7 @@ static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, boo
 	struct dt_hv *hv = NULL;
 	char *argv[] = { (char *)"bench", NULL };
 	char *text1, *text2;
+	static struct dt_trap_totals tot;
 	uint64_t ncalls = (uint64_t)vms * procs * calls, t0;
 	double untraced, traced, s0, dt;
 	int r;
@@ -128,18 +129,20 @@ static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, boo
 	if (r < 0)
 		goto out;
 	dt_daemon_wait_attached(d, d->initial_workers, 30000);
-	t0 = atomic_load(&d->stats.traps);
+	dt_daemon_totals(d, &tot);
+	t0 = tot.traps;
 	s0 = now_s();
 	traced = run_script(hv, text2, ncalls);
 	dt = now_s() - s0;
+	dt_daemon_totals(d, &tot);
 	printf("vms=%u vcpus=%u calls=%lu returns=%s: %.0f traps/s; guest getpid/s %.0f traced, %.0f "
 	       "untraced\n",
 	       vms, vcpus, (unsigned long)ncalls, returns ? "on" : "off",
-	       (double)(atomic_load(&d->stats.traps) - t0) / dt, traced, untraced);
+	       (double)(tot.traps - t0) / dt, traced, untraced);
 	print_latency(dt_sim_host_from(hv));
 	printf("  domtrace's own share (trap taken -> answer sent): p50 %.1f us, p99 %.1f us\n",
-	       (double)dt_lat_quantile(&d->stats.handling, 0.5) / 1000.0,
-	       (double)dt_lat_quantile(&d->stats.handling, 0.99) / 1000.0);
+	       (double)dt_lat_quantile(&tot.handling, 0.5) / 1000.0,
+	       (double)dt_lat_quantile(&tot.handling, 0.99) / 1000.0);
 	fflush(stdout);
 	dt_daemon_stop(d);
 out:

@@ -11,7 +11,7 @@ if(DT_SANITIZE)
   add_link_options(${_flags})
   if("thread" IN_LIST _san)
     # liburcu 0.13 synchronises with barriers TSan cannot see; our wrappers
-    # annotate happens-before edges (include/domtrace/tsan.h).
+    # annotate happens-before edges (model/include/domtrace/tsan.h).
     add_compile_definitions(DT_TSAN=1)
   endif()
 endif()

@@ -17,12 +17,14 @@
 #include <urcu.h>
 
 #include "domtrace/config.h"
+#include "domtrace/daemon.h"
 #include "domtrace/filter.h"
 #include "domtrace/guest.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "engine/guest/kallsyms.h"
+#include "guest/kallsyms.h"
+#include "watcher.h"
+#include "worker.h"
 
 #define EXIT_BAD_CONFIG 8 /* the ancestor's status for a config that does not parse */
 #define EXIT_LOST 4	  /* stopped cleanly, but some events were not delivered */
@@ -220,12 +222,63 @@ static void kallsyms_cache_clear(struct dt_daemon *d)
 	pthread_mutex_unlock(&d->maps_lock);
 }
 
+static void add_counters(struct dt_trap_totals *t, const struct dt_trap_counters *c)
+{
+	t->traps += atomic_load_explicit(&c->traps, memory_order_relaxed);
+	t->calls += atomic_load_explicit(&c->calls, memory_order_relaxed);
+	t->returns += atomic_load_explicit(&c->returns, memory_order_relaxed);
+	t->matches += atomic_load_explicit(&c->matches, memory_order_relaxed);
+	t->aborts += atomic_load_explicit(&c->aborts, memory_order_relaxed);
+	t->not_ours += atomic_load_explicit(&c->not_ours, memory_order_relaxed);
+	t->regex_errors += atomic_load_explicit(&c->regex_errors, memory_order_relaxed);
+	t->undecided += atomic_load_explicit(&c->undecided, memory_order_relaxed);
+	t->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
+	dt_lat_merge(&t->handling, &c->handling);
+}
+
+void dt_daemon_count_worker(struct dt_daemon *d, struct dt_worker *w)
+{
+	pthread_mutex_lock(&d->counters_lock);
+	w->counted = d->counted;
+	d->counted = w;
+	w->is_counted = true;
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
+void dt_daemon_uncount_worker(struct dt_daemon *d, struct dt_worker *w)
+{
+	struct dt_worker **pp;
+
+	pthread_mutex_lock(&d->counters_lock);
+	for (pp = &d->counted; w->is_counted && *pp; pp = &(*pp)->counted)
+		if (*pp == w) {
+			*pp = w->counted;
+			add_counters(&d->retired, &w->ctx.counters);
+			w->is_counted = false;
+			break;
+		}
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
+void dt_daemon_totals(struct dt_daemon *d, struct dt_trap_totals *ret)
+{
+	struct dt_worker *w;
+
+	pthread_mutex_lock(&d->counters_lock);
+	*ret = d->retired;
+	for (w = d->counted; w; w = w->counted)
+		add_counters(ret, &w->ctx.counters);
+	pthread_mutex_unlock(&d->counters_lock);
+}
+
 static void print_stats(struct dt_daemon *d)
 {
-	const struct dt_lathist *hl = &d->stats.handling;
+	static struct dt_trap_totals t; /* main thread only; too big for the stack's taste */
+	const struct dt_lathist *hl = &t.handling;
 	struct dt_report_stats rs;
 	char handling[128] = "", lost[512] = "", why[480];
 
+	dt_daemon_totals(d, &t);
 	dt_report_stats(d->reporter, &rs);
 	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
 		snprintf(lost, sizeof(lost), " [%s]", why);
@@ -243,19 +296,14 @@ static void print_stats(struct dt_daemon *d)
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
 		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu%s, "
 		"a3 sent %lu pending %lu%s",
-		(unsigned long)atomic_load(&d->stats.traps), (unsigned long)atomic_load(&d->stats.calls),
-		(unsigned long)atomic_load(&d->stats.returns),
-		(unsigned long)atomic_load(&d->stats.matches),
-		(unsigned long)atomic_load(&d->stats.aborts),
-		(unsigned long)atomic_load(&d->stats.not_ours),
-		(unsigned long)atomic_load(&d->stats.errors),
-		(unsigned long)atomic_load(&d->stats.regex_errors),
-		(unsigned long)atomic_load(&d->stats.undecided), (unsigned long)rs.q.enqueued,
-		(unsigned long)rs.lost_total, lost, (unsigned long)rs.a3_sent,
-		(unsigned long)rs.a3_pending, handling);
+		(unsigned long)t.traps, (unsigned long)t.calls, (unsigned long)t.returns,
+		(unsigned long)t.matches, (unsigned long)t.aborts, (unsigned long)t.not_ours,
+		(unsigned long)t.errors, (unsigned long)t.regex_errors, (unsigned long)t.undecided,
+		(unsigned long)rs.q.enqueued, (unsigned long)rs.lost_total, lost,
+		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, handling);
 }
 
-static int report_open(struct dt_daemon *d)
+static int reporter_open(struct dt_daemon *d)
 {
 	const struct dt_options *o = d->opts;
 	struct dt_report_opts ro;
@@ -279,7 +327,7 @@ static int report_open(struct dt_daemon *d)
 	}
 	ro.log_fd = STDOUT_FILENO;
 	ro.lookup = dt_catalog_get;
-	ro.report_path = o->report_file;
+	ro.report_file_path = o->report_file;
 	if (o->a3) {
 		ro.a3 = o->a3_body == DT_A3_JSON  ? DT_REPORT_A3_POST_JSON
 			: o->a3_body == DT_A3_GET ? DT_REPORT_A3_GET
@@ -412,6 +460,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	pthread_mutex_init(&d->vms_lock, NULL);
 	pthread_mutex_init(&d->maps_lock, NULL);
 	pthread_mutex_init(&d->kallsyms_lock, NULL);
+	pthread_mutex_init(&d->counters_lock, NULL);
 	atomic_store(&d->action_on, true);
 	rcu_register_thread();
 	r = publish_config(d);
@@ -419,7 +468,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 		dt_err("no valid config: not starting");
 		goto fail;
 	}
-	r = report_open(d);
+	r = reporter_open(d);
 	if (r < 0)
 		goto fail;
 	r = dt_watcher_start(d);
@@ -431,7 +480,7 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	if (r < 0)
 		dt_err("cannot list VMs: %s", strerror(-r));
 	for (i = 0; i < n; i++)
-		if (dt_daemon_attach_vm(d, &vms[i]) > 0)
+		if (dt_watcher_attach_vm(d, &vms[i]) > 0)
 			d->initial_workers++;
 	free(vms);
 	dt_info("domtrace %s: %zu VMs found on %s", DT_VERSION, n, ops->name);
@@ -448,7 +497,7 @@ static void daemon_notice(struct dt_daemon *d, const char *msg)
 	struct dt_event *ev;
 	struct timespec ts;
 
-	if (!d->notices || !(ev = dt_event_new(DT_EV_NOTICE, strlen(msg) + 1)))
+	if (!d->notices || dt_event_new(DT_EV_NOTICE, strlen(msg) + 1, &ev) < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -468,7 +517,7 @@ int dt_daemon_reload(struct dt_daemon *d)
 		daemon_notice(d, "config not reloaded: the running one stays in force");
 		return -EINVAL;
 	}
-	dt_daemon_apply_policy(d);
+	dt_watcher_apply_policy(d);
 	dt_info("config reloaded");
 	daemon_notice(d, "config reloaded");
 	return 0;
@@ -550,7 +599,7 @@ static void stop_daemon(struct dt_daemon *d, int sfd)
 	if (d->reporter)
 		dt_report_quiesce(d->reporter); /* --lossless workers stop waiting for room */
 	dt_watcher_stop(d);
-	dt_daemon_stop_workers(d); /* each restores its VM's bytes */
+	dt_watcher_stop_workers(d); /* each restores its VM's bytes */
 	dt_report_producer_free(d->notices);
 	d->notices = NULL;
 	if (d->reporter)
@@ -587,6 +636,7 @@ static void free_daemon(struct dt_daemon *d)
 	pthread_mutex_destroy(&d->vms_lock);
 	pthread_mutex_destroy(&d->maps_lock);
 	pthread_mutex_destroy(&d->kallsyms_lock);
+	pthread_mutex_destroy(&d->counters_lock);
 	free(d);
 }
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "domtrace/log.h"
-#include "engine/hvtrace.h"
+#include "domtrace/hvtrace.h"
 
 /* Set once by dt_hvtrace_wrap(), before any other thread exists; read-only after. */
 static const struct dt_hv_ops *real;

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/guard/guardian.h"
-#include "engine/guard/journal.h"
-#include "engine/hvtrace.h"
-#include "engine/options.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/guardian.h"
+#include "domtrace/journal.h"
+#include "domtrace/hvtrace.h"
+#include "domtrace/options.h"
+#include "domtrace/sim.h"
 #ifdef DT_HAVE_XEN
-#include "xen/dt_xen.h"
+#include "domtrace/xen.h"
 #endif
 
 #define EXIT_GUEST_HARMED 3

@@ -9,7 +9,7 @@
 #include <curl/curl.h>
 
 #include "domtrace/report.h"
-#include "engine/options.h"
+#include "domtrace/options.h"
 
 enum {
 	OPT_SIM = 0x100,

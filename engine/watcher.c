@@ -13,9 +13,10 @@
 #include <urcu.h>
 
 #include "domtrace/config.h"
+#include "domtrace/daemon.h"
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/worker.h"
+#include "watcher.h"
+#include "worker.h"
 
 /* Is this VM to be traced now? (the config, the command line's names, its kind) */
 static bool wanted(struct dt_daemon *d, const struct dt_vm_info *vm)
@@ -69,7 +70,7 @@ static void reap_ended(struct dt_daemon *d)
 	}
 }
 
-int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm)
+int dt_watcher_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm)
 {
 	struct dt_worker *w;
 	int r;
@@ -115,7 +116,7 @@ static struct dt_worker *unlink_vm(struct dt_daemon *d, uint32_t domid)
 	return w;
 }
 
-void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid)
+void dt_watcher_vm_gone(struct dt_daemon *d, uint32_t domid)
 {
 	struct dt_worker *w = unlink_vm(d, domid);
 
@@ -125,7 +126,7 @@ void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid)
 	dt_worker_join(w);
 }
 
-void dt_daemon_apply_policy(struct dt_daemon *d)
+void dt_watcher_apply_policy(struct dt_daemon *d)
 {
 	struct dt_vm_info *vms = NULL;
 	struct dt_worker *w, *stop = NULL, **pp;
@@ -161,12 +162,12 @@ void dt_daemon_apply_policy(struct dt_daemon *d)
 		known = find_locked(d, vms[i].domid) != NULL;
 		pthread_mutex_unlock(&d->vms_lock);
 		if (!known && vms[i].traceable)
-			(void)dt_daemon_attach_vm(d, &vms[i]);
+			(void)dt_watcher_attach_vm(d, &vms[i]);
 	}
 	free(vms);
 }
 
-void dt_daemon_stop_workers(struct dt_daemon *d)
+void dt_watcher_stop_workers(struct dt_daemon *d)
 {
 	struct dt_worker *w, *all;
 
@@ -201,10 +202,10 @@ static void *watcher_main(void *arg)
 		while (d->ops->watch_read(d->hv, &note) == 0) {
 			if (note.change == DT_VM_APPEARED) {
 				dt_info("VM %s (dom%u) appeared", note.info.name, note.info.domid);
-				(void)dt_daemon_attach_vm(d, &note.info);
+				(void)dt_watcher_attach_vm(d, &note.info);
 			} else {
 				dt_info("VM dom%u is gone", note.info.domid);
-				dt_daemon_vm_gone(d, note.info.domid);
+				dt_watcher_vm_gone(d, note.info.domid);
 			}
 		}
 		reap_ended(d);

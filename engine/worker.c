@@ -17,10 +17,11 @@
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "engine/daemon.h"
-#include "engine/guard/journal.h"
-#include "engine/guest/kallsyms.h"
-#include "engine/worker.h"
+#include "domtrace/daemon.h"
+#include "domtrace/journal.h"
+#include "guest/kallsyms.h"
+#include "trap/hit.h"
+#include "worker.h"
 
 static uint64_t mono_ns(void)
 {
@@ -30,41 +31,16 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static ssize_t mem_read(void *ctx, uint64_t va, void *buf, size_t len)
+/* Make the probe set match the policy (domain paused by the caller). */
+static int plan(struct dt_worker *w)
 {
-	struct dt_worker *w = ctx;
-
-	return w->ops->read_va(w->dom, w->hit_cr3, va, buf, len);
-}
-
-/* Whole-domain pauses go in the crash journal too: a guardian releases what a dead
- * domtrace held (journal.h: noted before the pause, dropped after the unpause). */
-int dt_worker_pause(struct dt_worker *w)
-{
-	struct dt_journal *j = w->d->opts->journal;
-	int r;
-
-	if (dt_journal_pause_note(j, w->vm.domid, +1) == -ENOSPC && !w->pause_unjournaled++)
-		dt_warn("VM %s: crash journal full: a pause of ours goes unrecorded",
-			w->vm.name);
-	r = w->ops->pause(w->dom);
-	if (r < 0)
-		(void)dt_journal_pause_note(j, w->vm.domid, -1);
-	return r;
-}
-
-int dt_worker_unpause(struct dt_worker *w)
-{
-	int r = w->ops->unpause(w->dom);
-
-	if (r == 0)
-		(void)dt_journal_pause_note(w->d->opts->journal, w->vm.domid, -1);
-	return r;
+	w->env.map = w->map;
+	return dt_plan_probes(&w->ctx, &w->env);
 }
 
 static int pause_dom(struct dt_worker *w)
 {
-	int r = dt_worker_pause(w);
+	int r = dt_vmctx_pause(&w->ctx);
 
 	if (r == 0)
 		w->paused++;
@@ -74,7 +50,7 @@ static int pause_dom(struct dt_worker *w)
 static void unpause_dom(struct dt_worker *w)
 {
 	while (w->paused) {
-		if (dt_worker_unpause(w) < 0)
+		if (dt_vmctx_unpause(&w->ctx) < 0)
 			break;
 		w->paused--;
 	}
@@ -111,7 +87,7 @@ static int try_map(struct dt_worker *w, const char *path, char *err, size_t errl
 	if (r < 0)
 		return r;
 	gp.symtab = w->map;
-	r = dt_guest_open(w->ops, w->dom, &gp, &w->guest, err, errlen);
+	r = dt_guest_open(w->ctx.ops, w->ctx.dom, &gp, &w->ctx.guest, err, errlen);
 	if (r < 0) {
 		dt_daemon_put_map(w->d, w->map);
 		w->map = NULL;
@@ -180,9 +156,9 @@ static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
 	int r = 0;
 
 	pthread_mutex_lock(&w->d->kallsyms_lock);
-	tab = dt_daemon_kallsyms_find(w->d, w->dom, 0);
+	tab = dt_daemon_kallsyms_find(w->d, w->ctx.dom, 0);
 	if (!tab) {
-		r = dt_kallsyms_from_guest(w->ops, w->dom, 0, w->vm.name, &tab, &info, err, errlen);
+		r = dt_kallsyms_from_guest(w->ctx.ops, w->ctx.dom, 0, w->vm.name, &tab, &info, err, errlen);
 		if (r == 0)
 			r = dt_daemon_kallsyms_add(w->d, tab, info.banner, &tab);
 		if (r == 0) {
@@ -202,7 +178,7 @@ static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
 			(unsigned long long)info.scanned, info.banner);
 	w->map = tab;
 	gp.symtab = tab;
-	r = dt_guest_open(w->ops, w->dom, &gp, &w->guest, err, errlen);
+	r = dt_guest_open(w->ctx.ops, w->ctx.dom, &gp, &w->ctx.guest, err, errlen);
 	if (r < 0) {
 		dt_daemon_put_map(w->d, w->map);
 		w->map = NULL;
@@ -286,10 +262,12 @@ static int open_guest(struct dt_worker *w, char *err, size_t errlen)
 
 static int attach(struct dt_worker *w, char *err, size_t errlen)
 {
+	struct dt_hv_dom *dom = NULL;
 	uint64_t thunk;
 	int r;
 
-	r = w->ops->dom_open(w->d->hv, w->vm.domid, &w->dom);
+	r = w->ctx.ops->dom_open(w->d->hv, w->vm.domid, &dom);
+	dt_vmctx_set_dom(&w->ctx, r < 0 ? NULL : dom);
 	if (r < 0) {
 		snprintf(err, errlen, "VM %s (dom%u): cannot open: %s", w->vm.name, w->vm.domid,
 			 strerror(-r));
@@ -303,25 +281,25 @@ static int attach(struct dt_worker *w, char *err, size_t errlen)
 	r = open_guest(w, err, errlen);
 	if (r < 0)
 		return r;
-	w->kcr3 = dt_guest_kernel_cr3(w->guest);
-	w->return_thunk = dt_guest_sym_va(w->guest, "__x86_return_thunk", &thunk) == 0 ? thunk : 0;
-	r = w->ops->trap_insn(w->dom, &w->insn);
+	w->ctx.io.cr3 = dt_guest_kernel_cr3(w->ctx.guest);
+	w->env.return_thunk = dt_guest_sym_va(w->ctx.guest, "__x86_return_thunk", &thunk) == 0 ? thunk : 0;
+	r = w->ctx.ops->trap_insn(w->ctx.dom, &w->ctx.insn);
 	if (r < 0) {
 		snprintf(err, errlen, "VM %s: backend has no trap instruction: %s", w->vm.name,
 			 strerror(-r));
 		return r;
 	}
 	/* Trapping first: a vCPU must never meet our bytes with trapping off. */
-	r = w->ops->set_trapping(w->dom, true);
+	r = w->ctx.ops->set_trapping(w->ctx.dom, true);
 	if (r < 0) {
 		snprintf(err, errlen, "VM %s: cannot enable trapping: %s", w->vm.name, strerror(-r));
 		return r;
 	}
 	w->trapping = true;
-	r = dt_worker_plan_probes(w);
+	r = plan(w);
 	if (r == -EAGAIN) {
 		snprintf(err, errlen, "VM %s: its kernel is still booting (%s)", w->vm.name,
-			 w->not_ready_why ? w->not_ready_why : "probe sites not ready");
+			 w->env.not_ready_why ? w->env.not_ready_why : "probe sites not ready");
 		return r;
 	}
 	if (r < 0) {
@@ -340,12 +318,12 @@ static int drain_traps(struct dt_worker *w)
 	int r;
 
 	for (;;) {
-		r = w->ops->next_trap(w->dom, &t);
+		r = w->ctx.ops->next_trap(w->ctx.dom, &t);
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0)
 			return r;
-		r = dt_worker_handle_trap(w, &t);
+		r = dt_hit_handle(&w->ctx, &t);
 		if (r == -ENODEV)
 			return r;
 	}
@@ -360,7 +338,7 @@ static void detach(struct dt_worker *w)
 {
 	int r;
 
-	if (!w->dom)
+	if (!w->ctx.dom)
 		return;
 	dt_debug("VM %s: detaching%s", w->vm.name,
 		 w->gone ? " (the domain is gone: nothing to write)"
@@ -370,7 +348,7 @@ static void detach(struct dt_worker *w)
 		if (!w->paused && pause_dom(w) == -ENODEV)
 			w->gone = true;
 		if (!w->gone) {
-			r = dt_worker_disarm_all(w);
+			r = dt_plan_disarm_all(&w->ctx);
 			if (r == -ENODEV)
 				w->gone = true;
 			else if (r < 0)
@@ -378,7 +356,7 @@ static void detach(struct dt_worker *w)
 		}
 		if (!w->gone && drain_traps(w) == -ENODEV)
 			w->gone = true;
-		if (!w->gone && w->ops->set_trapping(w->dom, false) < 0)
+		if (!w->gone && w->ctx.ops->set_trapping(w->ctx.dom, false) < 0)
 			dt_warn("VM %s: could not disable trapping", w->vm.name);
 		w->trapping = false;
 	}
@@ -386,13 +364,13 @@ static void detach(struct dt_worker *w)
 		unpause_dom(w);
 	/* dom_close may pause the domain itself (while it takes the ring down): noted too */
 	(void)dt_journal_pause_note(w->d->opts->journal, w->vm.domid, +1);
-	w->ops->dom_close(w->dom); /* answers anything left, drops our pauses */
+	w->ctx.ops->dom_close(w->ctx.dom); /* answers anything left, drops our pauses */
 	/* every pause is dropped now (or the domain is gone with them) */
 	dt_journal_pause_forget(w->d->opts->journal, w->vm.domid);
 	if (w->gone)
-		dt_worker_forget_journal(w); /* nothing left to restore, for us or the guardian */
-	dt_worker_flush_inflight(w);
-	w->dom = NULL;
+		dt_plan_forget_journal(&w->ctx); /* nothing left to restore, for us or the guardian */
+	dt_hit_flush_inflight(&w->ctx);
+	dt_vmctx_set_dom(&w->ctx, NULL);
 	w->paused = 0;
 }
 
@@ -403,11 +381,11 @@ static int replan(struct dt_worker *w)
 	r = pause_dom(w);
 	if (r < 0)
 		return r;
-	r = dt_worker_plan_probes(w);
+	r = plan(w);
 	if (r == -EAGAIN) {
 		/* no entry can be probed now (ftrace busy on all of them?): keep what is armed */
 		dt_warn("VM %s: new breakpoints not armed: %s; the previous ones stay", w->vm.name,
-			w->not_ready_why ? w->not_ready_why : "probe sites not ready");
+			w->env.not_ready_why ? w->env.not_ready_why : "probe sites not ready");
 		r = 0;
 	}
 	/* traps at sites just removed were queued before the pause: answer them now */
@@ -420,7 +398,7 @@ static int replan(struct dt_worker *w)
 static int loop(struct dt_worker *w)
 {
 	struct pollfd pfd[2] = {
-		{ .fd = w->ops->trap_fd(w->dom), .events = POLLIN },
+		{ .fd = w->ctx.ops->trap_fd(w->ctx.dom), .events = POLLIN },
 		{ .fd = w->ctl_fd, .events = POLLIN },
 	};
 	struct dt_trap t;
@@ -451,15 +429,15 @@ static int loop(struct dt_worker *w)
 		for (int i = 0; i < 256; i++) {
 			uint64_t t0;
 
-			r = w->ops->next_trap(w->dom, &t);
+			r = w->ctx.ops->next_trap(w->ctx.dom, &t);
 			if (r == -EAGAIN)
 				break;
 			if (r < 0)
 				return r;
 			t0 = mono_ns();
-			r = dt_worker_handle_trap(w, &t);
+			r = dt_hit_handle(&w->ctx, &t);
 			/* our own share of a trap's cost: decoding, filters, the answer */
-			dt_lat_add(&w->d->stats.handling, mono_ns() - t0);
+			dt_lat_add(&w->ctx.counters.handling, mono_ns() - t0);
 			if (r < 0)
 				return r;
 		}
@@ -493,8 +471,8 @@ static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
 		if (r != -EAGAIN)
 			return r;
 		detach(w); /* nothing was written: this only drops the pause and the handle */
-		dt_guest_close(w->guest);
-		w->guest = NULL;
+		dt_guest_close(w->ctx.guest);
+		w->ctx.guest = NULL;
 		if (w->map)
 			dt_daemon_put_map(w->d, w->map);
 		w->map = NULL;
@@ -516,12 +494,12 @@ static int attach_when_booted(struct dt_worker *w, char *err, size_t errlen)
 static void notice(struct dt_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void notice(struct dt_worker *w, const char *fmt, ...)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_NOTICE, 512);
+	struct dt_event *ev;
 	struct timespec ts;
 	char msg[512];
 	va_list ap;
 
-	if (!ev)
+	if (dt_event_new(DT_EV_NOTICE, 512, &ev) < 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -560,12 +538,12 @@ static void *worker_main(void *arg)
 	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	atomic_store(&w->state, DT_WORKER_RUNNING);
 	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
-		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->guest),
-		(unsigned long long)dt_guest_kaslr(w->guest), w->map_path,
-		dt_guest_offsets_source(w->guest) == DT_OFFSRC_BTF ? "guest BTF" : "profile",
-		dt_probe_table_count(w->probes));
-	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->guest),
-	       dt_probe_table_count(w->probes));
+		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->ctx.guest),
+		(unsigned long long)dt_guest_kaslr(w->ctx.guest), w->map_path,
+		dt_guest_offsets_source(w->ctx.guest) == DT_OFFSRC_BTF ? "guest BTF" : "profile",
+		dt_probe_table_count(w->ctx.probes));
+	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->ctx.guest),
+	       dt_probe_table_count(w->ctx.probes));
 	r = loop(w);
 	if (r == -ENODEV)
 		w->gone = true;
@@ -573,19 +551,33 @@ static void *worker_main(void *arg)
 		dt_err("VM %s: %s; detaching", w->vm.name, strerror(-r));
 	detach(w);
 	dt_info("VM %s (dom%u): %s after %llu traps", w->vm.name, w->vm.domid,
-		w->gone ? "gone" : "detached, every byte restored", (unsigned long long)w->hits);
+		w->gone ? "gone" : "detached, every byte restored", (unsigned long long)w->ctx.hits);
 	notice(w, "%s after %llu traps", w->gone ? "detached: the VM is gone" : "detached",
-	       (unsigned long long)w->hits);
+	       (unsigned long long)w->ctx.hits);
 	atomic_store(&w->state, DT_WORKER_ENDED);
 out:
 	rcu_unregister_thread();
 	return NULL;
 }
 
+static int submit_event(void *producer, struct dt_event *ev)
+{
+	return dt_report_submit(producer, ev);
+}
+
 int dt_worker_start(struct dt_daemon *d, const struct dt_vm_info *vm, struct dt_worker **ret_w)
 {
+	const struct dt_options *o = d->opts;
+	struct dt_vm_policy pol = {
+		.quiet = o->quiet,
+		.real_parent = o->real_parent,
+		.returns = o->returns,
+		.sgdt_returns = o->sgdt_returns,
+		.report_file = o->report_file != NULL,
+		.a3 = o->a3,
+		.action_bit = &d->action_on,
+	};
 	struct dt_worker *w;
-	size_t n;
 	int r;
 
 	w = calloc(1, sizeof(*w));
@@ -593,37 +585,25 @@ int dt_worker_start(struct dt_daemon *d, const struct dt_vm_info *vm, struct dt_
 		return -ENOMEM;
 	w->d = d;
 	w->vm = *vm;
-	w->ops = d->ops;
 	w->ctl_fd = -1;
-	w->mem.read = mem_read;
-	w->mem.ctx = w;
-	(void)dt_catalog_funcs(&n);
-	w->nfuncs = n;
-	w->plan = calloc(n, sizeof(*w->plan));
-	w->code_buf = malloc(DT_FUNC_SCAN_MAX);
+	r = dt_vmctx_init(&w->ctx, vm->name, vm->domid, d->ops, &pol, &d->policy, o->journal);
+	if (r == 0)
+		r = dt_chain_reader_new(vm->name, &w->ctx.reader);
+	if (r == 0)
+		r = dt_report_producer_new(d->reporter, vm->domid, vm->name, &w->producer);
+	if (r < 0)
+		goto fail;
+	w->ctx.out = (struct dt_vm_out){ .submit = submit_event, .ctx = w->producer };
+	w->env.code_buf = malloc(DT_FUNC_SCAN_MAX);
 	r = -ENOMEM;
-	if (!w->plan || !w->code_buf)
-		goto fail;
-	r = dt_probe_table_new(&w->probes);
-	if (r < 0)
-		goto fail;
-	r = dt_inflight_init(&w->inflight);
-	if (r < 0)
-		goto fail;
-	r = dt_chain_reader_new(vm->name, &w->reader);
-	if (r < 0)
-		goto fail;
-	r = dt_report_producer_new(d->reporter, vm->domid, vm->name, &w->producer);
-	if (r < 0)
+	if (!w->env.code_buf)
 		goto fail;
 	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->ctl_fd < 0) {
 		r = -errno;
 		goto fail;
 	}
-	w->exec_ids[0] = dt_catalog_by_symbol("execve", NULL);
-	w->exec_ids[1] = dt_catalog_by_symbol("execveat", NULL);
-	w->exit_id = dt_catalog_by_symbol("do_exit", NULL);
+	dt_daemon_count_worker(d, w);
 	r = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (r < 0)
 		goto fail;
@@ -648,14 +628,12 @@ static void worker_free(struct dt_worker *w)
 	if (w->ctl_fd >= 0)
 		close(w->ctl_fd);
 	dt_report_producer_free(w->producer);
-	dt_chain_reader_free(w->reader);
-	dt_inflight_fini(&w->inflight);
-	dt_probe_table_free(w->probes);
-	dt_guest_close(w->guest);
+	dt_chain_reader_free(w->ctx.reader);
+	dt_vmctx_fini(&w->ctx);
+	dt_guest_close(w->ctx.guest);
 	if (w->map)
 		dt_daemon_put_map(w->d, w->map);
-	free(w->plan);
-	free(w->code_buf);
+	free(w->env.code_buf);
 	free(w);
 }
 
@@ -665,5 +643,6 @@ void dt_worker_join(struct dt_worker *w)
 		return;
 	if (w->started)
 		pthread_join(w->thread, NULL);
+	dt_daemon_uncount_worker(w->d, w); /* its counts go to the daemon's retired total */
 	worker_free(w);
 }

@@ -6,7 +6,7 @@
  * waits for a grace period with synchronize_rcu() and frees the old chain: no reader
  * can still hold it. Readers only ever take the read lock and dereference. The
  * DT_TSAN_* annotations tell ThreadSanitizer about the ordering liburcu 0.13 makes
- * with barriers it cannot see (include/domtrace/tsan.h).
+ * with barriers it cannot see (model/include/domtrace/tsan.h).
  */
 #include <errno.h>
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reporters/format.h"
+#include "format.h"
 
 void dt_buf_free(struct dt_buf *b)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reporters/format.h"
+#include "format.h"
 
 #define PSLIST_LOG_MAX 64 /* processes shown on a pslist log line */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The bounded MPSC event queue (include/domtrace/queue.h).
+ * The bounded MPSC event queue (reporters/include/domtrace/queue.h).
  *
  * Hot path (dt_queue_push with room): one CAS on the byte count, one wfcq enqueue,
  * a few relaxed counters, and an eventfd write only when the queue was empty.
@@ -202,9 +202,9 @@ static void enqueue(struct dt_queue *q, struct dt_event *ev)
 
 static struct dt_event *make_lost(const struct dt_queue_producer *p, uint64_t n)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_LOST, 0);
+	struct dt_event *ev;
 
-	if (!ev)
+	if (dt_event_new(DT_EV_LOST, 0, &ev) < 0)
 		return NULL;
 	ev->lost = n;
 	ev->domid = p->domid;

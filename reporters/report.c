@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The reporter thread (include/domtrace/report.h): take batches from the queue,
+ * The reporter thread (reporters/include/domtrace/report.h): take batches from the queue,
  * run them through the sinks in order (log, report file, A3), free what no sink
  * kept, announce losses, and let the A3 sink send and retry in between.
  */
@@ -18,7 +18,7 @@
 
 #include "domtrace/log.h"
 #include "domtrace/report.h"
-#include "reporters/sink.h"
+#include "sink.h"
 
 #define BATCH_MAX 512	      /* events handed to the sinks at once */
 #define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
@@ -234,8 +234,8 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 		return -EINVAL;
 	if (o->log)
 		want[n++] = &dt_sink_log;
-	if (o->report_path)
-		want[n++] = &dt_sink_report;
+	if (o->report_file_path)
+		want[n++] = &dt_sink_report_file;
 	if (o->a3)
 		want[n++] = &dt_sink_a3; /* keeps events: must be last */
 
@@ -305,7 +305,7 @@ static void announce(struct dt_report *r, bool now_all)
 			n = 0;
 		}
 		pthread_mutex_unlock(&r->loss_lock);
-		if (!n || !(ev = dt_event_new(DT_EV_LOST, strlen(why) + 1)))
+		if (!n || dt_event_new(DT_EV_LOST, strlen(why) + 1, &ev) < 0)
 			continue;
 		ev->lost = n;
 		snprintf(ev->vm, sizeof(ev->vm), "domtrace");

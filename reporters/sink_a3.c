@@ -26,8 +26,8 @@
 
 #include <curl/curl.h>
 
-#include "reporters/format.h"
-#include "reporters/sink.h"
+#include "format.h"
+#include "sink.h"
 
 #define DEFAULT_SERVER DT_A3_SERVER_DEFAULT
 #define DEFAULT_POST_PATH DT_A3_POST_PATH_DEFAULT
@@ -216,7 +216,7 @@ static void announce_vm(struct a3_sink *a, struct vm_loss *l)
 {
 	struct dt_event *ev;
 
-	if (!l || !l->pending || !(ev = dt_event_new(DT_EV_LOST, 0)))
+	if (!l || !l->pending || dt_event_new(DT_EV_LOST, 0, &ev) < 0)
 		return;
 	ev->lost = l->pending;
 	ev->domid = l->domid;

@@ -12,15 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reporters/format.h"
-#include "reporters/sink.h"
+#include "format.h"
+#include "sink.h"
 
 struct file_sink {
 	struct dt_report *r;
 	const struct dt_sink_ops *ops;
 	int fd;
 	bool own_fd;
-	bool report;		/* report-file entries instead of log lines */
+	bool report_file;	/* report-file entries instead of log lines */
 	enum dt_report_log fmt; /* log only */
 	bool utc;
 	const struct dt_funcdesc *(*lookup)(int func_id);
@@ -59,13 +59,13 @@ static int log_open(struct dt_report *r, const struct dt_report_opts *o, void **
 	return 0;
 }
 
-static int report_open(struct dt_report *r, const struct dt_report_opts *o, void **ret_state)
+static int report_file_open(struct dt_report *r, const struct dt_report_opts *o, void **ret_state)
 {
 	struct file_sink *fs = calloc(1, sizeof(*fs));
 
 	if (!fs)
 		return -ENOMEM;
-	fs->fd = open(o->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fs->fd = open(o->report_file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fs->fd < 0) {
 		int err = -errno;
 
@@ -73,10 +73,10 @@ static int report_open(struct dt_report *r, const struct dt_report_opts *o, void
 		return err;
 	}
 	fs->r = r;
-	fs->ops = &dt_sink_report;
-	fs->path = strdup(o->report_path);
+	fs->ops = &dt_sink_report_file;
+	fs->path = strdup(o->report_file_path);
 	fs->own_fd = true;
-	fs->report = true;
+	fs->report_file = true;
 	*ret_state = fs;
 	return 0;
 }
@@ -109,7 +109,7 @@ static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!evs[i])
 			continue;
-		if (fs->report) {
+		if (fs->report_file) {
 			count += dt_fmt_report(&fs->buf, evs[i]);
 		} else {
 			if (fs->fmt == DT_REPORT_LOG_JSON)
@@ -149,7 +149,7 @@ static void file_stats(void *state, struct dt_report_stats *st)
 	struct file_sink *fs = state;
 	uint64_t w = atomic_load_explicit(&fs->written, memory_order_relaxed);
 
-	if (fs->report)
+	if (fs->report_file)
 		st->report_entries += w;
 	else
 		st->log_lines += w;
@@ -198,9 +198,9 @@ const struct dt_sink_ops dt_sink_log = {
 	.close = file_close,
 };
 
-const struct dt_sink_ops dt_sink_report = {
+const struct dt_sink_ops dt_sink_report_file = {
 	.name = "report",
-	.open = report_open,
+	.open = report_file_open,
 	.write_batch = file_write_batch,
 	.stats = file_stats,
 	.reopen = file_reopen,

@@ -14,7 +14,7 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 struct fdesc {
 	const char *name;

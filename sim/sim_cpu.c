@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 enum run { R_CONT, R_TO_USER, R_BLOCK, R_GONE, R_CRASH, R_STOP, R_EMUL };
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 /* ---- pt_regs ---- */
 static int regs_read(struct sim_vcpu *c, uint64_t va, uint64_t p[21])

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sim_hooks.c - the test hooks of sim/sim.h: the truth about the simulated guests.
+ * sim_hooks.c - the test hooks of sim/include/domtrace/sim.h: the truth about the simulated guests.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 int dt_sim_kernel_info(struct dt_sim_host *h, uint32_t domid, struct dt_sim_kernel_info *ret)
 {

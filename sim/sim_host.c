@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 uint64_t dt_sim_now_ns(void)
 {

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 struct sim_dom {
 	struct sim_vm *vm;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 #define KS_TOKEN_MAX 32 /* longest token made */
 #define KS_LATER_SYMS 64 /* symbols added after the reservation, at most */

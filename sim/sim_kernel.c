@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 struct fix {
 	uint32_t site; /* offset of the rel32 */

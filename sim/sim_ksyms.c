@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 /* ---- syscall naming ---- */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 int dt_sim_mem_init(struct sim_mem *m, uint64_t size)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 /* user address space layout (64-bit PIE-like, and i386) */
 #define U64_TEXT 0x0000555555554000ULL

@@ -29,7 +29,7 @@
 
 #include <domtrace/hv.h>
 
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 /* ---- generated syscall number tables (sim_sysnr_gen.c) ---- */
 struct dt_sim_sysnr {

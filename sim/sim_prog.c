@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 /* ---- files ---- */
 static const struct sim_file vfs[] = {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_scn.h"
+#include "sim_scn.h"
 
 #define perr dt_sim_scn_perr
 

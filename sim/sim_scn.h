@@ -6,7 +6,7 @@
 #ifndef DOMTRACE_SIM_SCN_H
 #define DOMTRACE_SIM_SCN_H
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 #define SCN_MAX_ARGS 6
 #define SCN_MAX_STRV 16

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 enum op {
 	OP_OTHER, OP_READ, OP_WRITE, OP_OPEN, OP_OPENAT, OP_CLOSE, OP_SOCKET, OP_CONNECT,

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 #define TASK_RUNNING 0
 #define TASK_INTERRUPTIBLE 1

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sim_vm.h"
+#include "sim_vm.h"
 
 #define DCACHE_MAX 512
 #define LINK_MAX_DEPTH 8

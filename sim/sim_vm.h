@@ -6,7 +6,7 @@
 #ifndef DOMTRACE_SIM_VM_H
 #define DOMTRACE_SIM_VM_H
 
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 #define SIM_HOST_MAGIC 0x53494d48u /* "SIMH" */
 #define SIM_NFD 32

@@ -53,11 +53,12 @@ static void *reader_main(void *arg)
 {
 	struct reader_stats *st = arg;
 	struct dt_chain_reader *rd = NULL;
-	struct dt_event *ev = dt_event_new(DT_EV_CALL, 1024);
+	struct dt_event *ev = NULL;
 	int ids[8];
 
 	rcu_register_thread();
-	if (dt_chain_reader_new(st->vm, &rd) < 0 || !ev || dt_catalog_resolve("execve", ids, 8) < 1)
+	if (dt_chain_reader_new(st->vm, &rd) < 0 || dt_event_new(DT_EV_CALL, 1024, &ev) < 0 ||
+	    dt_catalog_resolve("execve", ids, 8) < 1)
 		goto out;
 	ev->when = DT_WHEN_PRE;
 	ev->func_id = ids[0];

@@ -128,18 +128,18 @@ static const struct dt_funcdesc *func(const char *name, bool compat)
 	return NULL;
 }
 
-static int last_mask;
+static unsigned last_mask;
 
 static struct dt_event *pre_n(const char *name, bool compat, size_t arena, const uint64_t raw[6])
 {
 	const struct dt_funcdesc *fd = func(name, compat);
-	struct dt_event *ev = dt_event_new(DT_EV_CALL, arena);
+	struct dt_event *ev;
 	size_t n;
 
-	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(dt_event_new(DT_EV_CALL, arena, &ev), 0);
 	ev->compat = compat;
 	ev->func_id = (int)(fd - dt_catalog_funcs(&n));
-	last_mask = dt_decode_pre(ev, fd, raw, &gmem);
+	ck_assert_int_eq(dt_decode_pre(ev, fd, raw, &gmem, &last_mask), 0);
 	return ev;
 }
 
@@ -149,7 +149,7 @@ static int post(struct dt_event *ev, int64_t ret)
 {
 	ev->has_ret = true;
 	ev->ret = ret;
-	return dt_decode_post(ev, dt_catalog_get(ev->func_id), &gmem);
+	return dt_decode_post(ev, dt_catalog_get(ev->func_id), &gmem, NULL);
 }
 
 static const char *val(const struct dt_event *ev, const char *name)
@@ -318,7 +318,7 @@ START_TEST(not_present_and_retry)
 	snprintf(want, sizeof(want), "[<not present %#llx>, <not present %#llx>]",
 		 (unsigned long long)page5 + 0x40, (unsigned long long)page5 + 0x4c);
 	EQ(ev, "argv", want);
-	ck_assert_int_eq(dt_decode_retry_arg(ev, func("execve", false), 0, &gmem), 1);
+	ck_assert_int_eq(dt_decode_retry_arg(ev, func("execve", false), 0, &gmem), -EAGAIN);
 	set_absent(page5, false);
 	ck_assert_int_eq(dt_decode_retry_arg(ev, func("execve", false), 0, &gmem), 0);
 	ck_assert_int_eq(dt_decode_retry_arg(ev, func("execve", false), 1, &gmem), 0);
@@ -996,19 +996,20 @@ START_TEST(whole_catalogue_consistent)
 			int compat;
 
 			for (compat = 0; compat <= 1; compat++) {
-				struct dt_event *ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
+				struct dt_event *ev;
 				unsigned k;
 				uint64_t raw[6];
 
+				ck_assert_int_eq(dt_event_new(DT_EV_CALL, DT_EVENT_ARENA, &ev), 0);
 				for (k = 0; k < 6; k++)
 					raw[k] = compat && patterns[p][k] >= B64 ?
 							 patterns[p][k] - B64 + B32 : patterns[p][k];
 				ev->compat = compat;
 				ev->func_id = (int)i;
-				dt_decode_pre(ev, &f[i], raw, &gmem);
+				dt_decode_pre(ev, &f[i], raw, &gmem, NULL);
 				ev->has_ret = true;
 				ev->ret = p % 2 ? -EINVAL : 8;
-				dt_decode_post(ev, &f[i], &gmem);
+				dt_decode_post(ev, &f[i], &gmem, NULL);
 				ck_assert_uint_le(ev->arena_used, ev->arena_cap);
 				ck_assert_int_eq(ev->nargs, f[i].nargs);
 				for (k = 0; k < ev->nargs; k++)

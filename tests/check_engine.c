@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/daemon.h"
+#include "domtrace/daemon.h"
 #include "support/check_run.h"
 #include "support/harness.h"
+#include "worker.h"
 
 #define BUSY_CONFIG "Functions openat, read, write, close, getpid, sys_execve, sys_clone, wait4\n"
 
@@ -29,13 +30,15 @@ START_TEST(trace_then_detach_leaves_guests_identical)
 {
 	struct dt_harness h;
 	struct dt_sim_counters c;
+	struct dt_trap_totals t;
 
 	start_busy(&h, 2, DT_TRAP_INT3);
 	ck_assert_msg(dt_harness_wait_traps(&h, 500, 20000), "no traps");
 	/* the workers time every trap they handle (--stats): one per trap taken so far */
-	ck_assert_uint_gt(dt_lat_count(&h.d->stats.handling), 0);
-	ck_assert_uint_le(dt_lat_count(&h.d->stats.handling), atomic_load(&h.d->stats.traps));
-	ck_assert_uint_gt(__atomic_load_n(&h.d->stats.handling.sum_ns, __ATOMIC_RELAXED), 0);
+	dt_daemon_totals(h.d, &t);
+	ck_assert_uint_gt(dt_lat_count(&t.handling), 0);
+	ck_assert_uint_le(dt_lat_count(&t.handling), t.traps);
+	ck_assert_uint_gt(t.handling.sum_ns, 0);
 	dt_harness_finish(&h);
 	/* every trap the guests posted was answered by us (the sim counts a resume when the
 	 * vCPU thread runs again, which may be just after our answer: give it a moment) */
@@ -83,15 +86,70 @@ END_TEST
 START_TEST(vm_destroyed_while_traced)
 {
 	struct dt_harness h;
+	struct dt_trap_totals t;
 	uint64_t before;
 
 	start_busy(&h, 2, DT_TRAP_INT3);
 	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
 	/* vCPUs of dom of VM 1 are trapping all the time: some are paused in a trap now */
 	ck_assert_int_eq(dt_sim_vm_destroy(h.host, h.domids[1]), 0);
-	before = atomic_load(&h.d->stats.traps);
+	dt_daemon_totals(h.d, &t);
+	before = t.traps;
 	/* the other VM goes on being traced */
 	ck_assert(dt_harness_wait_traps(&h, before + 300, 20000));
+	dt_harness_finish(&h);
+	dt_harness_free(&h);
+}
+END_TEST
+
+/* Workers whose trap counters are still live (not yet folded into the retired sum). */
+static unsigned counted_workers(struct dt_daemon *d)
+{
+	struct dt_worker *w;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&d->counters_lock);
+	for (w = d->counted; w; w = w->counted)
+		n++;
+	pthread_mutex_unlock(&d->counters_lock);
+	return n;
+}
+
+/*
+ * --stats sums per-worker counters: a worker that ends hands its counts to the daemon's
+ * retired sum, so the totals never go down when a VM goes (before, one set of shared
+ * counters; a lost fold would drop the gone VM's traps from every later --stats).
+ */
+START_TEST(totals_survive_a_worker_ending)
+{
+	struct dt_harness h;
+	struct dt_trap_totals t0, t1;
+	uint64_t last = 0;
+	int stable = 0, i;
+
+	start_busy(&h, 2, DT_TRAP_INT3);
+	ck_assert(dt_harness_wait_traps(&h, 300, 20000));
+	ck_assert_int_eq(dt_sim_vm_workload(h.host, h.domids[0], false), 0);
+	ck_assert_int_eq(dt_sim_vm_workload(h.host, h.domids[1], false), 0);
+	/* wait (bounded) until no more traps come: the counts are then fixed */
+	for (i = 0; i < 2000 && stable < 5; i++) {
+		dt_daemon_totals(h.d, &t0);
+		stable = t0.traps == last ? stable + 1 : 0;
+		last = t0.traps;
+		usleep(20000);
+	}
+	ck_assert_msg(stable >= 5, "the guests never stopped trapping");
+	ck_assert_uint_eq(counted_workers(h.d), 2);
+	ck_assert_int_eq(dt_sim_vm_destroy(h.host, h.domids[1]), 0);
+	for (i = 0; i < 3000 && counted_workers(h.d) != 1; i++)
+		usleep(20000);
+	ck_assert_uint_eq(counted_workers(h.d), 1);
+	dt_daemon_totals(h.d, &t1);
+	ck_assert_uint_ge(t1.traps, t0.traps);
+	ck_assert_uint_ge(t1.calls, t0.calls);
+	ck_assert_uint_ge(t1.returns, t0.returns);
+	ck_assert_uint_ge(dt_lat_count(&t1.handling), dt_lat_count(&t0.handling));
+	ck_assert_uint_gt(h.d->retired.traps, 0);
 	dt_harness_finish(&h);
 	dt_harness_free(&h);
 }
@@ -188,6 +246,7 @@ int main(void)
 	tcase_add_test(tc, sgdt_flavour_traces_and_restores);
 	tcase_add_test(tc, vm_created_while_running_is_traced);
 	tcase_add_test(tc, vm_destroyed_while_traced);
+	tcase_add_test(tc, totals_survive_a_worker_ending);
 	tcase_add_test(tc, reload_changes_breakpoints_by_difference);
 	tcase_add_test(tc, detach_with_call_in_flight);
 	suite_add_tcase(s, tc);

@@ -34,11 +34,11 @@ static struct dt_chain *chain_of(const char *text)
 
 static struct dt_event *mkev(const char *func, enum dt_when when)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_CALL, 4096);
+	struct dt_event *ev;
 	const struct dt_funcdesc *fd;
 	unsigned i;
 
-	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(dt_event_new(DT_EV_CALL, 4096, &ev), 0);
 	ev->when = when;
 	ev->func_id = fid(func);
 	fd = dt_catalog_get(ev->func_id);

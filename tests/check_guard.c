@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/guard/guardian.h"
-#include "engine/guard/journal.h"
+#include "domtrace/guardian.h"
+#include "domtrace/journal.h"
 #include "support/check_run.h"
 #include "support/harness.h"
 

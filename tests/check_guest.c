@@ -3,7 +3,7 @@
  * engine/guest/ against the simulated host (dt_hv_sim): KASLR, offsets (BTF and
  * profile), current task and process data, ancestry and its cache, the process list,
  * wrong maps refused with the guest byte-identical, hostile task lists and BTF.
- * Every expected value comes from the simulator's own truth (sim/sim.h hooks).
+ * Every expected value comes from the simulator's own truth (sim/include/domtrace/sim.h hooks).
  */
 #include <check.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "domtrace/guest.h"
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 static char tmpdir[64];
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * check_lathist.c - include/domtrace/lathist.h: every value in its bucket, buckets within
+ * check_lathist.c - model/include/domtrace/lathist.h: every value in its bucket, buckets within
  * 20%, quantiles from the floors, concurrent adds all counted.
  */
 #include <check.h>

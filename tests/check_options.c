@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "domtrace/report.h"
-#include "engine/options.h"
+#include "domtrace/options.h"
 
 static int parse(struct dt_options *o, const char *const *args)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/probes/site.h"
-#include "engine/probes/table.h"
+#include "probes/site.h"
+#include "probes/table.h"
 
 #define FUNC 0xffffffff81234500ull
 #define THUNK 0xffffffff81e00000ull

@@ -15,9 +15,9 @@
 
 static struct dt_event *mk(uint32_t domid, uint64_t seq)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_MATCH, ARENA);
+	struct dt_event *ev;
 
-	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(dt_event_new(DT_EV_MATCH, ARENA, &ev), 0);
 	ev->domid = domid;
 	ev->seq = seq;
 	return ev;

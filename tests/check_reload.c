@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/worker.h"
+#include "worker.h"
 #include "support/check_run.h"
 #include "support/harness.h"
 

@@ -15,7 +15,7 @@
 
 #include "domtrace/catalog.h"
 #include "domtrace/report.h"
-#include "reporters/format.h"
+#include "format.h"
 #include "support/a3_events.h"
 #include "support/a3_receiver.h"
 
@@ -87,7 +87,7 @@ START_TEST(test_log_text)
 	}
 	dt_event_free(ev);
 
-	ev = dt_event_new(DT_EV_LOST, 0);
+	ck_assert_int_eq(dt_event_new(DT_EV_LOST, 0, &ev), 0);
 	ev->ts_ns = DT_TEST_TS;
 	strcpy(ev->vm, "vm1");
 	ev->lost = 7;
@@ -165,7 +165,7 @@ START_TEST(test_json)
 	free(s);
 	dt_event_free(ev);
 
-	ev = dt_event_new(DT_EV_NOTICE, 64);
+	ck_assert_int_eq(dt_event_new(DT_EV_NOTICE, 64, &ev), 0);
 	ev->msg = dt_event_strdup(ev, "config reloaded", 15);
 	s = json_line(ev);
 	ck_assert(dt_test_json_valid(s, strlen(s) - 1));
@@ -234,7 +234,7 @@ START_TEST(test_a3_strings)
 	free(s);
 	dt_event_free(ev);
 
-	ev = dt_event_new(DT_EV_LOST, 0);
+	ck_assert_int_eq(dt_event_new(DT_EV_LOST, 0, &ev), 0);
 	strcpy(ev->vm, "a3-app");
 	ev->lost = 12;
 	s = a3_line(ev);
@@ -478,7 +478,7 @@ START_TEST(test_reporter_local_sinks)
 	dt_report_opts_init(&o);
 	o.log = DT_REPORT_LOG_JSON;
 	o.log_fd = fd;
-	o.report_path = repp;
+	o.report_file_path = repp;
 	o.max_bytes = 1u << 30;
 	ck_assert_int_eq(dt_report_new(&o, &r), 0);
 	ck_assert_int_eq(dt_report_start(r), 0);
@@ -567,7 +567,7 @@ START_TEST(test_bad_options)
 	struct dt_report *r = NULL;
 
 	dt_report_opts_init(&o);
-	o.report_path = "/nonexistent-dir/x/report";
+	o.report_file_path = "/nonexistent-dir/x/report";
 	ck_assert_int_lt(dt_report_new(&o, &r), 0);
 	ck_assert_ptr_null(r);
 	dt_report_opts_init(&o);

@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "domtrace/report.h"
-#include "reporters/format.h"
+#include "format.h"
 #include "support/a3_events.h"
 #include "support/a3_receiver.h"
 

@@ -13,8 +13,8 @@
 
 #include <bpf/btf.h>
 
-#include "sim/sim.h"
-#include "sim/sim_priv.h"
+#include "domtrace/sim.h"
+#include "sim_priv.h"
 
 static char tmpdir[64];
 

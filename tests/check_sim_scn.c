@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 static struct dt_hv *open1(struct dt_sim_host **h, uint32_t vcpus)
 {

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 struct mini {
 	struct dt_hv *hv;

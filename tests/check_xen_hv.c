@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define MAXD 16
 #define NVCPU 4

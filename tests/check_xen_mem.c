@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define PAGES 512 /* 2 MiB of guest memory */
 #define P 0x1ull  /* present */

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define DOMID 5
 #define MAXV 64

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 static void *page;
 static struct dt_xen_ring ring;

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define DISABLE_TRIES 50     /* xc_monitor_disable -EBUSY: vCPUs still queued for the ring */
 #define DISABLE_WAIT_US 2000

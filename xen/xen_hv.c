@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define LIST_CHUNK 256
 

@@ -34,7 +34,7 @@
 #include <xen/vm_event.h>
 
 #include "domtrace/hv.h"
-#include "xen/dt_xen.h"
+#include "domtrace/xen.h"
 
 #define DT_XEN_PAGE_SIZE 4096u
 #define DT_XEN_PAGE_SHIFT 12

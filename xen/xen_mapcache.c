@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define NO_SLOT (-1)
 #define GFN_LIMIT (1ull << (52 - DT_XEN_PAGE_SHIFT))

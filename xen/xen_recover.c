@@ -25,7 +25,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 struct recovery {
 	const struct dt_xen_sys_ops *sys;

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define SEG_AR_DPL(ar) (((ar) >> 5) & 3u) /* Xen's packed attr: type:4 s:1 dpl:2 p:1 ... */
 #define SEG_AR_L(ar) (((ar) >> 9) & 1u)	  /* ... avl:1 l:1 db:1 g:1 */

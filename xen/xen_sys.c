@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>

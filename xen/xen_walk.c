@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "xen/xen_internal.h"
+#include "xen_internal.h"
 
 #define X86_CR0_PG (1ull << 31)
 #define X86_CR4_PAE (1ull << 5)

@@ -500,7 +500,7 @@ static void render_into_event(struct dt_dctx *c, const struct dt_funcdesc *fd, u
 }
 
 int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint64_t raw[DT_MAX_ARGS],
-		  const struct dt_guest_mem *mem)
+		  const struct dt_guest_mem *mem, unsigned *ret_missing)
 {
 	struct dt_dctx c;
 	unsigned i;
@@ -515,7 +515,9 @@ int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint6
 	for (i = 0; i < ev->nargs; i++)
 		render_into_event(&c, fd, i);
 	socket_decs(&c, fd);
-	return (int)c.missing;
+	if (ret_missing)
+		*ret_missing = c.missing;
+	return 0;
 }
 
 int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
@@ -528,7 +530,7 @@ int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsig
 	ctx_init(&c, ev, mem, false);
 	render_into_event(&c, fd, i);
 	socket_decs(&c, fd);
-	return c.missing & (1u << i) ? 1 : 0;
+	return c.missing & (1u << i) ? -EAGAIN : 0;
 }
 
 int dt_decode_set_copied(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
@@ -550,7 +552,8 @@ int dt_decode_set_copied(struct dt_event *ev, const struct dt_funcdesc *fd, unsi
 	return 0;
 }
 
-int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem)
+int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem,
+		   unsigned *ret_missing)
 {
 	struct dt_dctx c;
 	unsigned i;
@@ -560,5 +563,7 @@ int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const stru
 		if (fd->args[i].dir != DT_DIR_IN || fd->args[i].type == DT_AT_SOCKCALL_ARGS)
 			render_into_event(&c, fd, i);
 	socket_decs(&c, fd);
-	return (int)c.missing;
+	if (ret_missing)
+		*ret_missing = c.missing;
+	return 0;
 }

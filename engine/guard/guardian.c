@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/guard/guardian.h"
+#include "domtrace/guardian.h"
 
 #define MAX_DOMAINS 4096
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "engine/guard/journal.h"
+#include "domtrace/journal.h"
 
 struct journal_rec {
 	atomic_uint live;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 #define KIMAGE_START 0xffffffff80000000ull /* __START_KERNEL_map */
 #define KIMAGE_END 0xffffffffc0000000ull   /* + KERNEL_IMAGE_SIZE (1 GiB) */

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/guest/guest_internal.h"
-#include "engine/guest/kallsyms.h"
+#include "guest/guest_internal.h"
+#include "guest/kallsyms.h"
 
 #define KIMAGE_START 0xffffffff80000000ull
 #define KIMAGE_END 0xffffffffc0000000ull

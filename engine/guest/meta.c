@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 static void read_strs(struct dt_guest *g, uint64_t array, unsigned n, size_t width, char *out)
 {

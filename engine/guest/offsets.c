@@ -22,7 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 #define OFF_MAX (1u << 20)   /* no member lies 1 MiB into a struct */
 #define RESOLVE_HOPS 32	      /* typedef/modifier chain */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 #define PERCPU_ZERO_BASED_MAX (16ull << 20)
 

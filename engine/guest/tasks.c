@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 /* The task_struct fields we use. */
 struct task_fields {

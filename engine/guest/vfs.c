@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/guest_internal.h"
+#include "guest/guest_internal.h"
 
 #define NAME_MAX_BYTES 255
 

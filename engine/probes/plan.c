@@ -13,9 +13,9 @@
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 #include "domtrace/log.h"
-#include "engine/daemon.h"
-#include "engine/guard/journal.h"
-#include "engine/worker.h"
+#include "domtrace/journal.h"
+#include "probes/plan.h"
+#include "vmctx.h"
 
 /* Kernel functions probed for domtrace's own needs, not traced. */
 static const char *const exec_helpers[] = { "bprm_execve", "do_execveat_common", NULL };
@@ -105,55 +105,57 @@ static const struct dt_sym *next_symbol(const struct dt_symtab *map, uint64_t ad
  * The bytes of a whole function (from its symbol to the next one, bounded) as the
  * kernel has them: where our own breakpoints are armed, their original bytes.
  */
-static ssize_t read_function(struct dt_worker *w, const struct dt_sym *sym, uint8_t *buf, size_t cap)
+static ssize_t read_function(struct dt_vmctx *vm, const struct dt_plan_env *env,
+			     const struct dt_sym *sym, uint8_t *buf, size_t cap)
 {
-	const struct dt_sym *next = next_symbol(w->map, sym->addr);
-	uint64_t va = dt_guest_sym_runtime(w->guest, sym), len = cap;
+	const struct dt_sym *next = next_symbol(env->map, sym->addr);
+	uint64_t va = dt_guest_sym_runtime(vm->guest, sym), len = cap;
 	ssize_t n;
 	size_t i;
 
 	if (next && next->addr - sym->addr < len)
 		len = next->addr - sym->addr;
-	n = dt_guest_read_kernel(w->guest, va, buf, (size_t)len);
-	for (i = 0; n > 0 && i < dt_probe_table_capacity(w->probes); i++) {
-		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+	n = dt_guest_read_kernel(vm->guest, va, buf, (size_t)len);
+	for (i = 0; n > 0 && i < dt_probe_table_capacity(vm->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(vm->probes, i);
 
-		if (p && p->armed && p->site.addr >= va && p->site.addr + w->insn.len <= va + (uint64_t)n)
-			memcpy(buf + (p->site.addr - va), p->site.orig, w->insn.len);
+		if (p && p->armed && p->site.addr >= va && p->site.addr + vm->insn.len <= va + (uint64_t)n)
+			memcpy(buf + (p->site.addr - va), p->site.orig, vm->insn.len);
 	}
 	return n;
 }
 
 /* Plan the entry (and, if wanted, the exits) of one kernel symbol. */
-static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_sym *sym, int func_id,
+static int plan_symbol(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl,
+		       const struct dt_sym *sym, int func_id,
 		       bool compat, bool regs_abi, uint8_t role, bool want_exits, bool *ret_exits_ok,
 		       const char **ret_why)
 {
-	uint8_t *code = w->code_buf;
+	uint8_t *code = env->code_buf;
 	struct dt_site exits[DT_EXITS_MAX];
 	struct dt_probe p = { .role = role, .compat = compat, .regs_abi = regs_abi, .func_id = func_id };
-	uint64_t va = dt_guest_sym_runtime(w->guest, sym);
+	uint64_t va = dt_guest_sym_runtime(vm->guest, sym);
 	size_t nexits = 0, i;
 	ssize_t len;
 	int r;
 
-	len = read_function(w, sym, code, DT_FUNC_SCAN_MAX);
+	len = read_function(vm, env, sym, code, DT_FUNC_SCAN_MAX);
 	if (len < 0)
 		return (int)len;
 	r = dt_site_find_entry(code, (size_t)len, va, &p.site, ret_why);
 	if (r < 0)
 		return r;
-	if (!dt_site_fits(&p.site, w->insn.len)) {
+	if (!dt_site_fits(&p.site, vm->insn.len)) {
 		*ret_why = "entry instruction too short for the trap instruction";
 		return -EMSGSIZE;
 	}
 	r = planned_add(pl, &p);
 	if (r < 0 || !want_exits)
 		return r;
-	r = dt_site_find_exits(code, (size_t)len, va, w->return_thunk, exits, DT_EXITS_MAX, &nexits,
+	r = dt_site_find_exits(code, (size_t)len, va, env->return_thunk, exits, DT_EXITS_MAX, &nexits,
 			       ret_why);
 	for (i = 0; r == 0 && i < nexits; i++)
-		if (!dt_site_fits(&exits[i], w->insn.len)) {
+		if (!dt_site_fits(&exits[i], vm->insn.len)) {
 			*ret_why = "a return instruction is shorter than the trap instruction";
 			r = -EMSGSIZE;
 		}
@@ -173,26 +175,28 @@ static int plan_symbol(struct dt_worker *w, struct planned *pl, const struct dt_
 
 /* An internal probe on a kernel function; false (said once, at warning level) if it
  * cannot be armed. */
-static int plan_helper(struct dt_worker *w, struct planned *pl, const char *fn,
+static int plan_helper(struct dt_vmctx *vm, const struct dt_plan_env *env, struct planned *pl,
+		       const char *fn,
 		       enum dt_probe_role role, const char *consequence, bool *ret_armed)
 {
-	const struct dt_sym *s = dt_symtab_find(w->map, fn);
+	const struct dt_sym *s = dt_symtab_find(env->map, fn);
 	const char *why = NULL;
 	bool dummy;
 	int r;
 
-	r = s ? plan_symbol(w, pl, s, -1, false, true, role, false, &dummy, &why) : -ENOENT;
+	r = s ? plan_symbol(vm, env, pl, s, -1, false, true, role, false, &dummy, &why) : -ENOENT;
 	*ret_armed = r == 0;
 	if (r == 0)
 		return 0;
-	dt_warn("VM %s: %s: %s: %s", w->vm.name, fn, why ? why : s ? strerror(-r) : "not in the symbols",
+	dt_warn("VM %s: %s: %s: %s", vm->name, fn, why ? why : s ? strerror(-r) : "not in the symbols",
 		consequence);
 	return r == -ENOMEM || r == -ENODEV ? r : 0;
 }
 
 /* The kernel symbols that implement function `fd`: the 64-bit and the ia32 entry
  * points; the pt_regs wrappers of >= 4.17, else the older register-ABI functions. */
-static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, const struct dt_sym **syms,
+static size_t symbols_of(const struct dt_plan_env *env, const struct dt_funcdesc *fd,
+			 const struct dt_sym **syms,
 			 bool *compat, bool *regs_abi)
 {
 	const char *base[2] = { fd->sym64, fd->sym32 };
@@ -200,7 +204,7 @@ static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, cons
 	size_t n = 0, k;
 
 	if (!(fd->flags & DT_FN_SYSCALL)) {
-		syms[0] = dt_symtab_find(w->map, fd->name);
+		syms[0] = dt_symtab_find(env->map, fd->name);
 		compat[0] = false;
 		regs_abi[0] = true;
 		return syms[0] ? 1 : 0;
@@ -209,10 +213,10 @@ static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, cons
 		if (!base[k] || !base[k][0])
 			continue;
 		snprintf(name, sizeof(name), "%s%s", k ? "__ia32_" : "__x64_", base[k]);
-		syms[n] = dt_symtab_find(w->map, name);
+		syms[n] = dt_symtab_find(env->map, name);
 		regs_abi[n] = false;
 		if (!syms[n] && k == 0) {
-			syms[n] = dt_symtab_find(w->map, base[k]);
+			syms[n] = dt_symtab_find(env->map, base[k]);
 			regs_abi[n] = true;
 		}
 		compat[n] = k == 1;
@@ -222,13 +226,14 @@ static size_t symbols_of(struct dt_worker *w, const struct dt_funcdesc *fd, cons
 	return n;
 }
 
-static void log_refusal(struct dt_worker *w, struct dt_func_plan *fp, const char *fn, const char *what,
+static void log_refusal(const struct dt_vmctx *vm, struct dt_func_plan *fp, const char *fn,
+			const char *what,
 			const char *why)
 {
 	if (fp->refused)
 		return;
 	fp->refused = true;
-	dt_warn("VM %s: %s: %s not probed: %s", w->vm.name, fn, what, why);
+	dt_warn("VM %s: %s: %s not probed: %s", vm->name, fn, what, why);
 }
 
 static bool config_uses_ancestry(const struct dt_config *cfg)
@@ -254,9 +259,9 @@ static bool config_names_pslist(const struct dt_config *cfg, const char *vm)
 }
 
 /* Compute the wanted probe set into pl from the policy. */
-static int make_plan(struct dt_worker *w, struct planned *pl)
+static int make_plan(struct dt_vmctx *vm, struct dt_plan_env *env, struct planned *pl)
 {
-	const struct dt_options *o = w->d->opts;
+	const struct dt_vm_policy *o = &vm->pol;
 	const struct dt_config *cfg;
 	uint8_t *flags;
 	bool exec_traced = false;
@@ -269,12 +274,12 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	size_t id;
 	int r = 0;
 
-	flags = calloc(w->nfuncs, 1);
+	flags = calloc(vm->nfuncs, 1);
 	if (!flags)
 		return -ENOMEM;
-	w->exec_helper = false;
-	w->copy_helper = false;
-	w->file_helper = false;
+	vm->exec_helper = false;
+	vm->copy_helper = false;
+	vm->file_helper = false;
 	/*
 	 * With --trap sgdt a return probe replaces a `ret` (or a jmp to the return thunk)
 	 * with an sgdt: should the hypervisor ever run that sgdt instead of reporting it,
@@ -283,24 +288,24 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	 * mode are opt-in (--sgdt-returns). Entry probes are safe either way: an sgdt run in
 	 * place of the entry nop5 is as harmless as the nop.
 	 */
-	exits_allowed = w->insn.len == 1 || o->sgdt_returns;
-	if (!exits_allowed && !w->sgdt_returns_said) {
-		w->sgdt_returns_said = true;
+	exits_allowed = vm->insn.len == 1 || o->sgdt_returns;
+	if (!exits_allowed && !env->sgdt_returns_said) {
+		env->sgdt_returns_said = true;
 		dt_warn("VM %s: no return probes with --trap sgdt (return values and when=post "
 			"filters are off; --sgdt-returns turns them on, see docs/XEN.md)",
-			w->vm.name);
+			vm->name);
 	}
 	dt_chain_read_lock();
-	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
-	(void)dt_config_vm_probes(cfg, w->vm.name, flags, w->nfuncs);
-	w->want_ancestry = o->report_file || config_uses_ancestry(cfg);
-	w->want_pslist = o->a3 || config_names_pslist(cfg, w->vm.name);
-	want_copy = aborts_on_open_path(cfg, w->vm.name);
+	cfg = dt_chain_config(dt_chain_current(vm->chain));
+	(void)dt_config_vm_probes(cfg, vm->name, flags, vm->nfuncs);
+	vm->want_ancestry = o->report_file || config_uses_ancestry(cfg);
+	vm->want_pslist = o->a3 || config_names_pslist(cfg, vm->name);
+	want_copy = aborts_on_open_path(cfg, vm->name);
 	dt_chain_read_unlock();
 
-	for (id = 0; id < w->nfuncs && r == 0; id++) {
+	for (id = 0; id < vm->nfuncs && r == 0; id++) {
 		const struct dt_funcdesc *fd = dt_catalog_get((int)id);
-		struct dt_func_plan *fp = &w->plan[id];
+		struct dt_func_plan *fp = &vm->plan[id];
 		const struct dt_sym *syms[2];
 		bool compat[2], regs_abi[2];
 		size_t k, nsym;
@@ -315,10 +320,10 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 			exec_traced = true;
 		if (fd->flags & DT_FN_UNIMPL)
 			continue;
-		nsym = symbols_of(w, fd, syms, compat, regs_abi);
+		nsym = symbols_of(env, fd, syms, compat, regs_abi);
 		if (nsym == 0) {
 			/* not every kernel has every syscall; only say so at debug level */
-			dt_debug("VM %s: %s: no entry point in the System.map", w->vm.name, fd->name);
+			dt_debug("VM %s: %s: no entry point in the System.map", vm->name, fd->name);
 			continue;
 		}
 		for (k = 0; k < nsym && r == 0; k++) {
@@ -330,7 +335,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 					   !strcmp(fd->name, "execveat")) &&
 					  exits_allowed;
 
-			r = plan_symbol(w, pl, syms[k], (int)id, compat[k], regs_abi[k], DT_PROBE_ENTRY,
+			r = plan_symbol(vm, env, pl, syms[k], (int)id, compat[k], regs_abi[k], DT_PROBE_ENTRY,
 					want_exits, &exits_ok, &why);
 			if (r == -EAGAIN) {
 				entries_not_ready++;
@@ -339,7 +344,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 				continue;
 			}
 			if (r == -EINVAL || r == -EMSGSIZE || r == -EFAULT) {
-				log_refusal(w, fp, syms[k]->name, "entry", why ? why : strerror(-r));
+				log_refusal(vm, fp, syms[k]->name, "entry", why ? why : strerror(-r));
 				r = 0;
 				continue;
 			}
@@ -349,7 +354,7 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 				noret_why = why;
 			}
 			if (r == 0)
-				dt_debug("VM %s: %s: entry probe; %s%s", w->vm.name, syms[k]->name,
+				dt_debug("VM %s: %s: entry probe; %s%s", vm->name, syms[k]->name,
 					 exits_ok ? "return probes" : want_exits ? "no return probes: "
 										 : "no return value wanted",
 					 !exits_ok && want_exits && why ? why : "");
@@ -360,58 +365,58 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	 * caller tries again later (attach) or says so (reload). */
 	if (r == 0 && entries_not_ready && pl->n == 0) {
 		free(flags);
-		w->not_ready_why = not_ready_why;
+		env->not_ready_why = not_ready_why;
 		return -EAGAIN;
 	}
 	if (entries_not_ready)
-		dt_warn("VM %s: %u entry points not probed: %s", w->vm.name, entries_not_ready,
+		dt_warn("VM %s: %u entry points not probed: %s", vm->name, entries_not_ready,
 			not_ready_why);
 	if (noret)
 		dt_warn("VM %s: %u entry points without return probes, traced without return values "
 			"(e.g. %s: %s)",
-			w->vm.name, noret, noret_fn, noret_why);
+			vm->name, noret, noret_fn, noret_why);
 	/* execve's strings may be on pages not yet present at entry: a helper probe where
 	 * the kernel has faulted them in completes the event (and tells the ancestry cache
 	 * that a task is changing its image). */
-	for (size_t i = 0; (exec_traced || w->want_ancestry) && r == 0 && exec_helpers[i]; i++) {
-		const struct dt_sym *s = dt_symtab_find(w->map, exec_helpers[i]);
+	for (size_t i = 0; (exec_traced || vm->want_ancestry) && r == 0 && exec_helpers[i]; i++) {
+		const struct dt_sym *s = dt_symtab_find(env->map, exec_helpers[i]);
 		const char *why = NULL;
 		bool dummy;
 
 		if (!s)
 			continue;
-		r = plan_symbol(w, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
+		r = plan_symbol(vm, env, pl, s, -1, false, true, DT_PROBE_EXEC_HELPER, false, &dummy, &why);
 		if (r == 0) {
-			w->exec_helper = true;
-			w->exec_helper_bprm = i == 0;
+			vm->exec_helper = true;
+			vm->exec_helper_bprm = i == 0;
 			break;
 		}
-		dt_debug("VM %s: %s: %s", w->vm.name, exec_helpers[i], why ? why : strerror(-r));
+		dt_debug("VM %s: %s: %s", vm->name, exec_helpers[i], why ? why : strerror(-r));
 		r = r == -ENOMEM || r == -ENODEV ? r : 0;
 	}
 	/* open paths an abort filter reads: decided where the kernel has copied them, and
 	 * the files opens reach where the kernel has resolved them */
 	if (r == 0 && (want_copy & OPEN_NAME))
-		r = plan_helper(w, pl, "do_filp_open", DT_PROBE_COPY_HELPER,
+		r = plan_helper(vm, env, pl, "do_filp_open", DT_PROBE_COPY_HELPER,
 				"open paths are decided on the program's string at entry (a racing "
 				"thread can change it after the check)",
-				&w->copy_helper);
+				&vm->copy_helper);
 	if (r == 0 && (want_copy & OPEN_OBJECT))
-		r = plan_helper(w, pl, "security_file_open", DT_PROBE_FILE_HELPER,
+		r = plan_helper(vm, env, pl, "security_file_open", DT_PROBE_FILE_HELPER,
 				"filters on the file an open reached (filename:path) cannot decide "
 				"before the call runs",
-				&w->file_helper);
+				&vm->file_helper);
 	/* the ancestry cache must hear of exits even when do_exit is not traced */
-	if (r == 0 && w->want_ancestry && w->exit_id >= 0 && !(flags[w->exit_id] & DT_PROBE_PRE)) {
-		const struct dt_sym *s = dt_symtab_find(w->map, "do_exit");
+	if (r == 0 && vm->want_ancestry && vm->exit_id >= 0 && !(flags[vm->exit_id] & DT_PROBE_PRE)) {
+		const struct dt_sym *s = dt_symtab_find(env->map, "do_exit");
 		const char *why = NULL;
 		bool dummy;
 
 		if (s) {
-			r = plan_symbol(w, pl, s, w->exit_id, false, true, DT_PROBE_EXIT_HELPER, false,
+			r = plan_symbol(vm, env, pl, s, vm->exit_id, false, true, DT_PROBE_EXIT_HELPER, false,
 					&dummy, &why);
 			if (r < 0 && r != -ENOMEM && r != -ENODEV) {
-				dt_warn("VM %s: do_exit: %s: ancestry may be stale after exits", w->vm.name,
+				dt_warn("VM %s: do_exit: %s: ancestry may be stale after exits", vm->name,
 					why ? why : strerror(-r));
 				r = 0;
 			}
@@ -421,16 +426,16 @@ static int make_plan(struct dt_worker *w, struct planned *pl)
 	return r;
 }
 
-static int collect(struct dt_worker *w, bool (*pick)(struct dt_probe *, void *), void *arg,
+static int collect(struct dt_vmctx *vm, bool (*pick)(struct dt_probe *, void *), void *arg,
 		   struct dt_probe ***ret_v, size_t *ret_n)
 {
-	size_t i, n = 0, cap = dt_probe_table_capacity(w->probes);
+	size_t i, n = 0, cap = dt_probe_table_capacity(vm->probes);
 	struct dt_probe **v = calloc(cap ? cap : 1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < cap; i++) {
-		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+		struct dt_probe *p = dt_probe_table_slot(vm->probes, i);
 
 		if (p && pick(p, arg))
 			v[n++] = p;
@@ -455,26 +460,25 @@ static bool pick_armed(struct dt_probe *p, void *arg)
 	return p->armed;
 }
 
-int dt_worker_plan_probes(struct dt_worker *w)
+int dt_plan_probes(struct dt_vmctx *vm, struct dt_plan_env *env)
 {
 	struct planned pl = { 0 };
-	struct dt_probe_io io;
 	struct dt_probe **v = NULL;
 	size_t i, n, failed = 0;
 	int r;
 
-	r = make_plan(w, &pl);
+	r = make_plan(vm, env, &pl);
 	if (r < 0)
 		goto out;
 	/* mark: everything not in the new plan goes; new sites are added */
-	for (i = 0; i < dt_probe_table_capacity(w->probes); i++) {
-		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+	for (i = 0; i < dt_probe_table_capacity(vm->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(vm->probes, i);
 
 		if (p)
 			p->gone = true;
 	}
 	for (i = 0; i < pl.n; i++) {
-		struct dt_probe *p = dt_probe_table_get(w->probes, pl.v[i].site.addr);
+		struct dt_probe *p = dt_probe_table_get(vm->probes, pl.v[i].site.addr);
 
 		if (p && !memcmp(&p->site, &pl.v[i].site, sizeof(p->site)) && p->role == pl.v[i].role) {
 			p->gone = false;
@@ -487,28 +491,27 @@ int dt_worker_plan_probes(struct dt_worker *w)
 		}
 		if (p)
 			continue; /* same address, other meaning: leave the old one to go first */
-		if (!dt_probe_table_put(w->probes, &pl.v[i])) {
+		if (!dt_probe_table_put(vm->probes, &pl.v[i])) {
 			r = -errno;
 			goto out;
 		}
 	}
 	/* 1. arm the new ones */
-	dt_worker_probe_io(w, &io);
-	r = collect(w, pick_unarmed, NULL, &v, &n);
+	r = collect(vm, pick_unarmed, NULL, &v, &n);
 	if (r < 0)
 		goto out;
-	r = dt_probes_arm(&io, v, n, &failed);
+	r = dt_probes_arm(&vm->io, v, n, &failed);
 	if (r < 0 && r != -ENODEV) {
 		/* one bad site must not cost the others: arm them one by one, drop the bad */
 		for (i = 0; i < n; i++) {
-			int ri = dt_probes_arm(&io, &v[i], 1, &failed);
+			int ri = dt_probes_arm(&vm->io, &v[i], 1, &failed);
 
 			if (ri == -ENODEV) {
 				r = ri;
 				break;
 			}
 			if (ri < 0) {
-				dt_warn("VM %s: breakpoint at 0x%llx refused: %s", w->vm.name,
+				dt_warn("VM %s: breakpoint at 0x%llx refused: %s", vm->name,
 					(unsigned long long)v[i]->site.addr,
 					ri == -EILSEQ ? "the bytes there are not what the analysis saw"
 						      : strerror(-ri));
@@ -522,13 +525,13 @@ int dt_worker_plan_probes(struct dt_worker *w)
 	if (r < 0)
 		goto out;
 	/* 2. disarm what is no longer wanted, 3. forget it */
-	r = collect(w, pick_gone, NULL, &v, &n);
+	r = collect(vm, pick_gone, NULL, &v, &n);
 	if (r < 0)
 		goto out;
-	r = dt_probes_disarm(&io, v, n);
+	r = dt_probes_disarm(&vm->io, v, n);
 	if (r > 0)
 		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
-			w->vm.name, r);
+			vm->name, r);
 	/*
 	 * 3. Removed probes stay in the table, disarmed and gone, for good: a trap taken
 	 * at one just before its bytes were restored may still be queued, and must be
@@ -542,51 +545,37 @@ out:
 	return r;
 }
 
-int dt_worker_disarm_all(struct dt_worker *w)
+int dt_plan_disarm_all(struct dt_vmctx *vm)
 {
-	struct dt_probe_io io;
 	struct dt_probe **v = NULL;
 	size_t n;
 	int r;
 
-	r = collect(w, pick_armed, NULL, &v, &n);
+	r = collect(vm, pick_armed, NULL, &v, &n);
 	if (r < 0)
 		return r;
-	dt_worker_probe_io(w, &io);
-	r = dt_probes_disarm(&io, v, n);
+	r = dt_probes_disarm(&vm->io, v, n);
 	free(v);
 	if (r > 0) {
 		dt_warn("VM %s: %d breakpoint sites were rewritten by the guest; left as they are",
-			w->vm.name, r);
+			vm->name, r);
 		r = 0;
 	}
 	return r;
 }
 
-void dt_worker_probe_io(const struct dt_worker *w, struct dt_probe_io *ret_io)
-{
-	*ret_io = (struct dt_probe_io){
-		.ops = w->ops,
-		.dom = w->dom,
-		.cr3 = w->kcr3,
-		.insn = &w->insn,
-		.journal = w->d->opts->journal,
-		.domid = w->vm.domid,
-	};
-}
-
-void dt_worker_forget_journal(struct dt_worker *w)
+void dt_plan_forget_journal(struct dt_vmctx *vm)
 {
 	size_t i;
 
-	if (!w->probes)
+	if (!vm->probes)
 		return;
-	for (i = 0; i < dt_probe_table_capacity(w->probes); i++) {
-		struct dt_probe *p = dt_probe_table_slot(w->probes, i);
+	for (i = 0; i < dt_probe_table_capacity(vm->probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(vm->probes, i);
 
 		if (p) {
-			dt_journal_drop(w->d->opts->journal, p->jid[0]);
-			dt_journal_drop(w->d->opts->journal, p->jid[1]);
+			dt_journal_drop(vm->io.journal, p->jid[0]);
+			dt_journal_drop(vm->io.journal, p->jid[1]);
 			p->jid[0] = p->jid[1] = 0;
 		}
 	}

@@ -5,7 +5,7 @@
 
 #include <Zydis/Zydis.h>
 
-#include "engine/probes/site.h"
+#include "probes/site.h"
 
 static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };

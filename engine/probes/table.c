@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/guard/journal.h"
-#include "engine/probes/table.h"
-#include "engine/util/hashmap.h"
+#include "domtrace/journal.h"
+#include "probes/table.h"
+#include "util/hashmap.h"
 
 struct dt_probe_table {
 	struct dt_hashmap map; /* (site address, 0) -> struct dt_probe */

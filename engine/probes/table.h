@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "domtrace/hv.h"
-#include "engine/probes/site.h"
+#include "probes/site.h"
 
 enum dt_probe_role {
 	DT_PROBE_ENTRY = 1, /* a traced function begins */

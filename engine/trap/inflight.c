@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "engine/trap/inflight.h"
+#include "trap/inflight.h"
 
 int dt_inflight_init(struct dt_inflight *t)
 {

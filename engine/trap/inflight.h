@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "domtrace/event.h"
-#include "engine/util/hashmap.h"
+#include "util/hashmap.h"
 
 #define DT_INFLIGHT_MAX 16384
 

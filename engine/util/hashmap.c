@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/util/hashmap.h"
+#include "util/hashmap.h"
 
 static size_t home_of(uint64_t k1, uint64_t k2, size_t cap)
 {

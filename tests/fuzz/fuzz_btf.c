@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "sim/sim_priv.h"
+#include "sim_priv.h"
 
 static struct {
 	void *blob[2];

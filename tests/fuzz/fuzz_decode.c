@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t raw[DT_MAX_ARGS], base;
 	size_t n;
 	unsigned k;
-	int mask;
+	unsigned mask;
 
 	if (size < HDR)
 		return 0;
@@ -120,12 +120,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((data[3] & (1u << k)) && im.len)
 			raw[k] = base + raw[k] % (im.len + 64);
 	}
-	ev = dt_event_new(DT_EV_CALL, DT_EVENT_ARENA);
-	if (!ev)
+	if (dt_event_new(DT_EV_CALL, DT_EVENT_ARENA, &ev) < 0)
 		return 0;
 	ev->compat = data[2] & 1;
 	ev->func_id = (int)(fd - all);
-	mask = dt_decode_pre(ev, fd, raw, &mem);
+	dt_decode_pre(ev, fd, raw, &mem, &mask);
 	check_event(ev);
 	/* retry what was not present, with every page present now */
 	im.absent = 0;
@@ -136,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	im.absent = data[4] >> 4;
 	ev->has_ret = true;
 	ev->ret = (data[2] & 2) ? -(int64_t)(rd64(data + 53) % 4096) : (int64_t)(rd64(data + 53) >> 1);
-	dt_decode_post(ev, fd, &mem);
+	dt_decode_post(ev, fd, &mem, NULL);
 	check_event(ev);
 	dt_event_free(ev);
 	return 0;

@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "domtrace/guest.h"
-#include "sim/sim.h"
+#include "domtrace/sim.h"
 
 #define MAX_RECORDS 64
 #define REC 11

@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "domtrace/guest.h"
-#include "engine/guest/kallsyms.h"
-#include "sim/sim.h"
+#include "guest/kallsyms.h"
+#include "domtrace/sim.h"
 
 #define NLAYOUT 4
 #define REC 11

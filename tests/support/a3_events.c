@@ -10,9 +10,9 @@
 struct dt_event *dt_test_ev_openat(enum dt_event_type type, const char *vm, const char *comm,
 				   const char *filename, size_t arena)
 {
-	struct dt_event *ev = dt_event_new(type, arena);
+	struct dt_event *ev;
 
-	if (!ev)
+	if (dt_event_new(type, arena, &ev) < 0)
 		return NULL;
 	ev->when = DT_WHEN_PRE;
 	ev->seq = 1;
@@ -66,10 +66,10 @@ void dt_test_ev_ancestors(struct dt_event *ev)
 
 struct dt_event *dt_test_ev_pslist(const char *vm, unsigned n)
 {
-	struct dt_event *ev = dt_event_new(DT_EV_PSLIST, n * sizeof(struct dt_pslist_entry) + 8);
+	struct dt_event *ev;
 	unsigned i;
 
-	if (!ev)
+	if (dt_event_new(DT_EV_PSLIST, n * sizeof(struct dt_pslist_entry) + 8, &ev) < 0)
 		return NULL;
 	ev->ts_ns = DT_TEST_TS;
 	strncpy(ev->vm, vm, sizeof(ev->vm) - 1);

@@ -237,8 +237,10 @@ struct traps_arg {
 static bool traps_reached(void *arg)
 {
 	struct traps_arg *a = arg;
+	struct dt_trap_totals t;
 
-	return atomic_load(&a->h->d->stats.traps) >= a->n;
+	dt_daemon_totals(a->h->d, &t);
+	return t.traps >= a->n;
 }
 
 struct attached_arg {

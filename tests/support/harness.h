@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/daemon.h"
-#include "engine/options.h"
-#include "sim/sim.h"
+#include "domtrace/daemon.h"
+#include "domtrace/options.h"
+#include "domtrace/sim.h"
 
 #define DT_HARNESS_MAX_VMS 16
 

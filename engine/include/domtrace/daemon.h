@@ -32,29 +32,36 @@
 #include "domtrace/filter.h"
 #include "domtrace/hv.h"
 #include "domtrace/lathist.h"
-#include "engine/options.h"
+#include "domtrace/options.h"
 
 struct dt_report;
 struct dt_report_producer;
 struct dt_symtab;
 struct dt_worker;
 
+/* Daemon-wide counts (rare events: attach, refusals, symbol tables). */
 struct dt_daemon_stats {
-	atomic_uint_fast64_t traps;	/* every trap taken */
-	atomic_uint_fast64_t calls;	/* entry hits of traced functions */
-	atomic_uint_fast64_t returns;	/* exit hits paired with a call */
-	atomic_uint_fast64_t matches;	/* filter matches (incl. aborts) */
-	atomic_uint_fast64_t aborts;	/* calls aborted */
-	atomic_uint_fast64_t not_ours;	/* traps at addresses without our probe */
-	atomic_uint_fast64_t regex_errors; /* matches where a regex could not be evaluated */
-	atomic_uint_fast64_t undecided;	   /* functions where an abort filter lacked its argument */
-	atomic_uint_fast64_t errors;	/* hits that could not be decoded fully */
 	atomic_uint_fast64_t attached;	/* VMs attached so far */
 	atomic_uint_fast64_t refused;	/* VMs refused (bad map, PV, ...) */
 	atomic_uint_fast64_t syms_map;	/* VMs attached with a System.map */
 	atomic_uint_fast64_t syms_kallsyms; /* ... with their kernel's own kallsyms */
 	atomic_uint_fast64_t kallsyms_decoded; /* kallsyms tables decoded (one a build) */
-	struct dt_lathist handling;	/* a trap taken -> its answer sent, by the workers */
+};
+
+/* What the trap path counted, summed over every worker, live and ended
+ * (dt_daemon_totals). Each worker counts in its own trap context: no trap writes a
+ * counter another thread writes. */
+struct dt_trap_totals {
+	uint64_t traps;	       /* every trap taken */
+	uint64_t calls;	       /* entry hits of traced functions */
+	uint64_t returns;      /* exit hits paired with a call */
+	uint64_t matches;      /* filter matches (incl. aborts) */
+	uint64_t aborts;       /* calls aborted */
+	uint64_t not_ours;     /* traps at addresses without our probe */
+	uint64_t regex_errors; /* matches where a regex could not be evaluated */
+	uint64_t undecided;    /* functions where an abort filter lacked its argument */
+	uint64_t errors;       /* hits that could not be decoded fully */
+	struct dt_lathist handling; /* a trap taken -> its answer sent, by the workers */
 };
 
 /* A shared symbol table: a System.map file (path), or a table decoded from a guest's
@@ -97,6 +104,11 @@ struct dt_daemon {
 	bool watcher_started;
 
 	struct dt_daemon_stats stats;
+	/* every worker's trap counters: those of live workers (list, counters_lock) and
+	 * the sum of those that ended */
+	pthread_mutex_t counters_lock;
+	struct dt_worker *counted;
+	struct dt_trap_totals retired;
 };
 
 /* Block the daemon's signals (in every thread created after this call) and return a
@@ -113,6 +125,12 @@ int dt_daemon_main(const struct dt_options *opts, const struct dt_hv_ops *ops, s
 /* The signal loop of dt_daemon_main (sfd from dt_daemon_signal_fd()). */
 void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *arg);
 /* Wait until n VMs are attached or refused: true, or false after timeout_ms. */
+/* The trap path's counts so far, every worker's summed. Any thread. */
+void dt_daemon_totals(struct dt_daemon *d, struct dt_trap_totals *ret);
+/* worker.c: a worker's counters join the sum when it starts, and are folded into the
+ * retired sum once its thread has ended (w not yet counted: nothing happens). */
+void dt_daemon_count_worker(struct dt_daemon *d, struct dt_worker *w);
+void dt_daemon_uncount_worker(struct dt_daemon *d, struct dt_worker *w);
 bool dt_daemon_wait_attached(struct dt_daemon *d, unsigned n, int timeout_ms);
 
 /* The same in parts, for tests and benches (no signal handling): start (open the
@@ -148,16 +166,5 @@ struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom 
 					  uint32_t vcpu);
 int dt_daemon_kallsyms_add(struct dt_daemon *d, struct dt_symtab *tab, const char *banner,
 			   struct dt_symtab **ret_tab);
-
-/* The VM table (engine/watcher.c). Watcher and main thread. attach_vm returns 1 if a
- * worker was started, 0 if the VM is not wanted or known already, -errno. */
-int dt_daemon_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm);
-void dt_daemon_vm_gone(struct dt_daemon *d, uint32_t domid);
-/* After a reload: start workers for newly monitored VMs, stop those no longer
- * monitored, ask the others to re-plan their probes. */
-void dt_daemon_apply_policy(struct dt_daemon *d);
-void dt_daemon_stop_workers(struct dt_daemon *d);
-int dt_watcher_start(struct dt_daemon *d);
-void dt_watcher_stop(struct dt_daemon *d);
 
 #endif /* DT_ENGINE_DAEMON_H */

@@ -130,19 +130,21 @@ struct dt_event {
 	/* notice */
 	const char *msg;
 
-	/* arena bookkeeping (engine/event.c) */
+	/* arena bookkeeping (model/event.c) */
 	size_t size;	   /* bytes allocated for this event in total (memory bound) */
 	size_t arena_used;
 	size_t arena_cap;
 	char arena[];
 };
 
-/* Allocate an event with `arena` bytes of text space. NULL on ENOMEM. Any thread. */
-struct dt_event *dt_event_new(enum dt_event_type type, size_t arena);
+/* Allocate an event with `arena` bytes of text space into *ret_ev (the caller owns it).
+ * 0, or -ENOMEM with *ret_ev = NULL. Any thread. */
+int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev);
 void dt_event_free(struct dt_event *ev); /* NULL ok */
 /* A copy with its own arena (the used part plus `extra` bytes); pointers into the old
- * arena are rebased, static ones kept. Not queued (fresh qnode). NULL on ENOMEM. */
-struct dt_event *dt_event_clone(const struct dt_event *ev, size_t extra);
+ * arena are rebased, static ones kept. Not queued (fresh qnode). 0, or -ENOMEM with
+ * *ret_ev = NULL. */
+int dt_event_clone(const struct dt_event *ev, size_t extra, struct dt_event **ret_ev);
 
 /* Copy a string into the event's arena (truncated to what fits, NUL-terminated).
  * Returns the copy, or a static "" if the arena is full. */

@@ -3,11 +3,14 @@
  * report.h - the reporter: one thread that takes events from the per-VM workers
  * through a bounded lock-free queue (queue.h) and hands them to its sinks:
  *
- *   log     one line per event on an fd (stdout): strace-like text or JSON lines
- *   report  the ancestor's -R file: matches, aborts, losses, with the pid lineage
- *   a3      events for the A3 monitor, batched into HTTP(S) POSTs through libcurl
- *           (one line per event, the seed's text or JSON), or the ancestor's
- *           per-event GET requests; retried with exponential backoff
+ *   log          one line per event on an fd (stdout): strace-like text or JSON lines
+ *   report file  the ancestor's -R file: matches, aborts, losses, with the pid lineage
+ *                (dt_sink_report_file; its options say report_file_*)
+ *   a3           events for the A3 monitor, batched into HTTP(S) POSTs through libcurl
+ *                (one line per event, the seed's text or JSON), or the ancestor's
+ *                per-event GET requests; retried with exponential backoff
+ *
+ * "report" alone (dt_report_*) always means the reporter, never the -R file.
  *
  * docs/EVENTS.md describes every output format and the HTTP requests.
  *
@@ -73,7 +76,7 @@ struct dt_report_opts {
 	const struct dt_funcdesc *(*lookup)(int func_id);
 
 	/* report file sink (-R): created/truncated like the ancestor's; NULL = off */
-	const char *report_path;
+	const char *report_file_path;
 
 	/* A3 sink (-a) */
 	enum dt_report_a3 a3;

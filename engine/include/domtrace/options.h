@@ -78,7 +78,7 @@ struct dt_options {
 	size_t nextra;
 	bool no_guardian;	/* --no-guardian: no crash-recovery process (engine/guard/) */
 	/* Not an option: the crash journal main() shares with the guardian, or NULL.
-	 * Borrowed; workers record every armed byte in it (engine/guard/journal.h). */
+	 * Borrowed; workers record every armed byte in it (engine/include/domtrace/journal.h). */
 	struct dt_journal *journal;
 };
 

@@ -9,6 +9,10 @@
  * arrays are bounded, failures are rendered as such ("<unreadable 0x...>").
  *
  * Thread: any; decoders keep no state. Results go into the event's arena.
+ *
+ * Every dt_decode_* function returns 0 or -errno (-EINVAL: an argument index the call
+ * does not have; -EAGAIN: what it needs is still on a page that is not present); what
+ * else it finds out comes back through a ret_ pointer (NULL if not wanted).
  */
 #ifndef DOMTRACE_DECODE_H
 #define DOMTRACE_DECODE_H
@@ -39,15 +43,16 @@ struct dt_guest_mem {
  * raw[] are the six arguments in ABI order (already taken from pt_regs or registers
  * by the caller). OUT arguments are left pending. ev->func_id, compat, nr are set by
  * the caller.
- * Returns 0, or a bitmask (bit i = argument i) of arguments whose guest memory was on
- * a page that is not present: their value says so, and the engine may retry them
- * later (e.g. execve at a point where the kernel has faulted the pages in).
+ * Returns 0. *ret_missing: a bitmask (bit i = argument i) of arguments whose guest
+ * memory was on a page that is not present: their value says so, and the engine may
+ * retry them later (e.g. execve at a point where the kernel has faulted the pages in).
  */
 int dt_decode_pre(struct dt_event *ev, const struct dt_funcdesc *fd, const uint64_t raw[DT_MAX_ARGS],
-		  const struct dt_guest_mem *mem);
+		  const struct dt_guest_mem *mem, unsigned *ret_missing);
 
 /* Re-render argument i (after a retry), replacing its value and decodings. Returns 0
- * if readable now, 1 if still not present. */
+ * if readable now (or if the call has no argument i: nothing to retry), -EAGAIN if
+ * still not present. */
 int dt_decode_retry_arg(struct dt_event *ev, const struct dt_funcdesc *fd, unsigned i,
 			const struct dt_guest_mem *mem);
 
@@ -58,8 +63,10 @@ int dt_decode_set_copied(struct dt_event *ev, const struct dt_funcdesc *fd, unsi
 			 const char *s, size_t len, bool truncated);
 
 /* After the call: ev->has_ret/ret are set by the caller; renders OUT arguments and the
- * post-only decodings (wait status, accepted sockaddr, ...). */
-int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem);
+ * post-only decodings (wait status, accepted sockaddr, ...). Returns 0; *ret_missing as
+ * for dt_decode_pre. */
+int dt_decode_post(struct dt_event *ev, const struct dt_funcdesc *fd, const struct dt_guest_mem *mem,
+		   unsigned *ret_missing);
 
 /* Small renderers other modules use (static strings or "" for unknown). */
 const char *dt_signal_name(int sig);	  /* "SIGSEGV"; NULL if unknown */

@@ -21,7 +21,7 @@
 #include <sys/types.h>
 
 #include "domtrace/hv.h"
-#include "engine/guard/journal.h"
+#include "domtrace/journal.h"
 
 struct dt_guardian;
 

@@ -3,7 +3,7 @@
  * sim.h - the simulated Xen host behind `dt_hv_sim`: its parameters, and hooks that let
  * tests and benches see what the simulated guests really did.
  *
- * The engine sees simulated guests only through include/domtrace/hv.h. Everything in this
+ * The engine sees simulated guests only through model/include/domtrace/hv.h. Everything in this
  * header is for the code that opens the backend (params) and for tests/bench (hooks); the
  * engine proper must never call the hooks.
  *

@@ -8,14 +8,15 @@
 
 #include "domtrace/event.h"
 
-struct dt_event *dt_event_new(enum dt_event_type type, size_t arena)
+int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev)
 {
 	struct dt_event *ev;
 	size_t size = sizeof(*ev) + arena;
 
+	*ret_ev = NULL;
 	ev = calloc(1, size);
 	if (!ev)
-		return NULL;
+		return -ENOMEM;
 	cds_wfcq_node_init(&ev->qnode);
 	ev->type = type;
 	ev->func_id = -1;
@@ -23,7 +24,8 @@ struct dt_event *dt_event_new(enum dt_event_type type, size_t arena)
 	ev->proc.ppid = ev->proc.rppid = -1;
 	ev->size = size;
 	ev->arena_cap = arena;
-	return ev;
+	*ret_ev = ev;
+	return 0;
 }
 
 void dt_event_free(struct dt_event *ev)
@@ -40,15 +42,16 @@ static const void *rebase(const struct dt_event *from, struct dt_event *to, cons
 	return p;
 }
 
-struct dt_event *dt_event_clone(const struct dt_event *ev, size_t extra)
+int dt_event_clone(const struct dt_event *ev, size_t extra, struct dt_event **ret_ev)
 {
 	size_t cap = ev->arena_used + extra;
 	struct dt_event *c;
 	unsigned i;
 
+	*ret_ev = NULL;
 	c = malloc(sizeof(*c) + cap);
 	if (!c)
-		return NULL;
+		return -ENOMEM;
 	memcpy(c, ev, sizeof(*c) + ev->arena_used);
 	cds_wfcq_node_init(&c->qnode);
 	c->arena_cap = cap;
@@ -65,7 +68,8 @@ struct dt_event *dt_event_clone(const struct dt_event *ev, size_t extra)
 	c->ps = (struct dt_pslist_entry *)rebase(ev, c, ev->ps);
 	c->func = rebase(ev, c, ev->func);
 	c->msg = rebase(ev, c, ev->msg);
-	return c;
+	*ret_ev = c;
+	return 0;
 }
 
 void *dt_event_alloc(struct dt_event *ev, size_t n)

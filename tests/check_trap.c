@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * check_trap.c - the trap path's decisions through a per-VM trap context alone
+ * (engine/vmctx.h): no daemon, no worker thread, no reporter. The test owns the backend
+ * (the simulated host, as a stand-in for Xen), publishes its own filter chain, holds the
+ * action bit, collects the events the trap path sends, and answers every trap itself:
+ * an abort at entry, a would-abort with the action bit off, an open's path decided on
+ * the kernel's copy after the entry deferred it, a return paired with its call, and
+ * what the context counted for each.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu.h>
+
+#include "domtrace/config.h"
+#include "domtrace/filter.h"
+#include "domtrace/guest.h"
+#include "domtrace/sim.h"
+#include "probes/plan.h"
+#include "trap/hit.h"
+#include "vmctx.h"
+
+#define WAIT_MS 60000
+#define MAX_EVENTS 64
+
+/* What one test sets up: a sim VM, its guest, a chain, and the trap context. */
+struct rig {
+	char dir[64];
+	struct dt_hv *hv;
+	struct dt_sim_host *host;
+	struct dt_hv_dom *dom;
+	struct dt_symtab *map;
+	struct dt_guest *guest;
+	struct dt_chain_slot slot;
+	struct dt_chain_reader *reader;
+	atomic_bool action;
+	struct dt_vmctx vm;
+	struct dt_plan_env env;
+	/* the events the trap path sent, and the role of the probe each was sent at */
+	struct dt_event *ev[MAX_EVENTS];
+	int role_at[MAX_EVENTS];
+	size_t nev;
+	int role_now; /* role of the probe the trap being handled hit; -1: none */
+};
+
+static struct rig R;
+
+static int collect(void *ctx, struct dt_event *ev)
+{
+	struct rig *r = ctx;
+
+	ck_assert_uint_lt(r->nev, MAX_EVENTS);
+	r->role_at[r->nev] = r->role_now;
+	r->ev[r->nev++] = ev;
+	return 0;
+}
+
+/* Attach as a worker does (paused: guest, trap instruction, trapping on, plan), with
+ * `config` as the policy, returns on or off. */
+static void rig_start(const char *config, bool returns, bool action_on)
+{
+	static const char *const names[] = { "trapvm" };
+	struct dt_vm_policy pol = { .returns = returns, .action_bit = &R.action };
+	struct dt_guest_params gp = { .vm_name = "trapvm" };
+	struct dt_sim_kernel_info ki;
+	struct dt_sim_params p;
+	struct dt_config *cfg = NULL;
+	struct dt_chain *chain = NULL;
+	struct dt_hv_dom *dom = NULL;
+	uint64_t thunk;
+	char err[512];
+
+	memset(&R, 0, sizeof(R));
+	R.role_now = -1;
+	atomic_store(&R.action, action_on);
+	rcu_register_thread();
+	snprintf(R.dir, sizeof(R.dir), "/tmp/dt-trap-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(R.dir));
+	dt_sim_params_default(&p);
+	p.n_vms = 1;
+	p.names = names;
+	p.workload = false;
+	p.rate = 0;
+	p.sysmap_dir = R.dir;
+	p.snapshot_vms = true;
+	ck_assert_int_eq(dt_hv_sim.open(&p, &R.hv), 0);
+	R.host = dt_sim_host_from(R.hv);
+	ck_assert_int_eq(dt_sim_kernel_info(R.host, 1, &ki), 0);
+
+	ck_assert_int_eq(dt_config_parse_string("test", config, strlen(config), &cfg, NULL), 0);
+	ck_assert_int_eq(dt_chain_new(cfg, &chain), 0);
+	dt_chain_publish(&R.slot, chain);
+	ck_assert_int_eq(dt_chain_reader_new("trapvm", &R.reader), 0);
+
+	ck_assert_int_eq(dt_vmctx_init(&R.vm, "trapvm", 1, &dt_hv_sim, &pol, &R.slot, NULL), 0);
+	R.vm.reader = R.reader;
+	R.vm.out = (struct dt_vm_out){ .submit = collect, .ctx = &R };
+	ck_assert_int_eq(dt_hv_sim.dom_open(R.hv, 1, &dom), 0);
+	dt_vmctx_set_dom(&R.vm, dom);
+	ck_assert_int_eq(dt_vmctx_pause(&R.vm), 0);
+	ck_assert_int_eq(dt_symtab_load(ki.sysmap_path, &R.map, err, sizeof(err)), 0);
+	gp.symtab = R.map;
+	ck_assert_msg(dt_guest_open(&dt_hv_sim, dom, &gp, &R.vm.guest, err, sizeof(err)) == 0, "%s",
+		      err);
+	R.vm.io.cr3 = dt_guest_kernel_cr3(R.vm.guest);
+	ck_assert_int_eq(dt_hv_sim.trap_insn(dom, &R.vm.insn), 0);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(dom, true), 0);
+	R.env.map = R.map;
+	if (dt_guest_sym_va(R.vm.guest, "__x86_return_thunk", &thunk) == 0)
+		R.env.return_thunk = thunk;
+	R.env.code_buf = malloc(DT_FUNC_SCAN_MAX);
+	ck_assert_ptr_nonnull(R.env.code_buf);
+	ck_assert_int_eq(dt_plan_probes(&R.vm, &R.env), 0);
+	ck_assert_uint_gt(dt_probe_table_count(R.vm.probes), 0);
+	ck_assert_int_eq(dt_vmctx_unpause(&R.vm), 0);
+}
+
+/* Answer every trap queued now; true if there was one. */
+static bool handle_queued(void)
+{
+	struct dt_trap t;
+	bool any = false;
+
+	while (dt_hv_sim.next_trap(R.vm.dom, &t) == 0) {
+		struct dt_probe *p = dt_probe_table_get(R.vm.probes, t.gla);
+
+		R.role_now = p ? p->role : -1;
+		ck_assert_int_eq(dt_hit_handle(&R.vm, &t), 0);
+		R.role_now = -1;
+		any = true;
+	}
+	return any;
+}
+
+/* Be the worker until the labelled call has completed (bounded: WAIT_MS of quiet). */
+static struct dt_sim_call run_call(const char *label)
+{
+	struct pollfd pfd = { .fd = dt_hv_sim.trap_fd(R.vm.dom), .events = POLLIN };
+	struct dt_sim_call c;
+	int quiet_ms = 0;
+
+	while (dt_sim_call_outcome(R.host, label, &c) == -EAGAIN) {
+		ck_assert_msg(quiet_ms < WAIT_MS, "call %s never completed", label);
+		if (poll(&pfd, 1, 10) <= 0 || !handle_queued())
+			quiet_ms += 10;
+	}
+	ck_assert_int_eq(dt_sim_call_outcome(R.host, label, &c), 0);
+	return c;
+}
+
+/* Detach as a worker does: restore every byte, answer what is left, and check that the
+ * guest's kernel is byte-identical, nothing paused, nothing crashed. */
+static void rig_finish(void)
+{
+	struct dt_sim_kernel_check kc;
+	struct dirent *de;
+	DIR *dir;
+	size_t i;
+
+	ck_assert_int_eq(dt_vmctx_pause(&R.vm), 0);
+	ck_assert_int_eq(dt_plan_disarm_all(&R.vm), 0);
+	(void)handle_queued();
+	ck_assert_int_eq(dt_hv_sim.set_trapping(R.vm.dom, false), 0);
+	ck_assert_int_eq(dt_vmctx_unpause(&R.vm), 0);
+	dt_hv_sim.dom_close(R.vm.dom);
+	dt_vmctx_set_dom(&R.vm, NULL);
+	dt_hit_flush_inflight(&R.vm);
+	ck_assert_int_eq(dt_sim_check_kernels(R.host, &kc), 0);
+	ck_assert_uint_eq(kc.intact, 1);
+	ck_assert_uint_eq(kc.differ, 0);
+	ck_assert(!dt_sim_any_paused(R.host));
+	for (i = 0; i < R.nev; i++)
+		dt_event_free(R.ev[i]);
+	dt_vmctx_fini(&R.vm);
+	dt_guest_close(R.vm.guest);
+	dt_symtab_free(R.map);
+	free(R.env.code_buf);
+	dt_chain_reader_free(R.reader);
+	dt_chain_slot_clear(&R.slot);
+	dt_hv_sim.close(R.hv);
+	dir = opendir(R.dir);
+	if (dir) {
+		while ((de = readdir(dir)))
+			if (de->d_name[0] != '.')
+				(void)unlinkat(dirfd(dir), de->d_name, 0);
+		closedir(dir);
+	}
+	(void)rmdir(R.dir);
+	rcu_unregister_thread();
+}
+
+static uint64_t count(const atomic_uint_fast64_t *c)
+{
+	return atomic_load(c);
+}
+
+/* An abort filter that needs nothing unreadable decides at the entry: the call never
+ * runs, returns the filter's value, and the abort is counted. */
+START_TEST(entry_abort)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions getpid\nFilter function=getpid,name=victim,apply=1,retval=-EPERM\n",
+		  false, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 940 comm=victim\n"
+						      "940 call getpid label=g\n",
+					      NULL, 0),
+			 0);
+	c = run_call("g");
+	ck_assert_int_eq(c.ret, -EPERM);
+	ck_assert(!c.body_ran);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->type, DT_EV_ABORT);
+	ck_assert_int_eq(R.ev[0]->abort_ret, -EPERM);
+	ck_assert_int_eq(R.ev[0]->proc.pid, 940);
+	ck_assert_int_eq(R.role_at[0], DT_PROBE_ENTRY);
+	ck_assert_uint_eq(count(&R.vm.counters.calls), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.matches), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.aborts), 1);
+	ck_assert_uint_ge(count(&R.vm.counters.traps), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.not_ours), 0);
+	rig_finish();
+}
+END_TEST
+
+/* The same filter with the action bit off: reported as would-abort, the call runs. The
+ * bit is the test's own: the context reads it once per trap, no daemon behind it. */
+START_TEST(would_abort_when_action_off)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions getpid\nFilter function=getpid,name=victim,apply=1,retval=-EPERM\n",
+		  false, false);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 941 comm=victim\n"
+						      "941 call getpid label=g\n",
+					      NULL, 0),
+			 0);
+	c = run_call("g");
+	ck_assert(c.body_ran);
+	ck_assert_int_eq(c.ret, 941);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->type, DT_EV_WOULD_ABORT);
+	ck_assert_int_eq(R.ev[0]->abort_ret, -EPERM);
+	ck_assert_uint_eq(count(&R.vm.counters.matches), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.aborts), 0);
+	rig_finish();
+}
+END_TEST
+
+/* An abort filter on an open's path: the entry cannot decide (the user's string could
+ * change after the check), so the decision waits for do_filp_open, where it is made on
+ * the kernel's own copy and the open fails with the filter's error. */
+START_TEST(undecided_entry_deferred_to_kernel_copy)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions openat\n"
+		  "Filter function=openat,argname=filename,argval=^/etc/shadow$,apply=1,"
+		  "retval=-EACCES\n",
+		  false, true);
+	ck_assert(R.vm.copy_helper);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 950 comm=cat\n"
+						      "950 call openat AT_FDCWD \"/etc/shadow\" "
+						      "O_RDONLY 0 label=o\n",
+					      NULL, 0),
+			 0);
+	c = run_call("o");
+	ck_assert_int_eq(c.ret, -EACCES);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->type, DT_EV_ABORT);
+	ck_assert_str_eq(dt_event_value_of(R.ev[0], "filename"), "/etc/shadow");
+	/* sent where the kernel had copied the path, not at the entry */
+	ck_assert_int_eq(R.role_at[0], DT_PROBE_COPY_HELPER);
+	ck_assert_uint_eq(count(&R.vm.counters.calls), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.aborts), 1);
+	rig_finish();
+}
+END_TEST
+
+/* With returns on, an unmatched call is one event at its return: paired with its entry
+ * (task and stack pointer), the value the guest saw, and how long the call took. */
+START_TEST(return_pairs_with_its_call)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions openat\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 960 comm=plain\n"
+						      "960 call openat AT_FDCWD \"/etc/hosts\" "
+						      "O_RDONLY 0 label=r\n",
+					      NULL, 0),
+			 0);
+	c = run_call("r");
+	ck_assert(c.body_ran);
+	ck_assert_int_ge(c.ret, 0);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->type, DT_EV_CALL);
+	ck_assert_int_eq(R.ev[0]->when, DT_WHEN_POST);
+	ck_assert(R.ev[0]->has_ret);
+	ck_assert_int_eq(R.ev[0]->ret, c.ret);
+	ck_assert_int_eq(R.ev[0]->proc.pid, 960);
+	ck_assert_int_eq(R.role_at[0], DT_PROBE_EXIT);
+	ck_assert_uint_eq(count(&R.vm.counters.calls), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.returns), 1);
+	ck_assert_uint_eq(count(&R.vm.counters.matches), 0);
+	ck_assert_uint_ge(count(&R.vm.counters.traps), 2);
+	ck_assert_uint_eq(dt_lat_count(&R.vm.counters.handling), 0); /* the worker's to time */
+	rig_finish();
+}
+END_TEST
+
+static Suite *trap_suite(void)
+{
+	Suite *s = suite_create("trap");
+	TCase *tc = tcase_create("decisions");
+
+	tcase_add_test(tc, entry_abort);
+	tcase_add_test(tc, would_abort_when_action_off);
+	tcase_add_test(tc, undecided_entry_deferred_to_kernel_copy);
+	tcase_add_test(tc, return_pairs_with_its_call);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(trap_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
