@@ -78,6 +78,23 @@ else
 fi
 # post-retval: its own phase with return probes (dom0/main)
 
+# returns-everywhere (--trap int3: return probes on every traced call): every call record of
+# every traced function that returns carries its return value, in both phases' log
+if [ "${TRAP:-sgdt}" = int3 ]; then
+	rw="" rbad=""
+	for f in sys_execve sys_openat sys_connect sys_accept sys_kill sys_getppid; do
+		t=$(grep -c "\"type\":\"call\".*\"func\":\"$f\"" $DTJ)
+		r=$(grep "\"type\":\"call\".*\"func\":\"$f\"" $DTJ | grep -c '"ret":')
+		rw="$rw $f $r/$t,"
+		{ [ "$t" -gt 0 ] && [ "$r" = "$t" ]; } || rbad="$rbad $f"
+	done
+	if [ -z "$rbad" ]; then
+		pass returns-everywhere "every call record has its return value:${rw%,}"
+	else
+		fail returns-everywhere "records without a return value (or none) for:$rbad;${rw%,}" $DTE
+	fi
+fi
+
 ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_connect"' '127.0.0.1:7777' '"type":"match"' | tail -1)
 if [ -n "$ev" ] && [ "$(jget "$ev" uservaddr)" = "AF_INET 127.0.0.1:7777" ] &&
 	[ "$(jget "$ev" comm)" = xt-net ] && [ "$(jget "$ev" filter)" = 3 ]; then
@@ -229,10 +246,10 @@ fi
 if [ -n "${MM_CPU:-}" ] && [ -n "${MM_US:-}" ] && [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ] &&
 	[ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
 	awk -v t1="$t1" -v t2="$t2" -v c1="$c1" -v c2="$c2" -v hz="$hz" -v mc="$MM_CPU" \
-		-v b="$BASE_US" -v t="$TR_US" -v m="$MM_US" 'BEGIN {
+		-v b="$BASE_US" -v t="$TR_US" -v m="$MM_US" -v rt="$([ -z "$noret_why" ] && echo 2 || echo 1)" 'BEGIN {
 		d = (c2 - c1) / hz * 1e6 / (t2 - t1)
 		printf "FIGURE: yardstick (xt-minmon, same probe, no work, same boot): dom0 CPU per hit %.0f us; getppid %.2f us traced by it (+%.0f us)\n", mc, m, m - b
-		printf "FIGURE: domtrace / yardstick: dom0 CPU per hit %.0f / %.0f us = %.2fx; added in-guest cost per traced getppid %.0f / %.0f us = %.2fx; round trips per traced getppid 1 / 1 (TCG)\n", d, mc, d / mc, t - b, m - b, (t - b) / (m - b)
+		printf "FIGURE: domtrace / yardstick: dom0 CPU per hit %.0f / %.0f us = %.2fx; added in-guest cost per traced getppid %.0f / %.0f us = %.2fx; round trips per traced getppid %d / 1; per round trip %.0f / %.0f us = %.2fx (TCG)\n", d, mc, d / mc, t - b, m - b, (t - b) / (m - b), rt, (t - b) / rt, m - b, (t - b) / rt / (m - b)
 	}' | tee -a "$RES"
 fi
 grep 'stats:' $DTE | sed -n 's/^\([0-9:.]*\) .*stats: traps \([0-9]*\),.*/\1 \2/p' |
