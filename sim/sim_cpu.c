@@ -786,7 +786,10 @@ void dt_sim_vcpus_stop(struct sim_vm *vm)
 	for (i = 0; i < vm->nvcpus; i++) {
 		if (vm->vcpu[i].started) {
 			pthread_join(vm->vcpu[i].thr, NULL);
+			/* under the lock: a pause in progress reads it (any_running) */
+			pthread_mutex_lock(&vm->lock);
 			vm->vcpu[i].started = false;
+			pthread_mutex_unlock(&vm->lock);
 		}
 	}
 }

@@ -306,7 +306,7 @@ static int sim_pause(struct dt_hv_dom *dom)
 		d->pauses++;
 		dt_sim_update_stop(vm);
 		pthread_cond_broadcast(&vm->cond);
-		while (any_running(vm) && !vm->dying)
+		while (!vm->dying && any_running(vm))
 			pthread_cond_wait(&vm->cond, &vm->lock);
 	}
 	pthread_mutex_unlock(&vm->lock);
