@@ -69,11 +69,22 @@ wait_rounds() {
 		[ "$(last_round "$1")" -ge "$want" ] && return 0
 		if ((i % 20 == 19)) && ! alive "$1"; then
 			note "guest $1 is not alive: $(xl list "$1" 2>&1 | tail -1)"
+			guest_died "$1"
 			return 1
 		fi
 		sleep 0.5
 	done
 	return 1
+}
+# guest_died NAME: the scenario cannot go on without its guest: record the death with Xen's
+# log and end the scenario now, instead of letting every later check wait out its timeouts on
+# a dead guest (a run that outlived XT_TIMEOUT kept no Xen log, so tests/xen/run could not
+# tell an emulator defect, which gets another run, from anything else).
+guest_died() {
+	fail guest-died "$1 died: $(xl list "$1" 2>&1 | tail -1 | tr -s ' '); Xen: $(xl dmesg 2>&1 | grep -E -m2 'Triple fault|domain_crash|crashed' | tr '\n' ' ')"
+	save_logs
+	note "scenario ended early: guest $1 died"
+	exit 1
 }
 # round_lines NAME R: the console lines of round R of guest NAME.
 round_lines() {
