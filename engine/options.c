@@ -135,7 +135,7 @@ void dt_options_usage(FILE *out)
 	      "  --backend xen|sim       hypervisor (default xen)\n"
 	      "  --trap int3|sgdt        how a probe traps on Xen (default int3; sgdt for\n"
 	      "                          emulators that never report int3, e.g. QEMU TCG)\n"
-	      "  --sgdt-returns          with --trap sgdt, also probe returns (experimental:\n"
+	      "  --sgdt-returns          with --trap sgdt, also probe returns (for emulators;\n"
 	      "                          see domtrace(8))\n"
 	      "  --no-guardian           no guardian process (it restores the guests if\n"
 	      "                          domtrace is killed with SIGKILL or crashes)\n"

@@ -55,7 +55,7 @@ struct dt_options {
 	const char *log_file;	/* --log FILE (default stdout) */
 	bool check_config;	/* -t */
 	bool returns;		/* trace return values of every traced call (--no-returns) */
-	bool sgdt_returns;	/* --sgdt-returns: return probes with --trap sgdt (experimental) */
+	bool sgdt_returns;	/* --sgdt-returns: return probes with --trap sgdt */
 	bool lossless;		/* --lossless: guests wait instead of losing events */
 	size_t queue_bytes;	/* --queue-bytes */
 	size_t a3_backlog_bytes;/* --a3-backlog-bytes: events waiting for the A3 server */

@@ -39,7 +39,6 @@ fi
 # Return values need return probes. Under --trap sgdt a return probe needs a 5-byte exit;
 # when the guest kernel's exits are 1-byte "ret" (patched return thunks) domtrace traces the
 # call without them and says so: then a return value is not compared (post-retval says why).
-noret_why=$(grep -m1 -o -E 'entry points without return probes.*|no return probes with --trap sgdt.*' $DTE)
 # ret_ok EVENT WANT: the event's return value is WANT, or it has none for the reason above.
 ret_ok() {
 	local r
@@ -53,128 +52,145 @@ ret_text() {
 	[ -n "$r" ] && echo "ret $r" || echo "no return value (no return probe)"
 }
 
-ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_execve"' '"filename":"/bin/xt-hello"' "u1-round-$RA\\\"")
-argv="[\\\"/bin/xt-hello\\\", \\\"u1-round-$RA\\\", \\\"arg with spaces\\\"]"
-# The name is the caller's (xt-exec) when the line is made at entry, the new program's
-# (xt-hello) when it is made at the return of a successful execve.
-cm=$(jget "$ev" comm)
-if [ -n "$ev" ] && [ "$(jget "$ev" argv)" = "$argv" ] && [[ $cm == xt-exec || $cm == xt-hello ]] &&
-	ret_ok "$ev" 0; then
-	pass execve-argv "u1 round $RA by pid $(jget "$ev" pid) ($cm, $(jget "$ev" when)): $(printf '%s' "$ev" | grep -o '"args":{[^}]*}' | head -1), $(ret_text "$ev")"
-else
-	fail execve-argv "no execve event with the argv of round $RA, or a wrong one" /tmp/ra.txt
-	printf '%s\n' "$ev" >> "$OUT/fail-execve-argv.txt"
-	jl $DTJ '"vm":"u1"' '"func":"sys_execve"' | tail -5 >> "$OUT/fail-execve-argv.txt"
-fi
-
-fd=$(sed -n "s|^XT xt-open: openat /tmp/xt-open-u1-$RA flags=0x80241 fd=\([0-9]*\)|\1|p" /tmp/ra.txt)
-ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_openat"' "\"filename\":\"/tmp/xt-open-u1-$RA\"" | head -1)
-fl=$(jget "$ev" flags)
-if [ -n "$ev" ] && [ -n "$fd" ] && ret_ok "$ev" "$fd" && [ "$(jget "$ev" comm)" = xt-open ] &&
-	all_in "$fl" O_WRONLY O_CREAT O_TRUNC O_CLOEXEC && [ "$(jget "$ev" mode)" = 0640 ]; then
-	pass openat-path-flags "/tmp/xt-open-u1-$RA flags=$fl mode=$(jget "$ev" mode) by xt-open, $(ret_text "$ev") (the guest got fd $fd)"
-else
-	fail openat-path-flags "event [${ev:0:300}] vs guest fd=$fd" /tmp/ra.txt
-fi
-# post-retval: its own phase with return probes (dom0/main)
-
-# returns-everywhere (--trap int3: return probes on every traced call): every call record of
-# every traced function that returns carries its return value, in both phases' log, but for
-# calls still in flight when their guest was destroyed or domtrace detached ("unfinished")
-if [ "${TRAP:-sgdt}" = int3 ]; then
-	rw="" rbad=""
-	for f in sys_execve sys_openat sys_connect sys_accept sys_kill sys_getppid; do
-		t=$(grep -c "\"type\":\"call\".*\"func\":\"$f\"" $DTJ)
-		r=$(grep "\"type\":\"call\".*\"func\":\"$f\"" $DTJ | grep -c '"ret":')
-		u=$(grep "\"type\":\"call\".*\"func\":\"$f\"" $DTJ | grep -v '"ret":' | grep -c '"unfinished":true')
-		rw="$rw $f $r/$t"
-		[ "$u" = 0 ] || rw="$rw ($u unfinished)"
-		rw="$rw,"
-		{ [ "$r" -gt 0 ] && [ $((r + u)) = "$t" ]; } || rbad="$rbad $f"
-	done
-	if [ -z "$rbad" ]; then
-		pass returns-everywhere "every call record has its return value but those unfinished:${rw%,}"
+# guest_events G R J E SX: the checks of one guest's traced round R (its console lines in
+# /tmp/round-G-R.txt) against domtrace's JSON log J (its stderr E), as checks named <check>SX:
+# u1 in phase A (SX empty) and each guest of the matrix run (SX "@<guest>"). The filters are
+# a.conf's: 1 abort xt-abort-target, 2 ancestry, 3 connect, 4 SIGSEGV exit, 5 post openat.
+guest_events() {
+	local g=$1 r=$2 J=$3 E=$4 sx=$5 rf=/tmp/round-$1-$2.txt
+	local ev argv cm fd fl rw rbad c rc t u f afd segv term ex7 e1 e2 e3 k pp xsig anc ctl ab e32 x32
+	round_lines "$g" "$r" > "$rf"
+	noret_why=$(grep -m1 -o -E 'entry points without return probes.*|no return probes with --trap sgdt.*' "$E")
+	ev=$(jl $J "\"vm\":\"$g\"" '"func":"sys_execve"' '"filename":"/bin/xt-hello"' "$g-round-$r\\\"")
+	argv="[\\\"/bin/xt-hello\\\", \\\"$g-round-$r\\\", \\\"arg with spaces\\\"]"
+	# The name is the caller's (xt-exec) when the line is made at entry, the new program's
+	# (xt-hello) when it is made at the return of a successful execve.
+	cm=$(jget "$ev" comm)
+	if [ -n "$ev" ] && [ "$(jget "$ev" argv)" = "$argv" ] && [[ $cm == xt-exec || $cm == xt-hello ]] &&
+		ret_ok "$ev" 0; then
+		pass "execve-argv$sx" "$g round $r by pid $(jget "$ev" pid) ($cm, $(jget "$ev" when)): $(printf '%s' "$ev" | grep -o '"args":{[^}]*}' | head -1), $(ret_text "$ev")"
 	else
-		fail returns-everywhere "records without a return value (or none) for:$rbad;${rw%,}" $DTE
+		fail "execve-argv$sx" "no execve event with the argv of round $r, or a wrong one" $rf
+		printf '%s\n' "$ev" >> "$OUT/fail-execve-argv$sx.txt"
+		jl $J "\"vm\":\"$g\"" '"func":"sys_execve"' | tail -5 >> "$OUT/fail-execve-argv$sx.txt"
 	fi
-fi
 
-ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_connect"' '127.0.0.1:7777' '"type":"match"' | tail -1)
-if [ -n "$ev" ] && [ "$(jget "$ev" uservaddr)" = "AF_INET 127.0.0.1:7777" ] &&
-	[ "$(jget "$ev" comm)" = xt-net ] && [ "$(jget "$ev" filter)" = 3 ]; then
-	pass connect-sockaddr "uservaddr=$(jget "$ev" uservaddr) by xt-net, filter 3 matched"
-else
-	fail connect-sockaddr "no matched connect to 127.0.0.1:7777: [${ev:0:400}]" /tmp/ra.txt
-	jl $DTJ '"func":"sys_connect"' | tail -3 >> "$OUT/fail-connect-sockaddr.txt"
-fi
-ev=$(jl $DTJ '"vm":"u1"' '"func":"sys_accept' '"comm":"xt-net"' | tail -1)
-afd=$(sed -n 's/^XT xt-net: accept 127.0.0.1:7777 fd=\([0-9]*\)/\1/p' /tmp/ra.txt)
-if [ -n "$ev" ]; then
-	note "accept event: ret=$(jget "$ev" ret) (guest saw fd=$afd) args $(printf '%s' "$ev" | grep -o '"args":{[^}]*}')"
-fi
+	fd=$(sed -n "s|^XT xt-open: openat /tmp/xt-open-$g-$r flags=0x80241 fd=\([0-9]*\)|\1|p" $rf)
+	ev=$(jl $J "\"vm\":\"$g\"" '"func":"sys_openat"' "\"filename\":\"/tmp/xt-open-$g-$r\"" | head -1)
+	fl=$(jget "$ev" flags)
+	if [ -n "$ev" ] && [ -n "$fd" ] && ret_ok "$ev" "$fd" && [ "$(jget "$ev" comm)" = xt-open ] &&
+		all_in "$fl" O_WRONLY O_CREAT O_TRUNC O_CLOEXEC && [ "$(jget "$ev" mode)" = 0640 ]; then
+		pass "openat-path-flags$sx" "/tmp/xt-open-$g-$r flags=$fl mode=$(jget "$ev" mode) by xt-open, $(ret_text "$ev") (the guest got fd $fd)"
+	else
+		fail "openat-path-flags$sx" "event [${ev:0:300}] vs guest fd=$fd" $rf
+	fi
+	# post-retval: its own phase with return probes (dom0/main)
 
-segv=$(sed -n 's/^XT xt-sig: child \([0-9]*\) faulted: signal=11/\1/p' /tmp/ra.txt)
-term=$(sed -n 's/^XT xt-sig: child \([0-9]*\) killed: signal=15/\1/p' /tmp/ra.txt)
-ex7=$(sed -n 's/^XT xt-sig: child \([0-9]*\) exited: exit=7/\1/p' /tmp/ra.txt)
-e1=$(jl $DTJ '"vm":"u1"' '"func":"do_exit"' "\"pid\":$segv," '"comm":"xt-sig"' | head -1)
-e2=$(jl $DTJ '"vm":"u1"' '"func":"do_exit"' "\"pid\":$term," '"comm":"xt-sig"' | head -1)
-e3=$(jl $DTJ '"vm":"u1"' '"func":"do_exit"' "\"pid\":$ex7," '"comm":"xt-sig"' | head -1)
-k=$(jl $DTJ '"vm":"u1"' '"func":"sys_kill"' "\"pid\":\"$term\"" '"sig":"SIGTERM"' | head -1)
-if [ -n "$segv" ] && [[ $e1 == *'"code:signal":"SIGSEGV"'* ]] && [ "$(jget "$e1" type)" = match ] &&
-	[[ $e2 == *'"code:signal":"SIGTERM"'* ]] && [[ $e3 == *'"code:status":"7"'* ]]; then
-	pass exit-signal "do_exit of pid $segv: SIGSEGV (filter 4 matched), pid $term: SIGTERM, pid $ex7: status 7"
-else
-	fail exit-signal "do_exit events for pids $segv/$term/$ex7: [${e1:0:300}] [${e2:0:200}] [${e3:0:200}]" /tmp/ra.txt
-fi
-if [ -n "$k" ]; then
-	pass kill-decoded "kill(pid=$term, sig=SIGTERM) by xt-sig pid $(jget "$k" pid)"
-else
-	fail kill-decoded "no kill event for pid $term" /tmp/ra.txt
-	jl $DTJ '"func":"sys_kill"' | tail -3 >> "$OUT/fail-kill-decoded.txt"
-fi
-# struct offsets: the pid, parent and name of every event above come from task_struct
-# offsets read from the guest's own BTF (domtrace is given no offsets profile).
-pp=$(jget "$e1" ppid)
-xsig=$(jl $DTJ '"vm":"u1"' '"func":"sys_kill"' "\"pid\":\"$term\"" | head -1)
-if [ -n "$e1" ] && [ "$(jget "$xsig" pid)" = "$pp" ] && [ "$(jget "$e1" pid)" = "$segv" ] &&
-	[ "$(jget "$e1" tgid)" = "$segv" ] && [ "$(jget "$e1" uid)" = 0 ]; then
-	pass btf-offsets "pid/tgid/ppid/comm/uid right for the guest's own processes (pid $segv, parent xt-sig $pp), from BTF"
-else
-	fail btf-offsets "process identity of do_exit events wrong: [${e1:0:400}] parent kill [${xsig:0:200}]"
-fi
+	# returns-everywhere (--trap int3: return probes on every traced call): every call record of
+	# every traced function that returns carries its return value, in both phases' log, but for
+	# calls still in flight when their guest was destroyed or domtrace detached ("unfinished")
+	if [ "${TRAP:-sgdt}" = int3 ]; then
+		rw="" rbad=""
+		for f in sys_execve sys_openat sys_connect sys_accept sys_kill sys_getppid; do
+			c="\"type\":\"call\",\"vm\":\"$g\",.*\"func\":\"$f\""
+			t=$(grep -c "$c" $J)
+			rc=$(grep "$c" $J | grep -c '"ret":')
+			u=$(grep "$c" $J | grep -v '"ret":' | grep -c '"unfinished":true')
+			rw="$rw $f $rc/$t"
+			[ "$u" = 0 ] || rw="$rw ($u unfinished)"
+			rw="$rw,"
+			{ [ "$rc" -gt 0 ] && [ $((rc + u)) = "$t" ]; } || rbad="$rbad $f"
+		done
+		if [ -z "$rbad" ]; then
+			pass "returns-everywhere$sx" "every call record has its return value but those unfinished:${rw%,}"
+		else
+			fail "returns-everywhere$sx" "records without a return value (or none) for:$rbad;${rw%,}" $E
+		fi
+	fi
 
-anc=$(jl $DTJ '"vm":"u1"' '"func":"sys_openat"' '"filename":"/tmp/xt-anc-target"' '"comm":"xt-open"' '"type":"match"' | head -1)
-ctl=$(jl $DTJ '"vm":"u1"' '"func":"sys_openat"' '"filename":"/tmp/xt-anc-target"' '"comm":"xt-abort"' | head -1)
-if [ -n "$anc" ] && [ "$(jget "$anc" filter)" = 2 ] && [ -n "$ctl" ] && [ "$(jget "$ctl" type)" = call ]; then
-	pass ancestry "name=^xt-anc matched xt-open (grandchild via sh), not the same open by xt-abort"
-else
-	fail ancestry "ancestor match [${anc:0:300}] control [${ctl:0:300}]"
-fi
+	ev=$(jl $J "\"vm\":\"$g\"" '"func":"sys_connect"' '127.0.0.1:7777' '"type":"match"' | tail -1)
+	if [ -n "$ev" ] && [ "$(jget "$ev" uservaddr)" = "AF_INET 127.0.0.1:7777" ] &&
+		[ "$(jget "$ev" comm)" = xt-net ] && [ "$(jget "$ev" filter)" = 3 ]; then
+		pass "connect-sockaddr$sx" "uservaddr=$(jget "$ev" uservaddr) by xt-net, filter 3 matched"
+	else
+		fail "connect-sockaddr$sx" "no matched connect to 127.0.0.1:7777: [${ev:0:400}]" $rf
+		jl $J '"func":"sys_connect"' | tail -3 >> "$OUT/fail-connect-sockaddr$sx.txt"
+	fi
+	ev=$(jl $J "\"vm\":\"$g\"" '"func":"sys_accept' '"comm":"xt-net"' | tail -1)
+	afd=$(sed -n 's/^XT xt-net: accept 127.0.0.1:7777 fd=\([0-9]*\)/\1/p' $rf)
+	if [ -n "$ev" ]; then
+		note "accept event: ret=$(jget "$ev" ret) (guest saw fd=$afd) args $(printf '%s' "$ev" | grep -o '"args":{[^}]*}')"
+	fi
 
-ab=$(grep -c '^XT xt-abort: openat /tmp/xt-abort-target flags=0x0 errno=18' /tmp/ra.txt)
-ev=$(jl $DTJ '"vm":"u1"' '"type":"abort"' '"filename":"/tmp/xt-abort-target"' | tail -1)
-if [ "$ab" = 1 ] && [ "$(jget "$ev" abort_ret)" = -18 ]; then
-	pass abort "xt-abort saw errno 18 (EXDEV) from openat, event abort_ret -18"
-else
-	fail abort "guest lines: $(grep 'xt-abort-target' /tmp/ra.txt | tr '\n' ';') event [${ev:0:300}]" /tmp/ra.txt
-fi
+	segv=$(sed -n 's/^XT xt-sig: child \([0-9]*\) faulted: signal=11/\1/p' $rf)
+	term=$(sed -n 's/^XT xt-sig: child \([0-9]*\) killed: signal=15/\1/p' $rf)
+	ex7=$(sed -n 's/^XT xt-sig: child \([0-9]*\) exited: exit=7/\1/p' $rf)
+	e1=$(jl $J "\"vm\":\"$g\"" '"func":"do_exit"' "\"pid\":$segv," '"comm":"xt-sig"' | head -1)
+	e2=$(jl $J "\"vm\":\"$g\"" '"func":"do_exit"' "\"pid\":$term," '"comm":"xt-sig"' | head -1)
+	e3=$(jl $J "\"vm\":\"$g\"" '"func":"do_exit"' "\"pid\":$ex7," '"comm":"xt-sig"' | head -1)
+	k=$(jl $J "\"vm\":\"$g\"" '"func":"sys_kill"' "\"pid\":\"$term\"" '"sig":"SIGTERM"' | head -1)
+	if [ -n "$segv" ] && [[ $e1 == *'"code:signal":"SIGSEGV"'* ]] && [ "$(jget "$e1" type)" = match ] &&
+		[[ $e2 == *'"code:signal":"SIGTERM"'* ]] && [[ $e3 == *'"code:status":"7"'* ]]; then
+		pass "exit-signal$sx" "do_exit of pid $segv: SIGSEGV (filter 4 matched), pid $term: SIGTERM, pid $ex7: status 7"
+	else
+		fail "exit-signal$sx" "do_exit events for pids $segv/$term/$ex7: [${e1:0:300}] [${e2:0:200}] [${e3:0:200}]" $rf
+	fi
+	if [ -n "$k" ]; then
+		pass "kill-decoded$sx" "kill(pid=$term, sig=SIGTERM) by xt-sig pid $(jget "$k" pid)"
+	else
+		fail "kill-decoded$sx" "no kill event for pid $term" $rf
+		jl $J '"func":"sys_kill"' | tail -3 >> "$OUT/fail-kill-decoded$sx.txt"
+	fi
+	# struct offsets: the pid, parent and name of every event above come from task_struct
+	# offsets read from the guest's own BTF (domtrace is given no offsets profile).
+	pp=$(jget "$e1" ppid)
+	xsig=$(jl $J "\"vm\":\"$g\"" '"func":"sys_kill"' "\"pid\":\"$term\"" | head -1)
+	if [ -n "$e1" ] && [ "$(jget "$xsig" pid)" = "$pp" ] && [ "$(jget "$e1" pid)" = "$segv" ] &&
+		[ "$(jget "$e1" tgid)" = "$segv" ] && [ "$(jget "$e1" uid)" = 0 ]; then
+		pass "btf-offsets$sx" "pid/tgid/ppid/comm/uid right for the guest's own processes (pid $segv, parent xt-sig $pp), from BTF"
+	else
+		fail "btf-offsets$sx" "process identity of do_exit events wrong: [${e1:0:400}] parent kill [${xsig:0:200}]"
+	fi
+
+	anc=$(jl $J "\"vm\":\"$g\"" '"func":"sys_openat"' '"filename":"/tmp/xt-anc-target"' '"comm":"xt-open"' '"type":"match"' | head -1)
+	ctl=$(jl $J "\"vm\":\"$g\"" '"func":"sys_openat"' '"filename":"/tmp/xt-anc-target"' '"comm":"xt-abort"' | head -1)
+	if [ -n "$anc" ] && [ "$(jget "$anc" filter)" = 2 ] && [ -n "$ctl" ] && [ "$(jget "$ctl" type)" = call ]; then
+		pass "ancestry$sx" "name=^xt-anc matched xt-open (grandchild via sh), not the same open by xt-abort"
+	else
+		fail "ancestry$sx" "ancestor match [${anc:0:300}] control [${ctl:0:300}]"
+	fi
+
+	ab=$(grep -c '^XT xt-abort: openat /tmp/xt-abort-target flags=0x0 errno=18' $rf)
+	ev=$(jl $J "\"vm\":\"$g\"" '"type":"abort"' '"filename":"/tmp/xt-abort-target"' | tail -1)
+	if [ "$ab" = 1 ] && [ "$(jget "$ev" abort_ret)" = -18 ]; then
+		pass "abort$sx" "xt-abort saw errno 18 (EXDEV) from openat, event abort_ret -18"
+	else
+		fail "abort$sx" "guest lines: $(grep 'xt-abort-target' $rf | tr '\n' ';') event [${ev:0:300}]" $rf
+	fi
+
+	if [ "$HAS32" = 1 ]; then
+		e32=$(jl $J "\"vm\":\"$g\"" '"func":"sys_openat"' "\"filename\":\"/tmp/xt32-open-$g-$r\"" | head -1)
+		x32=$(jl $J "\"vm\":\"$g\"" '"func":"sys_execve"' '"filename":"/bin/xt32-hello"' "$g-round32-$r" | head -1)
+		if [[ $e32 == *'"compat":true'* ]] && [[ $x32 == *'"compat":true'* ]]; then
+			pass "compat32$sx" "32-bit xt32: execve and openat traced through the ia32 entry points"
+		else
+			fail "compat32$sx" "32-bit events: openat [${e32:0:300}] execve [${x32:0:300}]" $rf
+			jl $J '"compat":true' | tail -3 >> "$OUT/fail-compat32$sx.txt"
+		fi
+	fi
+}
+guest_events u1 "$RA" $DTJ $DTE ""
+# the guest matrix's run (dom0/main): each matrix guest's one whole traced round
+for g in ${MATRIX:-}; do
+	mr=MR_$g
+	[ -n "${!mr:-}" ] && [ "${!mr}" -lt 999999 ] && guest_events "$g" "${!mr}" "$OUT/m.json" "$OUT/m.err" "@$g"
+done
 
 pl=$(grep -m1 "^domain=u1 type=pslist .*name=xt-exec" $A3 2>/dev/null)
 if [ -n "$pl" ]; then
 	pass pslist "A3 pslist on xt-exec's execve: ${pl:0:160}"
 else
 	fail pslist "no pslist event naming xt-exec" $A3
-fi
-
-if [ "$HAS32" = 1 ]; then
-	e32=$(jl $DTJ '"vm":"u1"' '"func":"sys_openat"' "\"filename\":\"/tmp/xt32-open-u1-$RA\"" | head -1)
-	x32=$(jl $DTJ '"vm":"u1"' '"func":"sys_execve"' '"filename":"/bin/xt32-hello"' "u1-round32-$RA" | head -1)
-	if [[ $e32 == *'"compat":true'* ]] && [[ $x32 == *'"compat":true'* ]]; then
-		pass compat32 "32-bit xt32: execve and openat traced through the ia32 entry points"
-	else
-		fail compat32 "32-bit events: openat [${e32:0:300}] execve [${x32:0:300}]" /tmp/ra.txt
-		jl $DTJ '"compat":true' | tail -3 >> "$OUT/fail-compat32.txt"
-	fi
 fi
 
 n1=$(jl $DTJ '"vm":"u1"' | wc -l)

@@ -14,7 +14,9 @@
  *   xt-sig                a child killed with SIGTERM, another dying of SIGSEGV, a third exit(7)
  *   xt-anc PATH           fork + exec "sh -c 'xt-open PATH; true'": xt-open runs as a grandchild
  *                         of xt-anc, named differently and not its child
- *   xt-loop N             N getppid() calls, prints the time per call (in-guest cost)
+ *   xt-loop N             N getppid() calls, prints the time per call (in-guest cost), its
+ *                         pid and the ppid every call returned (or "ppid=mixed")
+ *   xt-spin N             the same, under its own name: the second vCPU's load in a 2-vCPU guest
  *   xt-enforce SECRET N   tries to read SECRET (an absolute path in /tmp, made by init with a
  *                         symlink /tmp/xt-link to it and a directory /tmp/xt-dir) four ways an
  *                         abort filter on its path must not miss; one line per case with the
@@ -32,6 +34,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,12 +192,24 @@ static int do_loop(long n)
 	struct timespec a, b;
 	double us;
 
+	long first = -1, ppid;
+	bool mixed = false;
+
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i++)
-		syscall(SYS_getppid);
+	for (long i = 0; i < n; i++) {
+		ppid = syscall(SYS_getppid);
+		if (first < 0)
+			first = ppid;
+		mixed |= ppid != first;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	us = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e3;
-	say("getppid n=%ld total_us=%.0f us_per_call=%.2f", n, us, us / n);
+	if (mixed)
+		say("getppid n=%ld total_us=%.0f us_per_call=%.2f pid=%d ppid=mixed", n, us, us / n,
+		    (int)getpid());
+	else
+		say("getppid n=%ld total_us=%.0f us_per_call=%.2f pid=%d ppid=%ld", n, us, us / n,
+		    (int)getpid(), first);
 	return 0;
 }
 
@@ -372,7 +387,7 @@ int main(int argc, char **argv)
 		return do_sig();
 	if (!strcmp(dash, "anc"))
 		return do_anc(arg);
-	if (!strcmp(dash, "loop"))
+	if (!strcmp(dash, "loop") || !strcmp(dash, "spin"))
 		return do_loop(atol(arg));
 	if (!strcmp(dash, "enforce"))
 		return do_enforce(arg, argc > 2 ? atol(argv[2]) : 200);
