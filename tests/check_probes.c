@@ -43,6 +43,20 @@ START_TEST(entry_nop5_and_endbr)
 	}
 	/* truncated read */
 	ck_assert_int_eq(dt_site_find_entry(f61, 3, FUNC, &s, &why), -EINVAL);
+	/* K8's atomic nop5: ftrace's nop on <= 5.12 kernels on AMD family 15 (Debian 11's 5.10
+	 * under QEMU TCG); kept as the original bytes. K8's non-atomic nop5 (two
+	 * instructions) is not an ftrace nop and is refused. */
+	{
+		const uint8_t k8[] = { 0x66, 0x66, 0x66, 0x66, 0x90, 0x55, 0xc3 };
+		const uint8_t k8_two[] = { 0x66, 0x66, 0x90, 0x66, 0x90, 0x55, 0xc3 };
+
+		ck_assert_int_eq(dt_site_find_entry(k8, sizeof(k8), FUNC, &s, &why), 0);
+		ck_assert_uint_eq(s.addr, FUNC);
+		ck_assert_uint_eq(s.len, 5);
+		ck_assert_int_eq(s.emul, DT_EMUL_NOP);
+		ck_assert_mem_eq(s.orig, k8, 5);
+		ck_assert_int_eq(dt_site_find_entry(k8_two, sizeof(k8_two), FUNC, &s, &why), -EINVAL);
+	}
 }
 END_TEST
 

@@ -8,7 +8,13 @@
 #include "probes/site.h"
 
 static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+/* The 5-byte nops Linux's ftrace leaves at a function's entry. Since 5.13 always P6's
+ * `nopl 0x0(%rax,%rax,1)`; before, x86-64 kernels picked an "ideal" nop at boot, and on AMD
+ * family 15 (K8) and unknown vendors that was K8's atomic `66 66 66 66 90` (Debian 11's
+ * 5.10 under QEMU's TCG CPU, 2026-12-06). Either is one instruction, stepped over whole. */
+static const uint8_t nop5_p6[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+static const uint8_t nop5_k8[] = { 0x66, 0x66, 0x66, 0x66, 0x90 };
+#define NOP5_LEN 5
 
 static void decoder_init(ZydisDecoder *dec)
 {
@@ -23,20 +29,21 @@ int dt_site_find_entry(const uint8_t *code, size_t len, uint64_t func, struct dt
 
 	if (len >= sizeof(endbr64) && memcmp(code, endbr64, sizeof(endbr64)) == 0)
 		off = sizeof(endbr64);
-	if (len >= off + sizeof(nop5) && code[off] == 0xe8) {
+	if (len >= off + NOP5_LEN && code[off] == 0xe8) {
 		/* `call __fentry__`: the kernel has not turned its ftrace calls into nops yet
 		 * (early boot), or ftrace is tracing this function right now */
 		*ret_why = "function entry is a call (ftrace not initialised yet, or in use)";
 		return -EAGAIN;
 	}
-	if (len < off + sizeof(nop5) || memcmp(code + off, nop5, sizeof(nop5)) != 0) {
+	if (len < off + NOP5_LEN || (memcmp(code + off, nop5_p6, NOP5_LEN) != 0 &&
+				     memcmp(code + off, nop5_k8, NOP5_LEN) != 0)) {
 		*ret_why = off ? "no ftrace nop5 after endbr64 at function entry"
-			       : "function entry is not an ftrace nop5 (0f 1f 44 00 00)";
+			       : "function entry is not an ftrace nop5 (0f 1f 44 00 00 or 66 66 66 66 90)";
 		return -EINVAL;
 	}
 	s.addr = func + off;
-	s.len = sizeof(nop5);
-	memcpy(s.orig, nop5, sizeof(nop5));
+	s.len = NOP5_LEN;
+	memcpy(s.orig, code + off, NOP5_LEN);
 	s.emul = DT_EMUL_NOP;
 	*ret_site = s;
 	return 0;
