@@ -21,6 +21,7 @@ struct layout {
 	bool pid_bitfield;   /* hostile: pid is a 31-bit bitfield */
 	bool pid_long;	     /* hostile: pid is 8 bytes */
 	bool no_real_parent; /* hostile: member missing */
+	bool fred_regs;	     /* 6.9+: pt_regs.cs and .ss are u16s in anonymous unions */
 };
 
 static const struct layout l61 __attribute__((unused)) = {
@@ -37,7 +38,7 @@ static void *build_btf(const struct layout *l, size_t *ret_len, int *ret_task_id
 	struct btf *btf = btf__new_empty();
 	int t_int, t_uint, t_char, t_ulong, t_long, t_pid, t_uid, t_kuid, t_kgid, anon;
 	int t_lh, t_lhp, t_cred, t_ccred, t_ccredp, t_comm, t_voidp, t_task, t_taskp;
-	int t_u8, t_pad, t_cstr, t_cchar, inner, uni, i;
+	int t_u8, t_pad, t_cstr, t_cchar, inner, uni = 0, i;
 	const uint32_t base = l->randstruct ? 0x40 : 0;
 	static const char *const regs[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11",
 					    "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
@@ -108,9 +109,25 @@ static void *build_btf(const struct layout *l, size_t *ret_len, int *ret_task_id
 	}
 
 	t_ulong = OK(btf__add_int(btf, "long unsigned int", 8, 0));
+	if (l->fred_regs) {
+		/* union { u16 cs; u64 csx; ... }, the same for ss (FRED, 6.9+) */
+		int t_u16 = OK(btf__add_int(btf, "short unsigned int", 2, 0));
+
+		uni = OK(btf__add_union(btf, NULL, 8)); /* cs's */
+		ck_assert_int_eq(btf__add_field(btf, "cs", t_u16, 0, 0), 0);
+		ck_assert_int_eq(btf__add_field(btf, "csx", t_ulong, 0, 0), 0);
+		anon = OK(btf__add_union(btf, NULL, 8)); /* ss's */
+		ck_assert_int_eq(btf__add_field(btf, "ss", t_u16, 0, 0), 0);
+		ck_assert_int_eq(btf__add_field(btf, "ssx", t_ulong, 0, 0), 0);
+	}
 	OK(btf__add_struct(btf, "pt_regs", 168));
-	for (i = 0; i < 21; i++)
-		ck_assert_int_eq(btf__add_field(btf, regs[i], t_ulong, i * 64, 0), 0);
+	for (i = 0; i < 21; i++) {
+		if (l->fred_regs && (!strcmp(regs[i], "cs") || !strcmp(regs[i], "ss")))
+			ck_assert_int_eq(btf__add_field(btf, NULL, regs[i][0] == 'c' ? uni : anon,
+							i * 64, 0), 0);
+		else
+			ck_assert_int_eq(btf__add_field(btf, regs[i], t_ulong, i * 64, 0), 0);
+	}
 
 	/* 6.6: struct pcpu_hot { union { struct { current_task; ... }; u8 pad[64]; }; } */
 	t_taskp = OK(btf__add_ptr(btf, t_task));

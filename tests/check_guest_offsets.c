@@ -70,6 +70,28 @@ START_TEST(btf_plain)
 }
 END_TEST
 
+/* 6.9+ (FRED): pt_regs.cs and .ss are u16s in anonymous unions with u64s (Debian 13's 6.12
+ * was refused: "pt_regs.cs has offset 136, size 2 (expected 8)") */
+START_TEST(btf_regs_fred_unions)
+{
+	struct dt_offsets o;
+	char err[256] = "";
+	size_t len;
+	struct layout l = l61;
+	void *blob;
+
+	l.fred_regs = true;
+	blob = build_btf(&l, &len, NULL);
+	ck_assert_msg(!dt_offsets_from_btf(blob, len, &o, err, sizeof(err)), "%s", err);
+	check_layout(&o, &l61);
+	ck_assert_uint_eq(o.off[DT_OFF_REGS_CS], 136);
+	ck_assert_uint_eq(o.off[DT_OFF_REGS_SS], 160);
+	ck_assert_uint_eq(o.off[DT_OFF_REGS_ORIG_AX], 120);
+	ck_assert_uint_eq(o.off[DT_OFF_REGS_IP], 128);
+	free(blob);
+}
+END_TEST
+
 START_TEST(btf_randstruct_shuffled)
 {
 	struct layout l = {
@@ -263,6 +285,7 @@ static Suite *offsets_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, btf_plain);
+	tcase_add_test(tc, btf_regs_fred_unions);
 	tcase_add_test(tc, btf_randstruct_shuffled);
 	tcase_add_test(tc, btf_refused);
 	tcase_add_test(tc, btf_bad_type_ids);

@@ -76,10 +76,12 @@ static const struct off_key keys[_DT_OFF_MAX] = {
 	[DT_OFF_REGS_DI] = K("pt_regs", "di", 8, 0),
 	[DT_OFF_REGS_ORIG_AX] = K("pt_regs", "orig_ax", 8, 0),
 	[DT_OFF_REGS_IP] = K("pt_regs", "ip", 8, 0),
-	[DT_OFF_REGS_CS] = K("pt_regs", "cs", 8, 0),
+	/* cs and ss: u64 slots until 6.8; since 6.9 (FRED) u16s in anonymous unions with u64s
+	 * (csx, ssx): the offset is what counts, the member's size is 2 or 8 */
+	[DT_OFF_REGS_CS] = K("pt_regs", "cs", 0, 0),
 	[DT_OFF_REGS_FLAGS] = K("pt_regs", "flags", 8, 0),
 	[DT_OFF_REGS_SP] = K("pt_regs", "sp", 8, 0),
-	[DT_OFF_REGS_SS] = K("pt_regs", "ss", 8, 0),
+	[DT_OFF_REGS_SS] = K("pt_regs", "ss", 0, 0),
 	[DT_OFF_PCPU_HOT_CURRENT_TASK] = K("pcpu_hot", "current_task", 8, 0),
 	[DT_OFF_BINPRM_FILENAME] = K("linux_binprm", "filename", 8, 0),
 	[DT_OFF_FILENAME_NAME] = K("filename", "name", 8, 0),
