@@ -63,6 +63,47 @@ alive() {
 boot_over() {
 	grep -q "^XT-GUEST $1: round 1 end" "$(glog "$1")" 2>/dev/null || ! alive "$1"
 }
+# emulator_death NAME: the dead guest shows one of QEMU TCG's nested-SVM defects (docs/
+# XEN-TIER.md, all seen with no domtrace attached, or only xt-minmon): prints which, fails
+# otherwise. (1) the VMRUN defect: a triple fault with Xen's own RIP and CS e008 as the
+# guest's; (2) a triple fault right after an instruction Xen emulated for the guest (vmmcall,
+# wrmsr, in/out through %dx), by the guest's own text dump; (3) an event-channel upcall taken
+# at the first instruction of the upcall handler, before its swapgs: the guest's page faults
+# on %gs:current_task recurse until the entry stack's guard page (a double fault at
+# error_entry with CR2 in the entry trampoline stack).
+emulator_death() {
+	local g=$1 d rip off bytes base
+	d=$(cat /tmp/domid.$g 2>/dev/null)
+	xl dmesg > /tmp/xl-dmesg.txt 2>&1
+	if awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
+		t && /RIP: +e008:\[<ffff82d0/ { r = 1 } t && r && /cs: e008/ { f = 1; exit }
+		END { exit !f }' /tmp/xl-dmesg.txt; then
+		echo "the VMRUN defect (a triple fault with Xen's own state as the guest's)"
+		return 0
+	fi
+	rip=$(awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
+		t && match($0, /RIP: +0010:\[<ffffffff8[0-9a-f]+>\]/) {
+			s = substr($0, RSTART, RLENGTH); sub(/.*\[</, "", s); sub(/>\]/, "", s)
+			print s; exit }' /tmp/xl-dmesg.txt)
+	base=$(ksym "$g" _stext)
+	if [ -n "$rip" ] && [ -n "$base" ] && [ -s /tmp/text.$g.0 ]; then
+		off=$((0x$rip - base))
+		bytes=$(dd if=/tmp/text.$g.0 bs=1 skip=$((off - 3)) count=3 2>/dev/null | od -An -tx1 | tr -d ' \n')
+		case "$bytes" in
+		0f01d9 | ??0f30 | ????e[cdef])
+			echo "a triple fault at $rip, right after an instruction Xen emulated ($bytes)"
+			return 0
+			;;
+		esac
+	fi
+	if tr -d '\r' < "$(glog "$g")" | grep -q 'PANIC: double fault' &&
+		tr -d '\r' < "$(glog "$g")" | grep -q 'RIP: 0010:error_entry' &&
+		tr -d '\r' < "$(glog "$g")" | grep -Eq 'CR2: fffffe00000[0-9a-f]*ff8'; then
+		echo "an upcall taken before the handler's swapgs (double fault at error_entry, the entry stack overflowed)"
+		return 0
+	fi
+	return 1
+}
 # paused NAME: the toolstack holds a pause of the domain (xl list's state has a 'p')
 paused() { xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /p/) }'; }
 # wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished (fails at once
