@@ -3,14 +3,15 @@
  * bench_kallsyms - how long finding and decoding a kernel's kallsyms tables takes, and
  * what was found (not a test).
  *
- *   bench_kallsyms [VMLINUX ...]
+ *   bench_kallsyms [-s SYMBOL]... [VMLINUX ...]
  *
  * With no argument: the simulated kernels of each layout (about 900 symbols). With
  * vmlinux files (an uncompressed kernel ELF, e.g. extracted from a distribution's vmlinuz:
  * stripped is fine, the tables are in .rodata): their loadable segments are served at
  * their link addresses as guest memory would be (KASLR 0), the search starts at the
  * first kernel-image segment, and the result is printed with a few symbols, so a real
- * kernel's layout can be checked without a hypervisor.
+ * kernel's layout can be checked without a hypervisor. -s adds a symbol to those printed
+ * (its address, to look at a function's bytes with objdump, say).
  */
 #include <elf.h>
 #include <errno.h>
@@ -74,6 +75,9 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static const char *extra[16];
+static size_t nextra;
+
 static void report(const char *what, int r, const struct dt_symtab *tab,
 		   const struct dt_kallsyms_info *in, double ms, const char *err)
 {
@@ -95,6 +99,14 @@ static void report(const char *what, int r, const struct dt_symtab *tab,
 
 		if (s)
 			printf("  %016llx %c %s\n", (unsigned long long)s->addr, s->type, s->name);
+	}
+	for (i = 0; i < nextra; i++) {
+		const struct dt_sym *s = dt_symtab_find(tab, extra[i]);
+
+		if (s)
+			printf("  %016llx %c %s\n", (unsigned long long)s->addr, s->type, s->name);
+		else
+			printf("  %s: not found\n", extra[i]);
 	}
 }
 
@@ -200,11 +212,14 @@ static int simulated(void)
 
 int main(int argc, char **argv)
 {
-	int i, status = 0;
+	int i, status = 0, files = 0;
 
-	if (argc < 2)
-		return simulated();
-	for (i = 1; i < argc; i++)
+	for (i = 1; i + 1 < argc && !strcmp(argv[i], "-s"); i += 2)
+		if (nextra < sizeof(extra) / sizeof(extra[0]))
+			extra[nextra++] = argv[i + 1];
+	for (; i < argc; i++, files++)
 		status |= vmlinux(argv[i]);
+	if (!files)
+		return simulated();
 	return status;
 }

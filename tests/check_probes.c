@@ -57,6 +57,20 @@ START_TEST(entry_nop5_and_endbr)
 		ck_assert_mem_eq(s.orig, k8, 5);
 		ck_assert_int_eq(dt_site_find_entry(k8_two, sizeof(k8_two), FUNC, &s, &why), -EINVAL);
 	}
+	/* a sealed endbr64 (IBT kernels, functions never called indirectly: 6.12's do_exit),
+	 * both poisons; any other 4 bytes before the nop5 are not an entry */
+	{
+		const uint8_t sealed62[] = { 0x66, 0x0f, 0x1f, 0x00, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+		const uint8_t sealed518[] = { 0x0f, 0x1f, 0x40, 0xd6, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+		const uint8_t other[] = { 0x0f, 0x1f, 0x40, 0x00, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+
+		ck_assert_int_eq(dt_site_find_entry(sealed62, sizeof(sealed62), FUNC, &s, &why), 0);
+		ck_assert_uint_eq(s.addr, FUNC + 4);
+		ck_assert_uint_eq(s.len, 5);
+		ck_assert_int_eq(dt_site_find_entry(sealed518, sizeof(sealed518), FUNC, &s, &why), 0);
+		ck_assert_uint_eq(s.addr, FUNC + 4);
+		ck_assert_int_eq(dt_site_find_entry(other, sizeof(other), FUNC, &s, &why), -EINVAL);
+	}
 }
 END_TEST
 

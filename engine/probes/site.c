@@ -8,6 +8,10 @@
 #include "probes/site.h"
 
 static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+/* An IBT kernel "seals" the endbr64 of functions never called indirectly at boot, with a
+ * 4-byte nop unique to such sites: `osp nopl (%rax)` since 6.2, `nopl -42(%rax)` in 5.18-6.1
+ * (Debian 13's 6.12: do_exit and the __ia32_* syscalls). The ftrace nop5 follows as usual. */
+static const uint8_t endbr_sealed[2][4] = { { 0x66, 0x0f, 0x1f, 0x00 }, { 0x0f, 0x1f, 0x40, 0xd6 } };
 /* The 5-byte nops Linux's ftrace leaves at a function's entry. Since 5.13 always P6's
  * `nopl 0x0(%rax,%rax,1)`; before, x86-64 kernels picked an "ideal" nop at boot, and on AMD
  * family 15 (K8) and unknown vendors that was K8's atomic `66 66 66 66 90` (Debian 11's
@@ -27,7 +31,9 @@ int dt_site_find_entry(const uint8_t *code, size_t len, uint64_t func, struct dt
 	struct dt_site s = { 0 };
 	size_t off = 0;
 
-	if (len >= sizeof(endbr64) && memcmp(code, endbr64, sizeof(endbr64)) == 0)
+	if (len >= sizeof(endbr64) && (memcmp(code, endbr64, sizeof(endbr64)) == 0 ||
+				       memcmp(code, endbr_sealed[0], sizeof(endbr64)) == 0 ||
+				       memcmp(code, endbr_sealed[1], sizeof(endbr64)) == 0))
 		off = sizeof(endbr64);
 	if (len >= off + NOP5_LEN && code[off] == 0xe8) {
 		/* `call __fentry__`: the kernel has not turned its ftrace calls into nops yet
@@ -37,7 +43,7 @@ int dt_site_find_entry(const uint8_t *code, size_t len, uint64_t func, struct dt
 	}
 	if (len < off + NOP5_LEN || (memcmp(code + off, nop5_p6, NOP5_LEN) != 0 &&
 				     memcmp(code + off, nop5_k8, NOP5_LEN) != 0)) {
-		*ret_why = off ? "no ftrace nop5 after endbr64 at function entry"
+		*ret_why = off ? "no ftrace nop5 after endbr64 (or its sealed form) at function entry"
 			       : "function entry is not an ftrace nop5 (0f 1f 44 00 00 or 66 66 66 66 90)";
 		return -EINVAL;
 	}

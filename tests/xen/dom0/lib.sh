@@ -67,7 +67,7 @@ boot_over() {
 # XEN-TIER.md, all seen with no domtrace attached, or only xt-minmon): prints which, fails
 # otherwise. (1) the VMRUN defect: a triple fault with Xen's own RIP and CS e008 as the
 # guest's; (2) a triple fault right after an instruction Xen emulated for the guest (vmmcall,
-# wrmsr, in/out through %dx), by the guest's own text dump; (3) an event-channel upcall taken
+# wrmsr, in/out), by the guest's own text dump; (3) an event-channel upcall taken
 # at the first instruction of the upcall handler, before its swapgs: the guest's page faults
 # on %gs:current_task recurse until the entry stack's guard page (a double fault at
 # error_entry with CR2 in the entry trampoline stack).
@@ -90,7 +90,7 @@ emulator_death() {
 		off=$((0x$rip - base))
 		bytes=$(dd if=/tmp/text.$g.0 bs=1 skip=$((off - 3)) count=3 2>/dev/null | od -An -tx1 | tr -d ' \n')
 		case "$bytes" in
-		0f01d9 | ??0f30 | ????e[cdef])
+		0f01d9 | ??0f30 | ????e[cdef] | ??e[4-7]??)
 			echo "a triple fault at $rip, right after an instruction Xen emulated ($bytes)"
 			return 0
 			;;
