@@ -385,7 +385,7 @@ int dt_metrics_start(struct dt_daemon *d, const char *listen, struct dt_metrics 
 	err = getaddrinfo(host, colon + 1, &hints, &ai);
 	if (err) {
 		dt_err("--metrics %s: %s", listen, gai_strerror(err));
-		return -EINVAL;
+		return -EADDRNOTAVAIL; /* not -EINVAL: that is the exit status of a bad config */
 	}
 	m = calloc(1, sizeof(*m));
 	if (!m) {

@@ -22,8 +22,8 @@ struct dt_daemon;
 struct dt_metrics;
 
 /* Listen on `listen` (HOST:PORT, [v6]:PORT; port 0: any) and serve GET /metrics from
- * d's counters until dt_metrics_stop. 0 or -errno (-EINVAL: bad address, -EADDRINUSE,
- * ...; the reason is logged). */
+ * d's counters until dt_metrics_stop. 0 or -errno (-EADDRNOTAVAIL: no such address or
+ * cannot listen there; the reason is logged). */
 int dt_metrics_start(struct dt_daemon *d, const char *listen, struct dt_metrics **ret_m);
 /* The port it listens on. */
 uint16_t dt_metrics_port(const struct dt_metrics *m);
