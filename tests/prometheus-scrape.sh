@@ -107,7 +107,7 @@ q() { # PROMQL -> the value of its one result ("" if none)
 scrapes() { q 'sum_over_time(up{job="domtrace"}[1h])'; }
 
 # the traffic is over when every process has called exit_group
-exits() { [ "$(grep -c '"func":"sys_exit_group"' "$dir/log.json" 2>/dev/null || true)" -ge "$nproc_" ]; }
+exits() { [ "$(cat "$dir/log.json" 2>/dev/null | grep -c '"func":"sys_exit_group"')" -ge "$nproc_" ]; }
 wait_for 120 exits || fail "the processes did not all end: $(grep -c sys_exit_group "$dir/log.json") of $nproc_"
 n0=$(scrapes); n0=${n0:-0}; want=$((n0 + 2 > 3 ? n0 + 2 : 3))
 # two successful scrapes after the traffic: the last stored values are final ones

@@ -93,7 +93,7 @@ run_dt() { # LOG ERR ARGS...
 	"$dt" --sim 2 --sim-rate 400 --no-guardian -c "$src/config/examples/sim-demo.conf" \
 		--format json --log "$log" "$@" 2>"$err" &
 	dpid=$!
-	wait_for 240 bash -c "[ \$(grep -cE '$SYSLOG_TYPES' '$log' 2>/dev/null || true) -ge 20 ]" ||
+	wait_for 240 bash -c "[ \$(cat '$log' 2>/dev/null | grep -cE '$SYSLOG_TYPES') -ge 20 ]" ||
 		{ kill $dpid; cat "$err"; fail "domtrace made no 20 events in 240 s"; }
 	kill -TERM $dpid
 	wait $dpid || { cat "$err"; fail "domtrace $* failed"; }
@@ -105,7 +105,7 @@ run_dt "$dir/log.json" "$dir/dt1.err" --sim-seed 7 --syslog "unix:$dir/log.sock"
 grep -E "$SYSLOG_TYPES" "$dir/log.json" >"$dir/want1" || true
 n1=$(lines "$dir/want1")
 [ "$n1" -gt 5 ] || fail "only $n1 syslog-type events in the log: the demo should make more"
-wait_for 60 bash -c "[ \$(grep -c '|dt-test|' '$dir/out.log' 2>/dev/null || true) -ge $n1 ]" ||
+wait_for 60 bash -c "[ \$(cat '$dir/out.log' 2>/dev/null | grep -c '|dt-test|') -ge $n1 ]" ||
 	fail "rsyslog got $(grep -c '|dt-test|' "$dir/out.log") of $n1 messages"
 grep '|dt-test|' "$dir/out.log" >"$dir/got1" || true
 [ "$(lines "$dir/got1")" -eq "$n1" ] || fail "rsyslog got $(lines "$dir/got1") messages, the log has $n1"
@@ -130,7 +130,7 @@ sed -n -E 's/^[0-9]+\.[0-9]{3}: (domain=[^ ]+ type=(match|abort|would-abort|lost
 npl=$(grep -cE '^\{"ts":"[^"]*","ts_ns":[0-9]+,"type":"pslist"' "$dir/log2.json" || true)
 n2=$(($(lines "$dir/want2") + npl))
 [ "$(lines "$dir/want2")" -gt 5 ] || fail "only $(lines "$dir/want2") events in the report file"
-wait_for 60 bash -c "[ \$(grep -c '|domtrace|' '$dir/out.log' 2>/dev/null || true) -ge $n2 ]" ||
+wait_for 60 bash -c "[ \$(cat '$dir/out.log' 2>/dev/null | grep -c '|domtrace|') -ge $n2 ]" ||
 	fail "rsyslog got $(grep -c '|domtrace|' "$dir/out.log") of $n2 messages over TCP"
 grep '|domtrace|' "$dir/out.log" >"$dir/got2" || true
 [ "$(lines "$dir/got2")" -eq "$n2" ] || fail "rsyslog got $(lines "$dir/got2") messages over TCP, the report has $n2"
