@@ -99,8 +99,9 @@ done
 [ -n "$ppid_" ] || { cat "$dir/prom.err"; fail "prometheus did not start"; }
 echo "prometheus $ppid_ on 127.0.0.1:$pport"
 
-q() { # PROMQL -> the value of its one result ("" if none)
-	curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
+q() { # PROMQL [TIME] -> the value of its one result ("" if none)
+	curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" \
+		${2:+--data-urlencode "time=$2"} |
 		jq -r '.data.result[0].value[1] // ""'
 }
 # successful scrapes (on a loaded machine one may miss the 1 s timeout: up 0, nothing stored)
@@ -115,6 +116,8 @@ wait_for 120 bash -c "[ \"\$(curl -sf 'http://127.0.0.1:$pport/api/v1/query' --d
 	{ curl -s "http://127.0.0.1:$pport/api/v1/targets"; fail "prometheus stored no new scrape"; }
 echo "$(scrapes) scrapes stored of $(q 'count_over_time(up{job="domtrace"}[1h])') tried"
 
+# gauges are read as they were before the stop: scrapes during it see the VMs detach
+tstop=$(date +%s.%N)
 kill -TERM "$dpid"
 wait "$dpid" || rc=$?
 [ "${rc:-0}" = 0 ] || { tail -5 "$dir/dt.err"; fail "domtrace exited with ${rc}"; }
@@ -144,7 +147,8 @@ cnt=$(last 'domtrace_trap_handling_seconds_count')
 [ "$inf" = "$cnt" ] && [ "$cnt" -gt 0 ] || fail "histogram: +Inf $inf, count $cnt"
 [ "$(last 'domtrace_trap_handling_seconds_bucket{le="1.024e-06"}')" -le "$cnt" ] || fail "buckets not cumulative"
 [ "$(q 'count(last_over_time(domtrace_traps_total[1h]))')" = 2 ] || fail "expected 2 VMs"
-[ "$(q 'sum(last_over_time(domtrace_vm_state{state="running"}[1h]))')" = 2 ] || fail "2 VMs running"
-[ "$(q 'sum(last_over_time(domtrace_probes_armed[1h]))')" -gt 0 ] || fail "no probes armed"
+[ "$(q 'sum(last_over_time(domtrace_vm_state{state="running"}[1h]))' "$tstop")" = 2 ] ||
+	fail "2 VMs running: $(q 'sum(last_over_time(domtrace_vm_state{state="running"}[1h]))' "$tstop")"
+[ "$(q 'sum(last_over_time(domtrace_probes_armed[1h]))' "$tstop")" -gt 0 ] || fail "no probes armed"
 echo "histogram count $cnt = +Inf bucket; 2 VMs running, probes armed"
 echo "PASS"
