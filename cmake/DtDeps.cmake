@@ -6,6 +6,7 @@ pkg_check_modules(URCU REQUIRED IMPORTED_TARGET liburcu liburcu-cds)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
 find_package(zydis REQUIRED)
 

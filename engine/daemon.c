@@ -23,6 +23,7 @@
 #include "domtrace/log.h"
 #include "domtrace/report.h"
 #include "guest/kallsyms.h"
+#include "metrics.h"
 #include "watcher.h"
 #include "worker.h"
 
@@ -339,6 +340,11 @@ static int reporter_open(struct dt_daemon *d)
 		ro.a3_delay_ms = o->a3_delay_ms;
 		ro.a3_max_bytes = o->a3_backlog_bytes;
 	}
+	ro.syslog_target = o->syslog;
+	ro.syslog_facility = o->syslog_facility;
+	ro.syslog_tag = o->syslog_tag;
+	ro.syslog_json = o->syslog_json;
+	ro.count_events = o->metrics != NULL;
 	r = dt_report_new(&ro, &d->reporter);
 	if (r == 0)
 		r = dt_report_start(d->reporter);
@@ -470,6 +476,8 @@ int dt_daemon_start(const struct dt_options *opts, const struct dt_hv_ops *ops, 
 	}
 	r = reporter_open(d);
 	if (r < 0)
+		goto fail;
+	if (opts->metrics && (r = dt_metrics_start(d, opts->metrics, &d->metrics)) < 0)
 		goto fail;
 	r = dt_watcher_start(d);
 	if (r < 0) {
@@ -629,6 +637,7 @@ static bool summarize(struct dt_daemon *d)
 
 static void free_daemon(struct dt_daemon *d)
 {
+	dt_metrics_stop(d->metrics); /* it reads the reporter and the workers' list */
 	dt_report_free(d->reporter);
 	dt_chain_slot_clear(&d->policy);
 	rcu_unregister_thread();

@@ -38,6 +38,11 @@ enum {
 	OPT_NO_GUARDIAN,
 	OPT_FLUSH_TIMEOUT,
 	OPT_A3_BACKLOG,
+	OPT_METRICS,
+	OPT_SYSLOG,
+	OPT_SYSLOG_FACILITY,
+	OPT_SYSLOG_TAG,
+	OPT_SYSLOG_FORMAT,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +84,11 @@ static const struct option long_opts[] = {
 	{ "sim-seed", required_argument, NULL, OPT_SIM_SEED },
 	{ "sim-scenario", required_argument, NULL, OPT_SIM_SCENARIO },
 	{ "sim-dir", required_argument, NULL, OPT_SIM_DIR },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "syslog", required_argument, NULL, OPT_SYSLOG },
+	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
+	{ "syslog-tag", required_argument, NULL, OPT_SYSLOG_TAG },
+	{ "syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -118,6 +128,16 @@ void dt_options_usage(FILE *out)
 	      "  --no-returns            no return probes except where a filter needs one\n"
 	      "                          (halves the traps of traced calls)\n"
 	      "  --stats SECONDS         print counters every SECONDS to stderr\n"
+	      "  --metrics ADDR:PORT     serve counters in the Prometheus text format at\n"
+	      "                          http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464;\n"
+	      "                          default: off; port 0: any free port, logged)\n"
+	      "  --syslog unix:PATH|tcp:HOST:PORT  A3 events also as RFC 5424 syslog\n"
+	      "                          messages: to a local socket (unix:/dev/log) or over\n"
+	      "                          TCP to a collector (default: off)\n"
+	      "  --syslog-facility NAME  facility: daemon (default), user, local0-local7, ...\n"
+	      "  --syslog-tag TAG        APP-NAME of the messages (default domtrace)\n"
+	      "  --syslog-format seed|json  message: the seed's event string (default) or\n"
+	      "                          the JSON object of --format json\n"
 	      "\n"
 	      "Events and queue:\n"
 	      "  --a3-body lines|json|get  A3 request body: seed event lines (default), JSON\n"
@@ -261,6 +281,43 @@ static void defaults(struct dt_options *o)
 	o->sim_rate = 200;
 	o->sim_seed = 1;
 	o->sim_dir = NULL;
+	o->syslog_facility = 3; /* daemon */
+}
+
+/* --metrics HOST:PORT ([v6]:PORT); port 0 lets the kernel pick. */
+static int check_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	unsigned long v;
+
+	if (!colon || colon == s || !colon[1] || colon[1] < '0' || colon[1] > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(colon + 1, &end, 10);
+	if (*end || errno || v > 65535)
+		goto bad;
+	if (s[0] == '[' ? colon[-1] != ']' : memchr(s, ':', (size_t)(colon - s)) != NULL)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "domtrace: --metrics: '%s' is not ADDR:PORT (an address or host name, "
+		"[v6 address], and a port from 0 to 65535)\n", s);
+	return -EINVAL;
+}
+
+static int check_tag(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
+			break;
+	if (n && n <= DT_SYSLOG_TAG_MAX && i == n)
+		return 0;
+	fprintf(stderr, "domtrace: --syslog-tag: '%s' is not 1 to %d printable ASCII characters "
+		"without spaces\n", s, DT_SYSLOG_TAG_MAX);
+	return -EINVAL;
 }
 
 int dt_options_parse(struct dt_options *o, int argc, char **argv)
@@ -467,6 +524,47 @@ int dt_options_parse(struct dt_options *o, int argc, char **argv)
 			break;
 		case OPT_SIM_DIR:
 			o->sim_dir = optarg;
+			break;
+		case OPT_METRICS:
+			if (check_listen(optarg) < 0)
+				return -EINVAL;
+			o->metrics = optarg;
+			break;
+		case OPT_SYSLOG: {
+			char host[256], port[16];
+			bool tcp;
+
+			if (dt_syslog_target(optarg, &tcp, host, sizeof(host), port, sizeof(port)) < 0) {
+				fprintf(stderr, "domtrace: --syslog: '%s' is not unix:PATH or "
+					"tcp:HOST:PORT\n", optarg);
+				return -EINVAL;
+			}
+			o->syslog = optarg;
+			break;
+		}
+		case OPT_SYSLOG_FACILITY:
+			r = dt_syslog_facility(optarg);
+			if (r < 0) {
+				fprintf(stderr, "domtrace: --syslog-facility: '%s' is not a facility "
+					"(kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, "
+					"authpriv, ftp, ntp, security, console, local0-local7, or 0-23)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->syslog_facility = (unsigned)r;
+			break;
+		case OPT_SYSLOG_TAG:
+			if (check_tag(optarg) < 0)
+				return -EINVAL;
+			o->syslog_tag = optarg;
+			break;
+		case OPT_SYSLOG_FORMAT:
+			if (!strcmp(optarg, "seed"))
+				o->syslog_json = false;
+			else if (!strcmp(optarg, "json"))
+				o->syslog_json = true;
+			else
+				goto bad_value;
 			break;
 		case ':':
 			fprintf(stderr, "domtrace: option %s needs a value\n", argv[optind - 1]);

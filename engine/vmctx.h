@@ -56,6 +56,8 @@ struct dt_trap_counters {
 	atomic_uint_fast64_t undecided;	   /* functions where an abort filter lacked its argument */
 	atomic_uint_fast64_t errors;	   /* hits that could not be decoded fully */
 	struct dt_lathist handling;	   /* a trap taken -> its answer sent */
+	atomic_uint_fast64_t probes_armed; /* a gauge: breakpoints in guest memory now
+					    * (set after each plan and detach) */
 };
 
 static inline void dt_counter_add(atomic_uint_fast64_t *c, uint64_t n)

@@ -31,11 +31,28 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The armed-probes gauge (metrics): after every change of the probe set. */
+static void count_armed(struct dt_worker *w)
+{
+	size_t i, n = 0;
+
+	for (i = 0; w->ctx.probes && i < dt_probe_table_capacity(w->ctx.probes); i++) {
+		const struct dt_probe *p = dt_probe_table_slot(w->ctx.probes, i);
+
+		n += p && p->armed;
+	}
+	atomic_store_explicit(&w->ctx.counters.probes_armed, n, memory_order_relaxed);
+}
+
 /* Make the probe set match the policy (domain paused by the caller). */
 static int plan(struct dt_worker *w)
 {
+	int r;
+
 	w->env.map = w->map;
-	return dt_plan_probes(&w->ctx, &w->env);
+	r = dt_plan_probes(&w->ctx, &w->env);
+	count_armed(w);
+	return r;
 }
 
 static int pause_dom(struct dt_worker *w)
@@ -371,6 +388,8 @@ static void detach(struct dt_worker *w)
 		dt_plan_forget_journal(&w->ctx); /* nothing left to restore, for us or the guardian */
 	dt_hit_flush_inflight(&w->ctx);
 	dt_vmctx_set_dom(&w->ctx, NULL);
+	/* restored, or the domain is gone with them */
+	atomic_store_explicit(&w->ctx.counters.probes_armed, 0, memory_order_relaxed);
 	w->paused = 0;
 }
 

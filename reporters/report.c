@@ -18,11 +18,12 @@
 
 #include "domtrace/log.h"
 #include "domtrace/report.h"
+#include "evcount.h"
 #include "sink.h"
 
 #define BATCH_MAX 512	      /* events handed to the sinks at once */
 #define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
-#define MAX_SINKS 3
+#define MAX_SINKS 4
 #define STOP_GRACE_MS 250     /* past the flush deadline before blocked I/O is cut */
 #define STOP_CUT_MS 1000      /* after cutting, how long stop waits for the thread */
 /* Sent to the reporter thread to interrupt a write(2) blocked on a pipe nobody reads
@@ -54,6 +55,7 @@ struct dt_report {
 	} sink[MAX_SINKS];
 	unsigned nsinks;
 	pthread_mutex_t loss_lock;
+	struct dt_evcount *counts; /* count_events: events dispatched per VM and type */
 
 	pthread_t thread;
 	bool started, joined;
@@ -236,6 +238,8 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 		want[n++] = &dt_sink_log;
 	if (o->report_file_path)
 		want[n++] = &dt_sink_report_file;
+	if (o->syslog_target)
+		want[n++] = &dt_sink_syslog;
 	if (o->a3)
 		want[n++] = &dt_sink_a3; /* keeps events: must be last */
 
@@ -245,6 +249,8 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 	pthread_mutex_init(&r->loss_lock, NULL);
 	err = dt_queue_new(&qo, &r->q);
 	if (err < 0)
+		goto fail;
+	if (o->count_events && (err = dt_evcount_new(&r->counts)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		err = want[i]->open(r, o, &r->sink[i].state);
@@ -257,6 +263,7 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 	return 0;
 fail:
 	close_sinks(r);
+	dt_evcount_free(r->counts);
 	dt_queue_free(r->q);
 	pthread_mutex_destroy(&r->loss_lock);
 	free(r);
@@ -270,6 +277,8 @@ static void dispatch_but(struct dt_report *r, struct dt_event **evs, size_t n, u
 	unsigned s;
 	size_t i;
 
+	if (r->counts)
+		dt_evcount_add(r->counts, evs, n);
 	for (s = 0; s < r->nsinks; s++)
 		if (s != skip)
 			r->sink[s].ops->write_batch(r->sink[s].state, evs, n);
@@ -575,6 +584,7 @@ void dt_report_free(struct dt_report *r)
 			r->sink[s].ops->abandon(r->sink[s].state);
 	announce(r, true); /* what the last flush and abandon lost, to the sinks still up */
 	close_sinks(r);
+	dt_evcount_free(r->counts);
 	dt_queue_free(r->q);
 	pthread_mutex_destroy(&r->loss_lock);
 	free(r);
@@ -642,4 +652,13 @@ void dt_report_foreach_vm(struct dt_report *r,
 			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg)
 {
 	dt_queue_foreach_producer(r->q, fn, arg);
+}
+
+void dt_report_foreach_count(struct dt_report *r,
+			     void (*fn)(uint32_t domid, const char *vm, const uint64_t *n,
+					void *arg),
+			     void *arg)
+{
+	if (r->counts)
+		dt_evcount_foreach(r->counts, fn, arg);
 }

@@ -35,6 +35,7 @@ struct dt_sink_ops {
 
 extern const struct dt_sink_ops dt_sink_log;
 extern const struct dt_sink_ops dt_sink_report_file;
+extern const struct dt_sink_ops dt_sink_syslog;
 extern const struct dt_sink_ops dt_sink_a3;
 
 /* A sink is done with an event it kept: free it and give its bytes back. */

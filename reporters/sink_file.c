@@ -154,6 +154,8 @@ static void file_stats(void *state, struct dt_report_stats *st)
 	else
 		st->log_lines += w;
 	st->write_errors += atomic_load_explicit(&fs->errors, memory_order_relaxed);
+	if (!fs->report_file)
+		st->log_write_errors += atomic_load_explicit(&fs->errors, memory_order_relaxed);
 }
 
 /* Rotation: the file was renamed; go on in a new one at the same path (appended to,

@@ -96,6 +96,45 @@ START_TEST(errors_refused)
 }
 END_TEST
 
+/* --metrics and the syslog options: off by default, values checked at parse time. */
+START_TEST(metrics_and_syslog_options)
+{
+	struct dt_options o;
+	const char *none[] = { NULL };
+	const char *args[] = { "--metrics", "127.0.0.1:9464", "--syslog", "tcp:[::1]:6514",
+			       "--syslog-facility", "local3", "--syslog-tag", "dt-a",
+			       "--syslog-format", "json", NULL };
+	const char *v6[] = { "--metrics", "[::1]:0", "--syslog", "unix:/dev/log", NULL };
+	static const char *const bad[][3] = {
+		{ "--metrics", "9464" },	  { "--metrics", "127.0.0.1:65536" },
+		{ "--metrics", "::1:9464" },	  { "--metrics", "127.0.0.1:" },
+		{ "--syslog", "udp:1.2.3.4:514" }, { "--syslog", "tcp:1.2.3.4" },
+		{ "--syslog", "/dev/log" },	  { "--syslog-facility", "local9" },
+		{ "--syslog-tag", "two words" },   { "--syslog-tag", "" },
+		{ "--syslog-format", "xml" },
+	};
+
+	ck_assert_int_eq(parse(&o, none), 0);
+	ck_assert_ptr_null(o.metrics);
+	ck_assert_ptr_null(o.syslog);
+	ck_assert_uint_eq(o.syslog_facility, 3);
+	ck_assert(!o.syslog_json);
+	ck_assert_int_eq(parse(&o, args), 0);
+	ck_assert_str_eq(o.metrics, "127.0.0.1:9464");
+	ck_assert_str_eq(o.syslog, "tcp:[::1]:6514");
+	ck_assert_uint_eq(o.syslog_facility, 19);
+	ck_assert_str_eq(o.syslog_tag, "dt-a");
+	ck_assert(o.syslog_json);
+	ck_assert_int_eq(parse(&o, v6), 0);
+	ck_assert_str_eq(o.metrics, "[::1]:0");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a[] = { bad[i][0], bad[i][1], NULL };
+
+		ck_assert_msg(parse(&o, a) == -EINVAL, "%s %s accepted", a[0], a[1]);
+	}
+}
+END_TEST
+
 /* --help states the defaults that are in force: the daemon's options start from the
  * reporter's own, and the text names those values and the URL path POSTs go to. */
 START_TEST(help_tells_the_real_defaults)
@@ -144,6 +183,7 @@ int main(void)
 	tcase_add_test(tc, deprecated_s_f_become_config_lines);
 	tcase_add_test(tc, sim_and_long_options);
 	tcase_add_test(tc, errors_refused);
+	tcase_add_test(tc, metrics_and_syslog_options);
 	tcase_add_test(tc, help_tells_the_real_defaults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -34,6 +34,7 @@
 #include "domtrace/lathist.h"
 #include "domtrace/options.h"
 
+struct dt_metrics;
 struct dt_report;
 struct dt_report_producer;
 struct dt_symtab;
@@ -87,6 +88,7 @@ struct dt_daemon {
 
 	struct dt_report *reporter;
 	struct dt_report_producer *notices; /* domtrace's own notices (main thread) */
+	struct dt_metrics *metrics; /* --metrics: the HTTP endpoint (engine/metrics.h) */
 
 	pthread_mutex_t vms_lock;
 	struct dt_worker *workers; /* list, under vms_lock */

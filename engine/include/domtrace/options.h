@@ -77,6 +77,11 @@ struct dt_options {
 	const char *extra_lines[DT_OPT_MAX_LIST]; /* "Functions ..." / "Filter ..." */
 	size_t nextra;
 	bool no_guardian;	/* --no-guardian: no crash-recovery process (engine/guard/) */
+	const char *metrics;	/* --metrics ADDR:PORT: Prometheus endpoint; NULL: off */
+	const char *syslog;	/* --syslog unix:PATH | tcp:HOST:PORT; NULL: off */
+	unsigned syslog_facility; /* --syslog-facility (0-23; default 3, daemon) */
+	const char *syslog_tag;	/* --syslog-tag (APP-NAME); NULL: "domtrace" */
+	bool syslog_json;	/* --syslog-format json */
 	/* Not an option: the crash journal main() shares with the guardian, or NULL.
 	 * Borrowed; workers record every armed byte in it (engine/include/domtrace/journal.h). */
 	struct dt_journal *journal;

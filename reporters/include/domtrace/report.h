@@ -6,6 +6,9 @@
  *   log          one line per event on an fd (stdout): strace-like text or JSON lines
  *   report file  the ancestor's -R file: matches, aborts, losses, with the pid lineage
  *                (dt_sink_report_file; its options say report_file_*)
+ *   syslog       the A3 events as RFC 5424 messages (the seed's event string or JSON) to
+ *                a local datagram socket (/dev/log) or over TCP (RFC 6587 octet
+ *                counting) to a collector; bounded backlog, reconnects with backoff
  *   a3           events for the A3 monitor, batched into HTTP(S) POSTs through libcurl
  *                (one line per event, the seed's text or JSON), or the ancestor's
  *                per-event GET requests; retried with exponential backoff
@@ -30,7 +33,7 @@
  *   dt_report_quiesce                     any thread
  *   dt_report_producer_new/free           any thread (one producer per VM worker)
  *   dt_report_submit                      any thread; no lock, no I/O (unless waiting)
- *   dt_report_stats, dt_report_foreach_vm any thread
+ *   dt_report_stats, dt_report_foreach_vm, dt_report_foreach_count  any thread
  * curl_global_init() must have run before dt_report_new() when an A3 sink is used
  * (the engine's main does it before starting any thread).
  */
@@ -90,7 +93,30 @@ struct dt_report_opts {
 	unsigned a3_timeout_ms; /* per request; default 5000 */
 	unsigned a3_backoff_min_ms, a3_backoff_max_ms; /* retry delays; default 100, 5000 */
 	size_t a3_max_bytes;	/* the A3 backlog's own bound; 0: DT_QUEUE_DEFAULT_BYTES */
+
+	/* syslog sink: NULL = off; "unix:PATH" (datagram) or "tcp:HOST:PORT" */
+	const char *syslog_target;
+	unsigned syslog_facility; /* 0-23 (dt_syslog_facility); default 3, daemon */
+	const char *syslog_tag;	  /* APP-NAME; NULL: "domtrace" */
+	bool syslog_json;	  /* MSG is the JSON object instead of the seed's string */
+	size_t syslog_max_bytes;  /* the backlog's bound; 0: DT_SYSLOG_BACKLOG_DEFAULT */
+	unsigned syslog_backoff_min_ms, syslog_backoff_max_ms; /* reconnect; 100, 5000 */
+
+	/* count the events dispatched, per VM and type (dt_report_foreach_count): for
+	 * the metrics endpoint; off, the reporter does exactly what it did without it */
+	bool count_events;
 };
+
+#define DT_SYSLOG_BACKLOG_DEFAULT (16u << 20)
+#define DT_SYSLOG_TAG_MAX 48 /* RFC 5424 APP-NAME */
+
+/* A syslog facility by name ("daemon", "local0", ... as in syslog.conf) or number
+ * (0-23): its code, or -EINVAL. */
+int dt_syslog_facility(const char *name);
+/* A syslog target: "unix:PATH" or "tcp:HOST:PORT" (HOST may be [v6]). Fills the
+ * parts (host empty for unix; path in host). 0 or -EINVAL. */
+int dt_syslog_target(const char *s, bool *ret_tcp, char *host, size_t hostlen, char *port,
+		     size_t portlen);
 
 #define DT_REPORT_REASON_MAX 96
 
@@ -118,6 +144,12 @@ struct dt_report_stats {
 	size_t a3_backlog_bytes;  /* bytes of events waiting for the A3 server */
 	long a3_last_http;     /* HTTP status of the last completed request, 0 if none */
 	int a3_last_curl;      /* CURLcode of the last completed request */
+	/* syslog */
+	uint64_t syslog_sent;	  /* messages handed to the socket whole */
+	uint64_t syslog_pending;  /* messages waiting in the backlog */
+	uint64_t syslog_failures; /* connects and sends that failed (then retried) */
+	size_t syslog_backlog_bytes;
+	uint64_t log_write_errors; /* write_errors of the log sink alone */
 };
 
 /* Fill `o` with the defaults (no sink enabled, log_fd 1). */
@@ -194,5 +226,16 @@ size_t dt_report_losses_text(const struct dt_report *r, char *buf, size_t len);
 /* Per-VM counters (enqueued, lost, pending) of every live producer. */
 void dt_report_foreach_vm(struct dt_report *r,
 			  void (*fn)(const struct dt_queue_producer_stats *st, void *arg), void *arg);
+
+/* Events dispatched to the sinks so far, per VM (domid, name) and type, when
+ * count_events is on: fn is called once per VM with n[type] (indexed by enum
+ * dt_event_type), under the counts' lock (fn must not call into the reporter). Past
+ * DT_REPORT_COUNT_VMS distinct VMs the rest are pooled under vm "" and domid
+ * UINT32_MAX. Any thread. */
+#define DT_REPORT_COUNT_VMS 1024
+void dt_report_foreach_count(struct dt_report *r,
+			     void (*fn)(uint32_t domid, const char *vm, const uint64_t *n,
+					void *arg),
+			     void *arg);
 
 #endif /* DOMTRACE_REPORT_H */
