@@ -139,18 +139,39 @@ static int by_pid_seq_rec(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* An entry-only record of this pid (recs[from..end)) for call c: in flight at detach,
+ * or a call that never returns. */
+static bool take_entry(struct rec *recs, size_t from, size_t end, const struct dt_sim_call *c,
+		       struct tally *t)
+{
+	size_t u;
+
+	for (u = from; u < end; u++)
+		if (!recs[u].post && !recs[u].used && recs[u].nr == c->nr &&
+		    recs[u].compat == c->compat) {
+			recs[u].used = true;
+			recs[u].unfinished ? t->unfinished++ : t->entry_only++;
+			return true;
+		}
+	return false;
+}
+
 /*
  * Calls entered in (from, to] were made while domtrace was attached; those in the
  * windows (amb[0], amb[1]] and (amb[2], amb[3]] entered while it attached or detached,
  * so they may have a record or not (but never two). A task makes one call at a time, so
  * per pid the sim's calls in entry order and domtrace's returns in record order are the
- * same sequence.
+ * same sequence. Entry-only records go first to the calls that must have one, then to
+ * those of the windows (an init wait4 from before the attach must not take the
+ * unfinished entry of its last one).
  */
 static void account(struct dt_sim_call *calls, size_t ncalls, struct rec *recs, size_t nrecs,
 		    uint64_t from, uint64_t to, const uint64_t amb[4], struct tally *t)
 {
+	bool *later = calloc(ncalls ? ncalls : 1, sizeof(*later));
 	size_t i = 0, j = 0, k;
 
+	ck_assert_ptr_nonnull(later);
 	memset(t, 0, sizeof(*t));
 	t->records = nrecs;
 	qsort(calls, ncalls, sizeof(*calls), by_pid_seq_call);
@@ -164,7 +185,7 @@ static void account(struct dt_sim_call *calls, size_t ncalls, struct rec *recs, 
 	}
 	while (i < ncalls) {
 		int pid = calls[i].pid;
-		size_t rj, rend;
+		size_t rj, rend, first = i;
 
 		while (j < nrecs && recs[j].pid < pid)
 			j++; /* records of pids with no call: left unused, reported below */
@@ -175,7 +196,6 @@ static void account(struct dt_sim_call *calls, size_t ncalls, struct rec *recs, 
 			const struct dt_sim_call *c = &calls[i];
 			bool window = (c->seq > amb[0] && c->seq <= amb[1]) ||
 				   (c->seq > amb[2] && c->seq <= amb[3]);
-			size_t u;
 
 			if (c->seq <= from || c->seq > to)
 				continue;
@@ -192,20 +212,13 @@ static void account(struct dt_sim_call *calls, size_t ncalls, struct rec *recs, 
 					t->moved++;
 				continue;
 			}
-			/* no return seen: an entry only (in flight at detach, or never returns) */
-			for (u = j; u < rend; u++)
-				if (!recs[u].post && !recs[u].used && recs[u].nr == c->nr &&
-				    recs[u].compat == c->compat)
-					break;
-			if (u < rend) {
-				recs[u].used = true;
-				recs[u].unfinished ? t->unfinished++ : t->entry_only++;
-				continue;
-			}
 			if (window) {
-				t->ambiguous_skipped++;
+				later[i] = true;
 				continue;
 			}
+			/* no return seen: an entry only (in flight at detach, or never returns) */
+			if (take_entry(recs, j, rend, c, t))
+				continue;
 			ck_abort_msg("lost: pid %d %s nr %d (seq %" PRIu64 ", vCPU %u -> %u, ret %" PRId64
 				     "%s) has no record (next post: %s nr %d ret %" PRId64 ")",
 				     pid, c->compat ? "i386" : "x86-64", c->nr, c->seq, c->vcpu,
@@ -213,7 +226,11 @@ static void account(struct dt_sim_call *calls, size_t ncalls, struct rec *recs, 
 				     rj < rend ? "" : "none", rj < rend ? recs[rj].nr : -1,
 				     rj < rend ? recs[rj].ret : 0);
 		}
+		for (k = first; k < i; k++)
+			if (later[k] && !take_entry(recs, j, rend, &calls[k], t))
+				t->ambiguous_skipped++;
 	}
+	free(later);
 	for (k = 0; k < nrecs; k++)
 		ck_assert_msg(recs[k].used,
 			      "record with no call (doubled or mispaired): seq %" PRIu64
@@ -299,6 +316,7 @@ static bool enough(void *arg)
 }
 
 struct past_entry {
+	struct dt_harness *h;
 	struct simlog *log;
 	uint64_t calls; /* the sim's call count at the quiet instant */
 };
@@ -307,17 +325,23 @@ struct past_entry {
  * Every call the guest has entered is past its function's entry (its body ran: the
  * entry probe has trapped and been answered), or done: no call is between the syscall
  * instruction and its probe, and no entry trap waits. Then every call up to q->calls
- * must have a record; one entered after it may not (it races the detach).
+ * must have a record; one entered after it may not (it races the detach). And the
+ * reporter has written every event so far: the stop tells --lossless workers not to
+ * wait any more, so the unfinished entries sent at detach must find room.
  */
 static bool all_past_entry(void *arg)
 {
 	struct past_entry *q = arg;
 	struct dt_sim_task *tasks = NULL;
+	struct dt_report_stats rs;
 	size_t n = 0, i;
 	uint64_t before;
 	bool ok;
 
 	simlog_drain(q->log);
+	dt_report_stats(q->h->d->reporter, &rs);
+	if (rs.q.delivered != rs.q.enqueued)
+		return false;
 	before = sim_calls(q->log->host, q->log->domid);
 	ck_assert_int_eq(dt_sim_tasks(q->log->host, q->log->domid, &tasks, &n), 0);
 	ok = sim_calls(q->log->host, q->log->domid) == before;
@@ -391,6 +415,7 @@ static void run_smp(unsigned vcpus, unsigned procs, unsigned rounds, uint64_t mi
 
 	/* the workload stops starting calls; the last ones end or stay asleep in the kernel */
 	ck_assert_int_eq(dt_sim_vm_workload(h.host, log.domid, false), 0);
+	q.h = &h;
 	q.log = &log;
 	ck_assert_msg(dt_harness_wait(all_past_entry, &q, 60000), "calls never all past their entry");
 	amb[2] = q.calls;
@@ -430,6 +455,11 @@ static void run_smp(unsigned vcpus, unsigned procs, unsigned rounds, uint64_t mi
 	nrecs = read_records(h.log_path, &recs);
 	if (getenv("DT_SMP_KEEP"))
 		keep(&h, vcpus, &log, amb);
+	ck_assert_msg(rs.lost_total == 0, "%" PRIu64 " events lost on their way to the log",
+		      rs.lost_total);
+	ck_assert_msg(tot.errors == 0 && tot.not_ours == 0,
+		      "%" PRIu64 " hits undecodable, %" PRIu64 " traps not ours", tot.errors,
+		      tot.not_ours);
 	account(log.v, log.n, recs, nrecs, amb[0], amb[3], amb, &t);
 	fprintf(stderr,
 		"smp %u vCPUs: %zu calls paired (%zu returned on another vCPU), %zu unfinished, "
@@ -444,10 +474,7 @@ static void run_smp(unsigned vcpus, unsigned procs, unsigned rounds, uint64_t mi
 	ck_assert_uint_gt(c.migrations, 0);
 	ck_assert_uint_gt(t.moved, 0);
 	ck_assert_uint_gt(t.paired, (size_t)procs * rounds * 9);
-	/* the daemon's own counts agree with its records, and nothing was lost on the way */
-	ck_assert_uint_eq(rs.lost_total, 0);
-	ck_assert_uint_eq(tot.errors, 0);
-	ck_assert_uint_eq(tot.not_ours, 0);
+	/* the daemon's own counts agree with its records */
 	ck_assert_uint_eq(tot.calls, t.records);
 	ck_assert_uint_eq(tot.returns, t.posts);
 	/* every trap is an entry, a return, a helper point (execve's bprm_execve) or the
@@ -486,12 +513,18 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("smp");
-	TCase *tc = tcase_create("sim");
+	const struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = { { "vcpus4", vcpus_4 }, { "vcpus8", vcpus_8 }, { "vcpus32", vcpus_32 } };
+	size_t i;
 
-	tcase_set_timeout(tc, 280);
-	tcase_add_test(tc, vcpus_4);
-	tcase_add_test(tc, vcpus_8);
-	tcase_add_test(tc, vcpus_32);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name); /* CK_RUN_CASE=vcpus32: that one only */
+
+		tcase_set_timeout(tc, 280);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
 	return dt_check_run(s);
 }
