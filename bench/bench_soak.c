@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 	if (!receiver)
 		receiver_start(rbin, port);
 	sleep(1);
-	dt_daemon_stop_report(d, &st, losses, sizeof(losses));
+	dt_daemon_stop_report(d, NULL, &st, losses, sizeof(losses));
 	receiver_stop();
 	count_lines("log", &log_events, &log_lost);
 	count_lines("a3", &a3_lines, &a3_lost);

@@ -228,6 +228,8 @@ static void add_counters(struct dt_trap_totals *t, const struct dt_trap_counters
 	t->traps += atomic_load_explicit(&c->traps, memory_order_relaxed);
 	t->calls += atomic_load_explicit(&c->calls, memory_order_relaxed);
 	t->returns += atomic_load_explicit(&c->returns, memory_order_relaxed);
+	t->helpers += atomic_load_explicit(&c->helpers, memory_order_relaxed);
+	t->unpaired += atomic_load_explicit(&c->unpaired, memory_order_relaxed);
 	t->matches += atomic_load_explicit(&c->matches, memory_order_relaxed);
 	t->aborts += atomic_load_explicit(&c->aborts, memory_order_relaxed);
 	t->not_ours += atomic_load_explicit(&c->not_ours, memory_order_relaxed);
@@ -651,15 +653,17 @@ static void free_daemon(struct dt_daemon *d)
 
 void dt_daemon_stop(struct dt_daemon *d)
 {
-	dt_daemon_stop_report(d, NULL, NULL, 0);
+	dt_daemon_stop_report(d, NULL, NULL, NULL, 0);
 }
 
-void dt_daemon_stop_report(struct dt_daemon *d, struct dt_report_stats *ret_st, char *losses,
-			   size_t len)
+void dt_daemon_stop_report(struct dt_daemon *d, struct dt_trap_totals *ret_t,
+			   struct dt_report_stats *ret_st, char *losses, size_t len)
 {
 	if (!d)
 		return;
 	stop_daemon(d, -1);
+	if (ret_t)
+		dt_daemon_totals(d, ret_t); /* every worker has ended: its counts are final */
 	if (ret_st && d->reporter)
 		dt_report_stats(d->reporter, ret_st);
 	if (losses && d->reporter)

@@ -49,6 +49,11 @@ struct dt_trap_counters {
 	atomic_uint_fast64_t traps;	   /* every trap taken */
 	atomic_uint_fast64_t calls;	   /* entry hits of traced functions */
 	atomic_uint_fast64_t returns;	   /* exit hits paired with a call */
+	atomic_uint_fast64_t helpers;	   /* hits of the later decision points (exec, copy,
+					    * file helpers) and of do_exit kept for the cache */
+	atomic_uint_fast64_t unpaired;	   /* exit hits with no call to pair (it began before
+					    * we attached), and hits of probes removed while
+					    * their trap waited */
 	atomic_uint_fast64_t matches;	   /* filter matches (incl. aborts) */
 	atomic_uint_fast64_t aborts;	   /* calls aborted */
 	atomic_uint_fast64_t not_ours;	   /* traps at addresses without our probe */

@@ -606,6 +606,7 @@ static void log_call(struct sim_vm *vm, struct sim_task *t)
 		return;
 	t->in_call = false;
 	t->call.done = true;
+	t->call.ret_vcpu = (uint32_t)t->last_vcpu; /* the vCPU running it now */
 	vm->ctr.calls_done++;
 	if (!t->call.body_ran)
 		vm->ctr.aborted++;

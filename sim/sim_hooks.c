@@ -412,6 +412,12 @@ static void task_info(const struct sim_task *t, struct dt_sim_task *o)
 	o->kthread = t->kthread;
 	o->compat = t->compat;
 	o->on_vcpu = -1;
+	if (t->in_call) {
+		o->call_seq = t->call.seq;
+		o->call_nr = t->call.nr;
+		o->call_compat = t->call.compat;
+		o->call_body_ran = t->call.body_ran;
+	}
 }
 
 int dt_sim_tasks(struct dt_sim_host *h, uint32_t domid, struct dt_sim_task **ret_tasks,

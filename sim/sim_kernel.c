@@ -599,7 +599,7 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 			if (pass == 1 && !dt_sim_i386_compat(n))
 				break;
 			snprintf(name, sizeof(name), pass ? "__ia32_compat_sys_%s" : "__ia32_sys_%s",
-				 n);
+				 dt_sim_i386_fn_name(n));
 			fns[nfn].owned = strdup(name);
 			if (!fns[nfn].owned)
 				goto out;
@@ -708,10 +708,10 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 			char name[96];
 
 			snprintf(name, sizeof(name), "__ia32_compat_sys_%s",
-				 dt_sim_sysnr_32[i].name);
+				 dt_sim_i386_fn_name(dt_sim_sysnr_32[i].name));
 			if (find_fn(b, name, &off)) {
 				snprintf(name, sizeof(name), "__ia32_sys_%s",
-					 dt_sim_sysnr_32[i].name);
+					 dt_sim_i386_fn_name(dt_sim_sysnr_32[i].name));
 				if (find_fn(b, name, &off))
 					continue;
 			}

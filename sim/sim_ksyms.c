@@ -34,7 +34,58 @@ static const char *const i386_compat[] = {
 	"ioctl",     "fcntl64",	 "fcntl",     "readv",	  "writev",	"rt_sigaction",
 	"sigaction", "getrlimit", "setrlimit", "statfs",   "fstatfs",	"sendmsg",
 	"recvmsg",   "getdents",  "select",    "sigaltstack", "sysinfo", "times",
-	"truncate",  "ftruncate", "lseek",
+	"truncate",  "ftruncate", "lseek",	"rt_sigtimedwait", "pselect6", "ppoll",
+	"recvmmsg",
+};
+/* i386 entries whose function is not named after the table entry, as in
+ * arch/x86/entry/syscalls/syscall_32.tbl: the 32-bit time_t variants, the 16-bit uid
+ * calls of the original numbers, and the 32-bit uid calls that are the plain ones. */
+static const char *const i386_renames[][2] = {
+	{ "time", "time32" },
+	{ "stime", "stime32" },
+	{ "utime", "utime32" },
+	{ "adjtimex", "adjtimex_time32" },
+	{ "sched_rr_get_interval", "sched_rr_get_interval_time32" },
+	{ "nanosleep", "nanosleep_time32" },
+	{ "rt_sigtimedwait", "rt_sigtimedwait_time32" },
+	{ "futex", "futex_time32" },
+	{ "io_getevents", "io_getevents_time32" },
+	{ "timer_settime", "timer_settime32" },
+	{ "timer_gettime", "timer_gettime32" },
+	{ "clock_settime", "clock_settime32" },
+	{ "clock_gettime", "clock_gettime32" },
+	{ "clock_getres", "clock_getres_time32" },
+	{ "clock_nanosleep", "clock_nanosleep_time32" },
+	{ "utimes", "utimes_time32" },
+	{ "mq_timedsend", "mq_timedsend_time32" },
+	{ "mq_timedreceive", "mq_timedreceive_time32" },
+	{ "futimesat", "futimesat_time32" },
+	{ "pselect6", "pselect6_time32" },
+	{ "ppoll", "ppoll_time32" },
+	{ "utimensat", "utimensat_time32" },
+	{ "timerfd_settime", "timerfd_settime32" },
+	{ "timerfd_gettime", "timerfd_gettime32" },
+	{ "recvmmsg", "recvmmsg_time32" },
+	{ "clock_adjtime", "clock_adjtime32" },
+	{ "lchown", "lchown16" },	  { "chown", "chown16" },
+	{ "fchown", "fchown16" },	  { "setuid", "setuid16" },
+	{ "getuid", "getuid16" },	  { "setgid", "setgid16" },
+	{ "getgid", "getgid16" },	  { "geteuid", "geteuid16" },
+	{ "getegid", "getegid16" },	  { "setreuid", "setreuid16" },
+	{ "setregid", "setregid16" },	  { "getgroups", "getgroups16" },
+	{ "setgroups", "setgroups16" },	  { "setresuid", "setresuid16" },
+	{ "getresuid", "getresuid16" },	  { "setresgid", "setresgid16" },
+	{ "getresgid", "getresgid16" },	  { "setfsuid", "setfsuid16" },
+	{ "setfsgid", "setfsgid16" },	  { "lchown32", "lchown" },
+	{ "chown32", "chown" },		  { "fchown32", "fchown" },
+	{ "setuid32", "setuid" },	  { "getuid32", "getuid" },
+	{ "setgid32", "setgid" },	  { "getgid32", "getgid" },
+	{ "geteuid32", "geteuid" },	  { "getegid32", "getegid" },
+	{ "setreuid32", "setreuid" },	  { "setregid32", "setregid" },
+	{ "getgroups32", "getgroups" },	  { "setgroups32", "setgroups" },
+	{ "setresuid32", "setresuid" },	  { "getresuid32", "getresuid" },
+	{ "setresgid32", "setresgid" },	  { "getresgid32", "getresgid" },
+	{ "setfsuid32", "setfsuid" },	  { "setfsgid32", "setfsgid" },
 };
 
 static bool in_list(const char *const *l, size_t n, const char *s)
@@ -61,6 +112,16 @@ bool dt_sim_i386_ni(const char *n)
 bool dt_sim_i386_compat(const char *n)
 {
 	return IN(i386_compat, n);
+}
+
+const char *dt_sim_i386_fn_name(const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(i386_renames) / sizeof(i386_renames[0]); i++)
+		if (!strcmp(i386_renames[i][0], n))
+			return i386_renames[i][1];
+	return n;
 }
 
 const char *dt_sim_x64_fn_name(const char *n)

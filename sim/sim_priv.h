@@ -214,6 +214,8 @@ const char *dt_sim_x64_fn_name(const char *unistd_name); /* "stat" -> "newstat" 
 bool dt_sim_x64_ni(const char *unistd_name);		  /* served by sys_ni_syscall */
 bool dt_sim_i386_ni(const char *unistd_name);
 bool dt_sim_i386_compat(const char *unistd_name);	  /* has __ia32_compat_sys_ */
+const char *dt_sim_i386_fn_name(const char *unistd_32_name); /* "nanosleep" ->
+							       * "nanosleep_time32" ... */
 const char *const *dt_sim_filler(size_t *ret_n);
 const char *const *dt_sim_meta_src(size_t *ret_n);	  /* "name|type arg|..." */
 /* sim_kallsyms.c: bytes of .rodata to reserve for the tables (an upper bound, with the

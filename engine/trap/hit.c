@@ -78,7 +78,8 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 	unsigned kbit;
 	bool to_copy;
 
-	dt_counter_add(&vm->counters.calls, 1);
+	dt_counter_add(p->role == DT_PROBE_EXIT_HELPER ? &vm->counters.helpers : &vm->counters.calls,
+		       1);
 	if (p->role == DT_PROBE_EXIT_HELPER || p->func_id == vm->exit_id) {
 		/* a task is exiting: what we cached about it may be reused for another */
 		if (dt_guest_current_task(vm->guest, t->vcpu, &t->regs, &task) == 0) {
@@ -216,6 +217,7 @@ int dt_hit_handle(struct dt_vmctx *vm, struct dt_trap *t)
 	}
 	if (!p->armed) {
 		/* removed while this trap waited: the original instruction is back */
+		dt_counter_add(&vm->counters.unpaired, 1);
 		dt_trace("VM %s v%u: trap at 0x%llx: probe removed meanwhile, the original "
 			 "instruction runs",
 			 vm->name, t->vcpu, (unsigned long long)t->gla);
@@ -229,12 +231,15 @@ int dt_hit_handle(struct dt_vmctx *vm, struct dt_trap *t)
 		(void)on_call(vm, p, t, &regs);
 		break;
 	case DT_PROBE_EXEC_HELPER:
+		dt_counter_add(&vm->counters.helpers, 1);
 		dt_later_exec_helper(vm, t, &regs);
 		break;
 	case DT_PROBE_COPY_HELPER:
+		dt_counter_add(&vm->counters.helpers, 1);
 		dt_later_copy_helper(vm, t, &regs);
 		break;
 	case DT_PROBE_FILE_HELPER:
+		dt_counter_add(&vm->counters.helpers, 1);
 		dt_later_file_helper(vm, t, &regs);
 		break;
 	case DT_PROBE_EXIT:

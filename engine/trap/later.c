@@ -176,11 +176,16 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 	struct dt_match m;
 	uint64_t task;
 
-	if (dt_guest_current_task(vm->guest, t->vcpu, &t->regs, &task) < 0)
+	if (dt_guest_current_task(vm->guest, t->vcpu, &t->regs, &task) < 0) {
+		dt_counter_add(&vm->counters.errors, 1);
 		return 0;
+	}
 	c = dt_inflight_get(&vm->inflight, task, t->regs.rsp);
-	if (!c)
-		return 0; /* a call we did not see begin, or that no one wants the end of */
+	if (!c) {
+		/* a call we did not see begin, or that no one wants the end of */
+		dt_counter_add(&vm->counters.unpaired, 1);
+		return 0;
+	}
 	if (c->deferred) {
 		/* The entry waited for its strings: the call has touched them by now (an
 		 * execve that failed before bprm_execve still has its old memory). Decide
@@ -196,12 +201,15 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 				(void)dt_decode_retry_arg(pre, fd, i, &vm->mem);
 		(void)dt_decide(vm, t, pre, c, &unused, DT_DECIDE_AT_RETURN, false);
 		c = dt_inflight_get(&vm->inflight, task, t->regs.rsp);
-		if (!c)
+		if (!c) {
+			dt_counter_add(&vm->counters.unpaired, 1); /* decided: no return wanted */
 			return 0;
+		}
 	}
 	ev = c->pre;
 	c->pre = NULL;
 	if (!ev) {
+		dt_counter_add(&vm->counters.unpaired, 1);
 		dt_inflight_del(&vm->inflight, task, t->regs.rsp);
 		return 0;
 	}

@@ -65,10 +65,9 @@ uint32_t dt_harness_create_vm(struct dt_harness *h, const struct dt_sim_vm_param
 	return domid;
 }
 
-void dt_harness_start(struct dt_harness *h, const char *config, const char *scenario)
+void dt_harness_open(struct dt_harness *h, const char *config)
 {
 	struct dt_vm_info *vms = NULL;
-	char err[256] = "";
 	size_t n = 0, i;
 
 	if (config)
@@ -81,6 +80,18 @@ void dt_harness_start(struct dt_harness *h, const char *config, const char *scen
 		if (vms[i].traceable)
 			dt_harness_track_vm(h, vms[i].domid);
 	free(vms);
+}
+
+void dt_harness_start(struct dt_harness *h, const char *config, const char *scenario)
+{
+	dt_harness_open(h, config);
+	dt_harness_attach(h, scenario);
+}
+
+void dt_harness_attach(struct dt_harness *h, const char *scenario)
+{
+	char err[256] = "";
+
 	ck_assert_int_eq(dt_daemon_start(&h->o, &dt_hv_sim, h->hv, &h->d), 0);
 	/* scripted calls must not run before the breakpoints are in */
 	ck_assert_msg(dt_daemon_wait_attached(h->d, h->d->initial_workers, 20000), "VMs not attached");
@@ -93,10 +104,16 @@ void dt_harness_start(struct dt_harness *h, const char *config, const char *scen
 
 void dt_harness_finish(struct dt_harness *h)
 {
+	dt_harness_finish_report(h, NULL, NULL);
+}
+
+void dt_harness_finish_report(struct dt_harness *h, struct dt_trap_totals *ret_t,
+			      struct dt_report_stats *ret_st)
+{
 	struct dt_sim_crash crash;
 	size_t i;
 
-	dt_daemon_stop(h->d);
+	dt_daemon_stop_report(h->d, ret_t, ret_st, NULL, 0);
 	h->d = NULL;
 	for (i = 0; i < h->nvms; i++) {
 		uint64_t where = 0;

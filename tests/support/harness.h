@@ -43,6 +43,10 @@ void dt_harness_init(struct dt_harness *h, unsigned vms);
 /* Write `config` (may be NULL: no -c), open the sim (running `scenario` text if not
  * NULL), snapshot, start the daemon. Asserts on failure. */
 void dt_harness_start(struct dt_harness *h, const char *config, const char *scenario);
+/* The same in two steps, for a test that looks at the guests before domtrace attaches:
+ * open the sim and snapshot its VMs, then start the daemon (and the scenario). */
+void dt_harness_open(struct dt_harness *h, const char *config);
+void dt_harness_attach(struct dt_harness *h, const char *scenario);
 /* Replace the config file's text (for reloads). */
 void dt_harness_write_config(struct dt_harness *h, const char *config);
 /* Snapshot a VM created later (so finish() checks it too). */
@@ -52,6 +56,11 @@ void dt_harness_track_vm(struct dt_harness *h, uint32_t domid);
 uint32_t dt_harness_create_vm(struct dt_harness *h, const struct dt_sim_vm_params *vp);
 /* Stop the daemon and assert the laws for every tracked VM that still exists. */
 void dt_harness_finish(struct dt_harness *h);
+/* The same, with the daemon's final trap totals and the reporter's last counters (either
+ * may be NULL; dt_daemon_stop_report). */
+struct dt_report_stats;
+void dt_harness_finish_report(struct dt_harness *h, struct dt_trap_totals *ret_t,
+			      struct dt_report_stats *ret_st);
 /* Close the sim and remove the directory. */
 void dt_harness_free(struct dt_harness *h);
 

@@ -56,6 +56,10 @@ struct dt_trap_totals {
 	uint64_t traps;	       /* every trap taken */
 	uint64_t calls;	       /* entry hits of traced functions */
 	uint64_t returns;      /* exit hits paired with a call */
+	uint64_t helpers;      /* hits of internal probes (exec/copy/file helpers, do_exit) */
+	uint64_t unpaired;     /* exit hits with no call, hits of probes removed meanwhile;
+				* traps = calls + returns + helpers + unpaired + not_ours
+				* (+ exit hits whose task was unreadable: in errors) */
 	uint64_t matches;      /* filter matches (incl. aborts) */
 	uint64_t aborts;       /* calls aborted */
 	uint64_t not_ours;     /* traps at addresses without our probe */
@@ -143,11 +147,12 @@ int dt_daemon_reload(struct dt_daemon *d); /* -EINVAL: bad config, nothing chang
 void dt_daemon_set_action(struct dt_daemon *d, bool on);
 struct dt_hv *dt_daemon_hv(struct dt_daemon *d);
 void dt_daemon_stop(struct dt_daemon *d); /* NULL ok */
-/* The same, with the reporter's last counters and losses (dt_report_losses_text) after
- * its final flush, for tests and the soak (either may be NULL). */
+/* The same, with the trap totals once every worker has ended, and the reporter's last
+ * counters and losses (dt_report_losses_text) after its final flush, for tests and the
+ * soak (any may be NULL). */
 struct dt_report_stats;
-void dt_daemon_stop_report(struct dt_daemon *d, struct dt_report_stats *ret_st, char *losses,
-			   size_t len);
+void dt_daemon_stop_report(struct dt_daemon *d, struct dt_trap_totals *ret_t,
+			   struct dt_report_stats *ret_st, char *losses, size_t len);
 
 /* --check-config: parse, print every diagnostic, return the exit status. */
 int dt_daemon_check_config(const struct dt_options *opts);

@@ -192,6 +192,8 @@ struct dt_sim_call {
 	uint64_t seq;	  /* per VM, from 1 */
 	uint32_t domid;
 	uint32_t vcpu;	  /* vCPU it entered on */
+	uint32_t ret_vcpu; /* vCPU it returned to user mode on (noreturn: where it ended);
+			    * differs from vcpu when the task slept in it and migrated */
 	int pid, tgid;
 	bool compat;	  /* i386 entry (int 0x80), nr is the i386 number */
 	int nr;
@@ -233,6 +235,12 @@ struct dt_sim_task {
 	uint64_t task_va; /* runtime address of its task_struct */
 	bool zombie, kthread, compat;
 	int on_vcpu;	  /* vCPU it runs on now, -1 */
+	/* The system call it is inside now (entered, not completed: running or asleep in
+	 * it), as dt_sim_call numbers it; call_seq 0 if none. call_body_ran: its own code
+	 * has run, so it is past its function's entry (and a probe there). */
+	uint64_t call_seq;
+	int call_nr;
+	bool call_compat, call_body_ran;
 };
 int dt_sim_tasks(struct dt_sim_host *h, uint32_t domid, struct dt_sim_task **ret_tasks,
 		 size_t *ret_n);
