@@ -18,8 +18,9 @@
  * The work counters (hv.h struct dt_hv_work) count what the same op would cost on Xen
  * (xen/xen_dom.c), not what the sim does: a pause or a register read is one hypercall, a
  * register write two (get + set context), an answer one notify (two for a guest's own
- * int3: the re-injection first), taking a trap three event-channel calls (pending,
- * unmask, pending again), finding none one (pending). Guest memory goes through a model of Xen's
+ * int3: the re-injection first); taking a trap from the ring is free, acknowledging the
+ * event channel when the ring is empty one call (pending) or two (pending, unmask) when a
+ * trap had notified (xen_dom.c ack_events). Guest memory goes through a model of Xen's
  * mapping cache (xen_mapcache.c: MAP_SLOTS frames, clock replacement): a frame not in it
  * is one foreign mapping (one hypercall), then kept.
  */
@@ -633,13 +634,15 @@ static int sim_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret)
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
 	} else if (!vm->tq_n) {
+		uint64_t v;
+
+		/* the ack: xenevtchn_pending, and xenevtchn_unmask when a trap notified */
+		D(dom)->work.hypercalls += read(vm->trap_efd, &v, 8) == 8 ? 2 : 1;
 		dt_sim_drain(vm->trap_efd);
 		err = -EAGAIN;
-		D(dom)->work.hypercalls++; /* xenevtchn_pending: nothing */
 	} else {
 		*ret = vm->tq[0];
 		memmove(vm->tq, vm->tq + 1, --vm->tq_n * sizeof(*vm->tq));
-		D(dom)->work.hypercalls += 3; /* pending, unmask, pending: nothing more */
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return err;

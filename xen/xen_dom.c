@@ -445,20 +445,24 @@ int dt_xen_dom_trap_fd(struct dt_hv_dom *dom)
 	return dom->sys->evtchn_fd(dom->sd);
 }
 
-/* Take the event channel's notifications (non-blocking) and re-arm it, before the ring
- * is looked at, so that a request arriving after our look notifies again. */
+/*
+ * Take the event channel's notification (non-blocking) and re-arm it. Done only once the
+ * ring looks empty, and the ring looked at again after it: a request arriving after that
+ * look notifies again, so the worker never sleeps on a request. A request taken while a
+ * notification is still pending costs nothing: the fd stays readable (one wake-up more at
+ * most), and the ack waits for the look that finds the ring empty. One port is bound per
+ * handle, and the driver queues it once until unmasked: one pending read suffices (two
+ * calls per ack instead of a pending read per trap and one more to find none).
+ */
 static int ack_events(struct dt_hv_dom *dom)
 {
-	int port, n;
+	int port = XCALL(dom, evtchn_pending)(dom->sd);
 
-	for (n = 0; n < 64; n++) {
-		port = XCALL(dom, evtchn_pending)(dom->sd);
-		if (port == -EAGAIN)
-			return 0;
-		if (port < 0)
-			return failed(dom, port);
-		(void)XCALL(dom, evtchn_unmask)(dom->sd, (uint32_t)port);
-	}
+	if (port == -EAGAIN)
+		return 0;
+	if (port < 0)
+		return failed(dom, port);
+	(void)XCALL(dom, evtchn_unmask)(dom->sd, (uint32_t)port);
 	return 0;
 }
 
@@ -472,13 +476,18 @@ int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap)
 		return -ENODEV;
 	if (dom->broken)
 		return -EPROTO;
-	r = ack_events(dom);
-	if (r < 0)
-		return r;
-	for (;;) {
+	for (bool acked = false;;) {
 		struct pending *p;
 
 		r = dt_xen_ring_get(&dom->ring, &req);
+		if (r < 0 && !acked) {
+			/* empty: re-arm the channel, then look once more (ack_events) */
+			acked = true;
+			r = ack_events(dom);
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		if (r < 0)
 			break; /* -EAGAIN */
 		switch (dt_xen_req_classify(&req, dom->flavour)) {
