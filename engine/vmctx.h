@@ -128,8 +128,11 @@ struct dt_vmctx {
 	/* the backend's work counters when last counted (dt_vmctx_count_work) */
 	struct dt_hv_work work_mark;
 
-	/* per-hit scratch: the trapping vCPU's address space, for decoders */
+	/* per-hit scratch: the trapping vCPU's address space, for decoders; what an entry
+	 * read of its process (valid only on the entry hit that read it: dt_hit_handle
+	 * clears it), for the call's return */
 	uint64_t hit_cr3;
+	struct dt_proc_stamp hit_stamp;
 	struct dt_guest_mem mem;
 };
 

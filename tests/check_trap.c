@@ -325,22 +325,46 @@ START_TEST(return_pairs_with_its_call)
 }
 END_TEST
 
+/* A return reuses its entry's ids only while the cred pointer is the same: a call that
+ * changes the credentials (a new cred, as commit_creds installs) shows the new ids at its
+ * return. */
+START_TEST(return_sees_new_creds)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions setuid\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 980 comm=drop uid=0 gid=0\n"
+						      "980 call setuid 1000 label=s\n",
+					      NULL, 0),
+			 0);
+	c = run_call("s");
+	ck_assert_int_eq(c.ret, 0);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->when, DT_WHEN_POST);
+	ck_assert_uint_eq(R.ev[0]->proc.uid, 1000);
+	ck_assert_uint_eq(R.ev[0]->proc.euid, 1000);
+	ck_assert_uint_eq(R.ev[0]->proc.gid, 0);
+	rig_finish();
+}
+END_TEST
+
 /* The hypervisor work of a hit as the backend counts it (hv.h dt_hv_work; the sim counts
  * what Xen would do), from taking the trap to answering it: two getppid calls of one
  * process, with their returns. The first entry maps what it reads; every later hit finds
  * its frames mapped (its one hypercall is the answer's notify). */
 START_TEST(work_per_hit)
 {
-	/* hypercalls, maps, map hits, pages, walks: the first entry maps the 10 frames
-	 * (pages and the page tables leading to them) that attaching had not (the 11th
+	/* hypercalls, maps, map hits, pages, walks: the first entry maps the 6 frames
+	 * (pages and the page tables leading to them) that attaching had not (the 7th
 	 * hypercall: the answer's notify); the rest find every frame mapped. An entry reads
-	 * 5 pages: the current task pointer, the task, its parent's pid, its cred, the
-	 * syscall's pt_regs; a return 4 (no arguments). */
+	 * 4 pages: the current task pointer, the task, its parent's pid, its cred (getppid
+	 * has no arguments: its pt_regs are not read); a return 3: its cred is the one its
+	 * entry read (struct dt_proc_stamp), so its ids are too. */
 	static const struct dt_hv_work want[4] = {
-		{ 11, 10, 11, 5, 5 }, /* entry a */
-		{ 1, 0, 16, 4, 4 },   /* return a */
-		{ 1, 0, 21, 5, 5 },   /* entry b */
-		{ 1, 0, 16, 4, 4 },   /* return b */
+		{ 7, 6, 10, 4, 4 },  /* entry a */
+		{ 1, 0, 12, 3, 3 },  /* return a */
+		{ 1, 0, 16, 4, 4 },  /* entry b */
+		{ 1, 0, 12, 3, 3 },  /* return b */
 	};
 	uint64_t hc = 0, pages = 0;
 	size_t i;
@@ -381,6 +405,7 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, undecided_entry_deferred_to_kernel_copy);
 	tcase_add_test(tc, return_pairs_with_its_call);
 	tcase_add_test(tc, work_per_hit);
+	tcase_add_test(tc, return_sees_new_creds);
 	suite_add_tcase(s, tc);
 	return s;
 }
