@@ -3,16 +3,21 @@
  * bench_traps: breakpoint hits per second that domtrace handles on the simulated host.
  *
  *   bench_traps [--vms N]... [--calls N] [--procs N] [--vcpus N] [--no-returns]
+ *               [--filters N] [--no-baseline] [--csv FILE]
  *
  * For each VM count, every VM runs --procs scripted processes making --calls getpid()
- * each, as fast as the simulated vCPUs go: once with nothing attached, once with
- * domtrace tracing getpid in-process (log off; events go through the reporter's queue
- * and are dropped there). It prints the guests' syscall rate both ways and domtrace's
- * traps per second, and the trap latency: how long each trapping vCPU stood still, from
- * posting its trap to running again (the simulated host times every one; percentiles from
- * its histogram, at most 20% under the true value), and domtrace's own share of it (the
- * workers' time from taking a trap to sending its answer, as --stats prints it). Not a test: numbers depend on the
- * machine; timing lives here, never in ctest.
+ * each, as fast as the simulated vCPUs go: once with nothing attached (unless
+ * --no-baseline), once with domtrace tracing getpid in-process (log off; events go
+ * through the reporter's queue and are dropped there), with --filters regex filters
+ * that every return tries and none matches. It prints the guests' syscall rate both
+ * ways and domtrace's traps per second, and the trap latency: how long each trapping
+ * vCPU stood still, from posting its trap to running again (the simulated host times
+ * every one; percentiles from its histogram, at most 20% under the true value), and
+ * domtrace's own share of it (the workers' time from taking a trap to sending its
+ * answer) and the hypervisor work per hit, the same counters --stats prints, and the RSS
+ * the daemon added per VM by attaching (the idle guests' memory does not grow meanwhile). --csv appends one line per VM count (header if the file is
+ * new; bench/trap-latency plots them). Not a test: numbers depend on the machine;
+ * timing lives here, never in ctest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +78,21 @@ static double run_script(struct dt_hv *hv, const char *text, uint64_t ncalls)
 	return (double)ncalls / (now_s() - t0);
 }
 
+/* This process's resident set, KiB (0 if unknown). */
+static long rss_kib(void)
+{
+	char line[256];
+	long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 /* The guest's view of a trap: its vCPU stalled from the trap to the resume. */
 static void print_latency(struct dt_sim_host *h)
 {
@@ -91,8 +111,53 @@ static void print_latency(struct dt_sim_host *h)
 	printf(", max %.1f us\n", (double)c.trap_lat.max_ns / 1000.0);
 }
 
-static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, bool returns)
+struct bench_opts {
+	unsigned vcpus, procs, calls, filters;
+	bool returns, baseline;
+	const char *csv;
+};
+
+#define CSV_HEADER                                                                          \
+	"vms,vcpus,filters,returns,calls,traps,traps_per_s,own_p50_us,own_p99_us,own_max_us,"  \
+	"stall_p50_us,stall_p99_us,stall_max_us,rss_kib_per_vm,hypercalls_per_hit,"          \
+	"maps_per_hit,map_hits_per_hit,pages_per_hit,walks_per_hit\n"
+
+static void csv_row(const struct bench_opts *bo, unsigned vms, uint64_t ncalls, uint64_t traps,
+		    double dt, const struct dt_trap_totals *tot, struct dt_sim_host *h, long rss)
 {
+	struct dt_sim_counters c = { 0 };
+	double n = traps ? (double)traps : 1;
+	FILE *f;
+	bool fresh;
+
+	if (!bo->csv)
+		return;
+	f = fopen(bo->csv, "a");
+	if (!f) {
+		perror(bo->csv);
+		return;
+	}
+	fresh = ftell(f) == 0;
+	if (fresh)
+		fputs(CSV_HEADER, f);
+	(void)dt_sim_counters(h, 0, &c);
+	fprintf(f, "%u,%u,%u,%d,%lu,%lu,%.0f,%.2f,%.2f,%.1f,%.2f,%.2f,%.1f,%ld,%.2f,%.3f,%.2f,%.2f,%.2f\n",
+		vms, bo->vcpus, bo->filters, bo->returns, (unsigned long)ncalls,
+		(unsigned long)traps, (double)traps / dt,
+		(double)dt_lat_quantile(&tot->handling, 0.5) / 1000.0,
+		(double)dt_lat_quantile(&tot->handling, 0.99) / 1000.0,
+		(double)tot->handling.max_ns / 1000.0,
+		(double)dt_lat_quantile(&c.trap_lat, 0.5) / 1000.0,
+		(double)dt_lat_quantile(&c.trap_lat, 0.99) / 1000.0, (double)c.trap_lat.max_ns / 1000.0,
+		rss / (long)vms, (double)tot->hypercalls / n, (double)tot->maps / n,
+		(double)tot->map_hits / n, (double)tot->pages / n, (double)tot->walks / n);
+	fclose(f);
+}
+
+static int run(unsigned vms, const struct bench_opts *bo)
+{
+	unsigned vcpus = bo->vcpus, procs = bo->procs, calls = bo->calls;
+	bool returns = bo->returns;
 	char dir[] = "/tmp/dt-bench-XXXXXX";
 	struct dt_sim_params sp;
 	struct dt_options o;
@@ -102,7 +167,10 @@ static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, boo
 	char *text1, *text2;
 	static struct dt_trap_totals tot;
 	uint64_t ncalls = (uint64_t)vms * procs * calls, t0;
-	double untraced, traced, s0, dt;
+	double untraced = 0, traced, s0, dt;
+	char work[160], conf[64];
+	long rss0, rss_att;
+	FILE *cf;
 	int r;
 
 	if (!mkdtemp(dir))
@@ -117,32 +185,57 @@ static int run(unsigned vms, unsigned vcpus, unsigned procs, unsigned calls, boo
 		return r;
 	text1 = script(vms, procs, calls, 1000);
 	text2 = script(vms, procs, calls, 2000);
-	untraced = run_script(hv, text1, ncalls);
+	if (bo->baseline)
+		untraced = run_script(hv, text1, ncalls);
 
 	(void)dt_options_parse(&o, 1, argv);
 	o.backend = DT_BACKEND_SIM;
 	o.format = DT_FORMAT_NONE;
 	o.sysmap_dir = dir;
 	o.returns = returns;
-	o.extra_lines[o.nextra++] = strdup("Functions getpid");
+	/* the config: getpid, and regex filters every return tries, none matches (getpid
+	 * never fails) */
+	snprintf(conf, sizeof(conf), "%s/bench.conf", dir);
+	cf = fopen(conf, "w");
+	if (!cf) {
+		r = -errno;
+		goto out;
+	}
+	fprintf(cf, "Functions getpid\n");
+	for (unsigned i = 0; i < bo->filters; i++)
+		fprintf(cf, "Filter function=getpid,when=post,retval=^-(%u|%u)$\n", i + 1, 10000 + i);
+	fclose(cf);
+	o.config = conf;
+	rss0 = rss_kib();
 	r = dt_daemon_start(&o, &dt_hv_sim, hv, &d);
 	if (r < 0)
 		goto out;
 	dt_daemon_wait_attached(d, d->initial_workers, 30000);
+	/* what attaching added: symbols, probes, tables, workers (the idle guests do not
+	 * grow; while they run, their own memory would) */
+	rss_att = rss_kib() - rss0;
 	dt_daemon_totals(d, &tot);
 	t0 = tot.traps;
 	s0 = now_s();
 	traced = run_script(hv, text2, ncalls);
 	dt = now_s() - s0;
 	dt_daemon_totals(d, &tot);
-	printf("vms=%u vcpus=%u calls=%lu returns=%s: %.0f traps/s; guest getpid/s %.0f traced, %.0f "
-	       "untraced\n",
-	       vms, vcpus, (unsigned long)ncalls, returns ? "on" : "off",
-	       (double)(tot.traps - t0) / dt, traced, untraced);
+	printf("vms=%u vcpus=%u calls=%lu returns=%s filters=%u: %.0f traps/s; guest getpid/s %.0f "
+	       "traced",
+	       vms, vcpus, (unsigned long)ncalls, returns ? "on" : "off", bo->filters,
+	       (double)(tot.traps - t0) / dt, traced);
+	if (bo->baseline)
+		printf(", %.0f untraced", untraced);
+	printf("\n");
 	print_latency(dt_sim_host_from(hv));
-	printf("  domtrace's own share (trap taken -> answer sent): p50 %.1f us, p99 %.1f us\n",
+	printf("  domtrace's own share (trap taken -> answer sent): p50 %.1f us, p99 %.1f us, max "
+	       "%.1f us\n",
 	       (double)dt_lat_quantile(&tot.handling, 0.5) / 1000.0,
-	       (double)dt_lat_quantile(&tot.handling, 0.99) / 1000.0);
+	       (double)dt_lat_quantile(&tot.handling, 0.99) / 1000.0,
+	       (double)tot.handling.max_ns / 1000.0);
+	(void)dt_daemon_work_text(&tot, work, sizeof(work));
+	printf("  %s; RSS added by attaching %ld KiB per VM\n", work, rss_att / (long)vms);
+	csv_row(bo, vms, ncalls, tot.traps - t0, dt, &tot, dt_sim_host_from(hv), rss_att);
 	fflush(stdout);
 	dt_daemon_stop(d);
 out:
@@ -161,23 +254,30 @@ out:
 
 int main(int argc, char **argv)
 {
-	unsigned counts[8], ncounts = 0, vcpus = 2, procs = 4, calls = 2000, i;
-	bool returns = true;
+	struct bench_opts bo = { .vcpus = 2, .procs = 4, .calls = 2000, .returns = true,
+				 .baseline = true };
+	unsigned counts[8], ncounts = 0, i;
 
 	for (i = 1; i < (unsigned)argc; i++) {
 		if (!strcmp(argv[i], "--vms") && i + 1 < (unsigned)argc && ncounts < 8)
 			counts[ncounts++] = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--calls") && i + 1 < (unsigned)argc)
-			calls = (unsigned)atoi(argv[++i]);
+			bo.calls = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--procs") && i + 1 < (unsigned)argc)
-			procs = (unsigned)atoi(argv[++i]);
+			bo.procs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--vcpus") && i + 1 < (unsigned)argc)
-			vcpus = (unsigned)atoi(argv[++i]);
+			bo.vcpus = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--filters") && i + 1 < (unsigned)argc)
+			bo.filters = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--csv") && i + 1 < (unsigned)argc)
+			bo.csv = argv[++i];
 		else if (!strcmp(argv[i], "--no-returns"))
-			returns = false;
+			bo.returns = false;
+		else if (!strcmp(argv[i], "--no-baseline"))
+			bo.baseline = false;
 		else {
 			fprintf(stderr, "usage: %s [--vms N]... [--calls N] [--procs N] [--vcpus N] "
-					"[--no-returns]\n",
+					"[--no-returns] [--filters N] [--no-baseline] [--csv FILE]\n",
 				argv[0]);
 			return 2;
 		}
@@ -191,7 +291,7 @@ int main(int argc, char **argv)
 	(void)dt_daemon_signal_fd();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (i = 0; i < ncounts; i++)
-		if (run(counts[i], vcpus, procs, calls, returns) < 0)
+		if (run(counts[i], &bo) < 0)
 			fprintf(stderr, "bench_traps: run with %u VMs failed\n", counts[i]);
 	curl_global_cleanup();
 	return 0;

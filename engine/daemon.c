@@ -236,6 +236,11 @@ static void add_counters(struct dt_trap_totals *t, const struct dt_trap_counters
 	t->regex_errors += atomic_load_explicit(&c->regex_errors, memory_order_relaxed);
 	t->undecided += atomic_load_explicit(&c->undecided, memory_order_relaxed);
 	t->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
+	t->hypercalls += atomic_load_explicit(&c->hypercalls, memory_order_relaxed);
+	t->maps += atomic_load_explicit(&c->maps, memory_order_relaxed);
+	t->map_hits += atomic_load_explicit(&c->map_hits, memory_order_relaxed);
+	t->pages += atomic_load_explicit(&c->pages, memory_order_relaxed);
+	t->walks += atomic_load_explicit(&c->walks, memory_order_relaxed);
 	dt_lat_merge(&t->handling, &c->handling);
 }
 
@@ -274,17 +279,36 @@ void dt_daemon_totals(struct dt_daemon *d, struct dt_trap_totals *ret)
 	pthread_mutex_unlock(&d->counters_lock);
 }
 
+size_t dt_daemon_work_text(const struct dt_trap_totals *t, char *buf, size_t len)
+{
+	double n = (double)t->traps;
+	int w;
+
+	if (!t->traps || !len) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	w = snprintf(buf, len, "per hit: %.1f hypercalls, %.2f maps (%.1f map hits), %.1f pages, "
+		     "%.1f walks",
+		     (double)t->hypercalls / n, (double)t->maps / n, (double)t->map_hits / n,
+		     (double)t->pages / n, (double)t->walks / n);
+	return w < 0 ? 0 : (size_t)w;
+}
+
 static void print_stats(struct dt_daemon *d)
 {
 	static struct dt_trap_totals t; /* main thread only; too big for the stack's taste */
 	const struct dt_lathist *hl = &t.handling;
 	struct dt_report_stats rs;
-	char handling[128] = "", lost[512] = "", why[480];
+	char handling[128] = "", lost[512] = "", why[480], work[160] = "";
 
 	dt_daemon_totals(d, &t);
 	dt_report_stats(d->reporter, &rs);
 	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
 		snprintf(lost, sizeof(lost), " [%s]", why);
+	if (dt_daemon_work_text(&t, work + 2, sizeof(work) - 2))
+		memcpy(work, "; ", 2);
 	if (dt_lat_count(hl))
 		snprintf(handling, sizeof(handling),
 			 "; handling a trap p50 %.1f us, p99 %.1f us, max %.1f us",
@@ -298,12 +322,12 @@ static void print_stats(struct dt_daemon *d)
 	/* the main line last: scripts read the last stats line */
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
 		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu%s, "
-		"a3 sent %lu pending %lu%s",
+		"a3 sent %lu pending %lu%s%s",
 		(unsigned long)t.traps, (unsigned long)t.calls, (unsigned long)t.returns,
 		(unsigned long)t.matches, (unsigned long)t.aborts, (unsigned long)t.not_ours,
 		(unsigned long)t.errors, (unsigned long)t.regex_errors, (unsigned long)t.undecided,
 		(unsigned long)rs.q.enqueued, (unsigned long)rs.lost_total, lost,
-		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, handling);
+		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, work, handling);
 }
 
 static int reporter_open(struct dt_daemon *d)

@@ -209,6 +209,11 @@ static int t_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_r
 	return failed(r, "resume", T(dom)->domid, "vcpu", trap->vcpu);
 }
 
+static void t_work(struct dt_hv_dom *dom, struct dt_hv_work *ret_work)
+{
+	real->work(T(dom)->dom, ret_work);
+}
+
 unsigned dt_hvtrace_flags_for(int hv_debug, int debug)
 {
 	return (hv_debug >= 1 ? DT_HVTRACE_FAIL : 0) | (hv_debug >= 2 ? DT_HVTRACE_RING : 0) |
@@ -246,6 +251,7 @@ const struct dt_hv_ops *dt_hvtrace_wrap(const struct dt_hv_ops *ops, unsigned f)
 		.trap_fd = t_trap_fd,
 		.next_trap = t_next_trap,
 		.resume = t_resume,
+		.work = ops->work ? t_work : NULL,
 	};
 	return &traced;
 }

@@ -66,6 +66,7 @@ void dt_vmctx_set_dom(struct dt_vmctx *vm, struct dt_hv_dom *dom)
 {
 	vm->dom = dom;
 	vm->io.dom = dom;
+	memset(&vm->work_mark, 0, sizeof(vm->work_mark)); /* a new domain counts from 0 */
 }
 
 /* Whole-domain pauses go in the crash journal too: a guardian releases what a dead
@@ -90,4 +91,32 @@ int dt_vmctx_unpause(struct dt_vmctx *vm)
 	if (r == 0)
 		(void)dt_journal_pause_note(vm->io.journal, vm->domid, -1);
 	return r;
+}
+
+void dt_vmctx_mark_work(struct dt_vmctx *vm)
+{
+	if (vm->ops->work && vm->dom)
+		vm->ops->work(vm->dom, &vm->work_mark);
+}
+
+void dt_vmctx_count_work(struct dt_vmctx *vm, struct dt_hv_work *ret_delta)
+{
+	struct dt_hv_work now, d = { 0 };
+
+	if (vm->ops->work && vm->dom) {
+		vm->ops->work(vm->dom, &now);
+		d.hypercalls = now.hypercalls - vm->work_mark.hypercalls;
+		d.maps = now.maps - vm->work_mark.maps;
+		d.map_hits = now.map_hits - vm->work_mark.map_hits;
+		d.pages = now.pages - vm->work_mark.pages;
+		d.walks = now.walks - vm->work_mark.walks;
+		vm->work_mark = now;
+		dt_counter_add(&vm->counters.hypercalls, d.hypercalls);
+		dt_counter_add(&vm->counters.maps, d.maps);
+		dt_counter_add(&vm->counters.map_hits, d.map_hits);
+		dt_counter_add(&vm->counters.pages, d.pages);
+		dt_counter_add(&vm->counters.walks, d.walks);
+	}
+	if (ret_delta)
+		*ret_delta = d;
 }

@@ -63,6 +63,9 @@ struct dt_trap_counters {
 	struct dt_lathist handling;	   /* a trap taken -> its answer sent */
 	atomic_uint_fast64_t probes_armed; /* a gauge: breakpoints in guest memory now
 					    * (set after each plan and detach) */
+	/* the backend's work for traps (hv.h struct dt_hv_work), from taking each trap to
+	 * answering it: dt_vmctx_count_work */
+	atomic_uint_fast64_t hypercalls, maps, map_hits, pages, walks;
 };
 
 static inline void dt_counter_add(atomic_uint_fast64_t *c, uint64_t n)
@@ -129,8 +132,14 @@ struct dt_vmctx {
 	struct dt_trap_counters counters;
 	uint64_t hits, not_ours, decode_errors; /* for this VM's own messages */
 
-	/* per-hit scratch: the trapping vCPU's address space, for decoders */
+	/* the backend's work counters when last counted (dt_vmctx_count_work) */
+	struct dt_hv_work work_mark;
+
+	/* per-hit scratch: the trapping vCPU's address space, for decoders; what an entry
+	 * read of its process (valid only on the entry hit that read it: dt_hit_handle
+	 * clears it), for the call's return */
 	uint64_t hit_cr3;
+	struct dt_proc_stamp hit_stamp;
 	struct dt_guest_mem mem;
 };
 
@@ -153,5 +162,15 @@ void dt_vmctx_set_dom(struct dt_vmctx *vm, struct dt_hv_dom *dom);
  * the guardian can release a pause a dead domtrace held. 0 or -errno. */
 int dt_vmctx_pause(struct dt_vmctx *vm);
 int dt_vmctx_unpause(struct dt_vmctx *vm);
+
+/*
+ * The backend's work since the last mark (hv.h dt_hv_work). dt_vmctx_mark_work forgets
+ * what went before (attach, a re-plan: not a trap's); dt_vmctx_count_work adds what was
+ * done since to the counters as trap work, marks, and gives the delta (ret_delta may be
+ * NULL). The worker counts after each trap, so a trap's work includes taking it from the
+ * ring and answering it. Nothing happens on a backend without dt_hv_ops.work.
+ */
+void dt_vmctx_mark_work(struct dt_vmctx *vm);
+void dt_vmctx_count_work(struct dt_vmctx *vm, struct dt_hv_work *ret_delta);
 
 #endif /* DT_ENGINE_VMCTX_H */

@@ -423,6 +423,7 @@ static int loop(struct dt_worker *w)
 	struct dt_trap t;
 	int r;
 
+	dt_vmctx_mark_work(&w->ctx); /* what attaching cost is not a trap's */
 	for (;;) {
 		unsigned req = atomic_exchange(&w->requests, 0);
 
@@ -436,6 +437,7 @@ static int loop(struct dt_worker *w)
 			r = replan(w);
 			if (r < 0)
 				return r;
+			dt_vmctx_mark_work(&w->ctx); /* a re-plan's work is not a trap's */
 		}
 		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
 			return -errno;
@@ -457,6 +459,8 @@ static int loop(struct dt_worker *w)
 			r = dt_hit_handle(&w->ctx, &t);
 			/* our own share of a trap's cost: decoding, filters, the answer */
 			dt_lat_add(&w->ctx.counters.handling, mono_ns() - t0);
+			/* and the hypervisor work it took, from the ring to the answer */
+			dt_vmctx_count_work(&w->ctx, NULL);
 			if (r < 0)
 				return r;
 		}

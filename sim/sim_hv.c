@@ -14,9 +14,32 @@
 
 #include "sim_vm.h"
 
+/*
+ * The work counters (hv.h struct dt_hv_work) count what the same op would cost on Xen
+ * (xen/xen_dom.c), not what the sim does: a pause or a register read is one hypercall, a
+ * register write two (get + set context), an answer one notify (two for a guest's own
+ * int3: the re-injection first); taking a trap from the ring is free, acknowledging the
+ * event channel when the ring is empty one call (pending) or two (pending, unmask) when a
+ * trap had notified (xen_dom.c ack_events). Guest memory goes through a model of Xen's
+ * mapping cache (xen_mapcache.c: MAP_SLOTS frames, clock replacement): a frame not in it
+ * is one foreign mapping (one hypercall), then kept.
+ */
+#define MAP_SLOTS 512u	  /* DT_XEN_MAP_CACHE_DEFAULT */
+#define MAP_BUCKETS 1024u /* a power of two */
+
+struct map_slot {
+	uint64_t gfn;
+	int32_t next; /* hash chain, -1 = end */
+	bool referenced;
+};
+
 struct sim_dom {
 	struct sim_vm *vm;
 	int pauses;
+	struct dt_hv_work work; /* the worker's thread only, as every domain op */
+	unsigned used, hand;
+	int32_t bucket[MAP_BUCKETS];
+	struct map_slot slot[MAP_SLOTS];
 };
 
 /* ---- host ---- */
@@ -240,6 +263,7 @@ static int sim_dom_open(struct dt_hv *hv, uint32_t domid, struct dt_hv_dom **ret
 		return err;
 	}
 	d->vm = vm;
+	memset(d->bucket, 0xff, sizeof(d->bucket)); /* -1: empty */
 	*ret_dom = (struct dt_hv_dom *)(void *)d;
 	return 0;
 }
@@ -247,6 +271,72 @@ static int sim_dom_open(struct dt_hv *hv, uint32_t domid, struct dt_hv_dom **ret
 static struct sim_dom *D(struct dt_hv_dom *dom)
 {
 	return (struct sim_dom *)(void *)dom;
+}
+
+static unsigned map_bucket(uint64_t gfn)
+{
+	return (unsigned)((gfn * 0x9E3779B97F4A7C15ull) >> 32) & (MAP_BUCKETS - 1);
+}
+
+/* One guest frame accessed through the modelled mapping cache. */
+static void touch_frame(struct sim_dom *d, uint64_t pa)
+{
+	uint64_t gfn = pa >> 12;
+	int32_t *link, i;
+
+	for (i = d->bucket[map_bucket(gfn)]; i >= 0; i = d->slot[i].next)
+		if (d->slot[i].gfn == gfn) {
+			d->slot[i].referenced = true;
+			d->work.map_hits++;
+			return;
+		}
+	d->work.maps++;
+	d->work.hypercalls++;
+	if (d->used < MAP_SLOTS) {
+		i = (int32_t)d->used++;
+	} else {
+		while (d->slot[d->hand].referenced) {
+			d->slot[d->hand].referenced = false;
+			d->hand = (d->hand + 1) % MAP_SLOTS;
+		}
+		i = (int32_t)d->hand;
+		d->hand = (d->hand + 1) % MAP_SLOTS;
+		for (link = &d->bucket[map_bucket(d->slot[i].gfn)]; *link != i;
+		     link = &d->slot[*link].next)
+			;
+		*link = d->slot[i].next;
+	}
+	d->slot[i] = (struct map_slot){ .gfn = gfn, .next = d->bucket[map_bucket(gfn)],
+					.referenced = true };
+	d->bucket[map_bucket(gfn)] = i;
+}
+
+/* A page walk as Xen's walker does it: each table frame read through the cache. */
+static int walk_counted(struct sim_dom *d, uint64_t cr3, uint64_t va, struct sim_walk *w)
+{
+	int r = dt_sim_walk(&d->vm->mem, cr3, va, w);
+	unsigned i;
+
+	d->work.walks++;
+	for (i = 0; i < w->ntables; i++)
+		touch_frame(d, w->tables[i]);
+	return r;
+}
+
+/* A physical range of one page or less, read or written: its frames. */
+static void touch_range(struct sim_dom *d, uint64_t pa, size_t n)
+{
+	uint64_t f;
+
+	for (f = pa >> 12; n && f <= (pa + n - 1) >> 12; f++) {
+		d->work.pages++;
+		touch_frame(d, f << 12);
+	}
+}
+
+static void sim_work(struct dt_hv_dom *dom, struct dt_hv_work *ret_work)
+{
+	*ret_work = D(dom)->work;
 }
 
 static void sim_dom_close(struct dt_hv_dom *dom)
@@ -298,6 +388,7 @@ static int sim_pause(struct dt_hv_dom *dom)
 	struct sim_vm *vm = d->vm;
 	int err = 0;
 
+	d->work.hypercalls++;
 	pthread_mutex_lock(&vm->lock);
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
@@ -319,6 +410,7 @@ static int sim_unpause(struct dt_hv_dom *dom)
 	struct sim_vm *vm = d->vm;
 	int err = 0;
 
+	d->work.hypercalls++;
 	pthread_mutex_lock(&vm->lock);
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
@@ -346,6 +438,7 @@ static int sim_get_regs(struct dt_hv_dom *dom, uint32_t vcpu, struct dt_regs *re
 	struct sim_vm *vm = D(dom)->vm;
 	int err = 0;
 
+	D(dom)->work.hypercalls++; /* xc_domain_hvm_getcontext_partial */
 	pthread_mutex_lock(&vm->lock);
 	if (vm->dead || vm->dying)
 		err = -ENODEV;
@@ -365,6 +458,7 @@ static int sim_set_regs(struct dt_hv_dom *dom, uint32_t vcpu, const struct dt_re
 	struct dt_regs *c;
 	int err = 0;
 
+	D(dom)->work.hypercalls += 2; /* xc_vcpu_getcontext + xc_vcpu_setcontext */
 	pthread_mutex_lock(&vm->lock);
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
@@ -387,30 +481,57 @@ static int sim_set_regs(struct dt_hv_dom *dom, uint32_t vcpu, const struct dt_re
 static ssize_t sim_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, void *buf,
 			   size_t len)
 {
-	struct sim_vm *vm = D(dom)->vm;
+	struct sim_dom *d = D(dom);
+	struct sim_vm *vm = d->vm;
+	size_t done = 0;
 
 	if (atomic_load(&vm->gone))
 		return -ENODEV;
 	if (!buf && len)
 		return -EINVAL;
-	return dt_sim_read_va(&vm->mem, cr3, va, buf, len);
+	/* dt_sim_read_va, page by page, counted */
+	while (done < len) {
+		struct sim_walk w;
+		uint64_t in_page = 4096 - ((va + done) & 4095), n;
+
+		if (walk_counted(d, cr3, va + done, &w))
+			break;
+		n = len - done < in_page ? len - done : in_page;
+		touch_range(d, w.pa, n);
+		dt_sim_gcopy_out(&vm->mem, w.pa, (uint8_t *)buf + done, n);
+		done += n;
+	}
+	return (ssize_t)done;
 }
 
 static int sim_write_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, const void *buf,
 			size_t len)
 {
-	struct sim_vm *vm = D(dom)->vm;
+	struct sim_dom *d = D(dom);
+	struct sim_vm *vm = d->vm;
+	size_t done;
 
 	if (atomic_load(&vm->gone))
 		return -ENODEV;
 	if (!buf && len)
 		return -EINVAL;
+	for (done = 0; done < len;) {
+		uint64_t in_page = 4096 - ((va + done) & 4095), n;
+		struct sim_walk w;
+
+		if (walk_counted(d, cr3, va + done, &w))
+			break;
+		n = len - done < in_page ? len - done : in_page;
+		touch_range(d, w.pa, n);
+		done += n;
+	}
 	return dt_sim_write_va(&vm->mem, cr3, va, buf, len);
 }
 
 static ssize_t sim_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_t len)
 {
 	struct sim_vm *vm = D(dom)->vm;
+	size_t done;
 
 	if (atomic_load(&vm->gone))
 		return -ENODEV;
@@ -418,6 +539,13 @@ static ssize_t sim_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_
 		return 0;
 	if (len > vm->mem.size - gpa)
 		len = vm->mem.size - gpa;
+	for (done = 0; done < len;) {
+		size_t n = 4096 - ((gpa + done) & 4095);
+
+		n = n < len - done ? n : len - done;
+		touch_range(D(dom), gpa + done, n);
+		done += n;
+	}
 	dt_sim_gcopy_out(&vm->mem, gpa, buf, len);
 	return (ssize_t)len;
 }
@@ -425,11 +553,19 @@ static ssize_t sim_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_
 static int sim_write_pa(struct dt_hv_dom *dom, uint64_t gpa, const void *buf, size_t len)
 {
 	struct sim_vm *vm = D(dom)->vm;
+	size_t done;
 
 	if (atomic_load(&vm->gone))
 		return -ENODEV;
 	if (gpa >= vm->mem.size || len > vm->mem.size - gpa)
 		return -EFAULT;
+	for (done = 0; done < len;) {
+		size_t n = 4096 - ((gpa + done) & 4095);
+
+		n = n < len - done ? n : len - done;
+		touch_range(D(dom), gpa + done, n);
+		done += n;
+	}
 	dt_sim_gcopy_in(&vm->mem, gpa, buf, len);
 	return 0;
 }
@@ -441,7 +577,7 @@ static int sim_translate(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, uint6
 
 	if (atomic_load(&vm->gone))
 		return -ENODEV;
-	if (dt_sim_walk(&vm->mem, cr3, va, &w))
+	if (walk_counted(D(dom), cr3, va, &w))
 		return -EFAULT;
 	*ret_gpa = w.pa;
 	return 0;
@@ -498,6 +634,10 @@ static int sim_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret)
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
 	} else if (!vm->tq_n) {
+		uint64_t v;
+
+		/* the ack: xenevtchn_pending, and xenevtchn_unmask when a trap notified */
+		D(dom)->work.hypercalls += read(vm->trap_efd, &v, 8) == 8 ? 2 : 1;
 		dt_sim_drain(vm->trap_efd);
 		err = -EAGAIN;
 	} else {
@@ -535,6 +675,8 @@ static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 		goto out;
 	}
 	c->how = how;
+	/* xenevtchn_notify; a guest's own int3 is re-injected first (xc_hvm_inject_trap) */
+	D(dom)->work.hypercalls += how == DT_RESUME_NOT_OURS && trap->reason == DT_TRAP_BREAKPOINT ? 2 : 1;
 	if (regs)
 		c->rregs = *regs;
 	c->resumed = true;
@@ -571,4 +713,5 @@ const struct dt_hv_ops dt_hv_sim = {
 	.trap_fd = sim_trap_fd,
 	.next_trap = sim_next_trap,
 	.resume = sim_resume,
+	.work = sim_work,
 };

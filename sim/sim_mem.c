@@ -176,6 +176,8 @@ int dt_sim_walk(const struct sim_mem *m, uint64_t cr3, uint64_t va, struct sim_w
 	bool rw = true, us = true, nx = false;
 	int lvl;
 
+	if (ret)
+		ret->ntables = 0;
 	/* Non-canonical addresses fault (#GP on hardware). */
 	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
 		return -EFAULT;
@@ -183,6 +185,8 @@ int dt_sim_walk(const struct sim_mem *m, uint64_t cr3, uint64_t va, struct sim_w
 		epa = table + ((va >> shift[lvl]) & 511) * 8;
 		if (!pa_ok(m, epa, 8))
 			return -EFAULT;
+		if (ret)
+			ret->tables[ret->ntables++] = table;
 		e = dt_sim_gread64(m, epa);
 		if (!(e & PTE_P))
 			goto hole;

@@ -262,6 +262,10 @@ struct sim_walk {
 	uint64_t leaf;	      /* the leaf entry */
 	uint64_t page_size;
 	bool rw, us, nx;
+	/* the table frames read, top level first (also when the walk fails): what a real
+	 * walker maps (sim_hv.c counts them as dt_hv_work) */
+	uint64_t tables[4];
+	unsigned ntables;
 };
 int dt_sim_walk(const struct sim_mem *m, uint64_t cr3, uint64_t va, struct sim_walk *ret);
 /* Map one 4 KiB page (allocating tables; ptpages collects new table pages if not NULL). */

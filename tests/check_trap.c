@@ -49,6 +49,9 @@ struct rig {
 	int role_at[MAX_EVENTS];
 	size_t nev;
 	int role_now; /* role of the probe the trap being handled hit; -1: none */
+	/* the backend's work for each trap handled (as the worker counts it) */
+	struct dt_hv_work work[MAX_EVENTS];
+	size_t ntraps;
 };
 
 static struct rig R;
@@ -121,6 +124,7 @@ static void rig_start(const char *config, bool returns, bool action_on)
 	ck_assert_int_eq(dt_plan_probes(&R.vm, &R.env), 0);
 	ck_assert_uint_gt(dt_probe_table_count(R.vm.probes), 0);
 	ck_assert_int_eq(dt_vmctx_unpause(&R.vm), 0);
+	dt_vmctx_mark_work(&R.vm); /* attaching is not a trap's work */
 }
 
 /* Answer every trap queued now; true if there was one. */
@@ -133,8 +137,13 @@ static bool handle_queued(void)
 		struct dt_probe *p = dt_probe_table_get(R.vm.probes, t.gla);
 
 		R.role_now = p ? p->role : -1;
+		/* a hit's own work, from here to its answer: taking traps from the ring
+		 * depends on how they queued (the sim's guest runs on while we look) */
+		dt_vmctx_mark_work(&R.vm);
 		ck_assert_int_eq(dt_hit_handle(&R.vm, &t), 0);
 		R.role_now = -1;
+		dt_vmctx_count_work(&R.vm, R.ntraps < MAX_EVENTS ? &R.work[R.ntraps] : NULL);
+		R.ntraps++;
 		any = true;
 	}
 	return any;
@@ -316,6 +325,76 @@ START_TEST(return_pairs_with_its_call)
 }
 END_TEST
 
+/* A return reuses its entry's ids only while the cred pointer is the same: a call that
+ * changes the credentials (a new cred, as commit_creds installs) shows the new ids at its
+ * return. */
+START_TEST(return_sees_new_creds)
+{
+	struct dt_sim_call c;
+
+	rig_start("Functions setuid\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 980 comm=drop uid=0 gid=0\n"
+						      "980 call setuid 1000 label=s\n",
+					      NULL, 0),
+			 0);
+	c = run_call("s");
+	ck_assert_int_eq(c.ret, 0);
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->when, DT_WHEN_POST);
+	ck_assert_uint_eq(R.ev[0]->proc.uid, 1000);
+	ck_assert_uint_eq(R.ev[0]->proc.euid, 1000);
+	ck_assert_uint_eq(R.ev[0]->proc.gid, 0);
+	rig_finish();
+}
+END_TEST
+
+/* The hypervisor work of a hit as the backend counts it (hv.h dt_hv_work; the sim counts
+ * what Xen would do), from taking the trap to answering it: two getppid calls of one
+ * process, with their returns. The first entry maps what it reads; every later hit finds
+ * its frames mapped (its one hypercall is the answer's notify). */
+START_TEST(work_per_hit)
+{
+	/* hypercalls, maps, map hits, pages, walks: the first entry maps the 6 frames
+	 * (pages and the page tables leading to them) that attaching had not (the 7th
+	 * hypercall: the answer's notify); the rest find every frame mapped. An entry reads
+	 * 4 pages: the current task pointer, the task, its parent's pid, its cred (getppid
+	 * has no arguments: its pt_regs are not read); a return 3: its cred is the one its
+	 * entry read (struct dt_proc_stamp), so its ids are too. */
+	static const struct dt_hv_work want[4] = {
+		{ 7, 6, 10, 4, 4 },  /* entry a */
+		{ 1, 0, 12, 3, 3 },  /* return a */
+		{ 1, 0, 16, 4, 4 },  /* entry b */
+		{ 1, 0, 12, 3, 3 },  /* return b */
+	};
+	uint64_t hc = 0, pages = 0;
+	size_t i;
+
+	rig_start("Functions getppid\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 970 comm=worker\n"
+						      "970 call getppid label=a\n"
+						      "970 call getppid label=b\n",
+					      NULL, 0),
+			 0);
+	(void)run_call("b");
+	ck_assert_uint_eq(R.ntraps, 4);
+	for (i = 0; i < 4; i++) {
+		const struct dt_hv_work *w = &R.work[i];
+
+		ck_assert_msg(!memcmp(w, &want[i], sizeof(*w)),
+			      "trap %zu: %lu hypercalls, %lu maps, %lu map hits, %lu pages, %lu walks",
+			      i, (unsigned long)w->hypercalls, (unsigned long)w->maps,
+			      (unsigned long)w->map_hits, (unsigned long)w->pages,
+			      (unsigned long)w->walks);
+		hc += w->hypercalls;
+		pages += w->pages;
+	}
+	/* the context's counters hold the same sums (what --stats divides by its traps) */
+	ck_assert_uint_eq(count(&R.vm.counters.hypercalls), hc);
+	ck_assert_uint_eq(count(&R.vm.counters.pages), pages);
+	rig_finish();
+}
+END_TEST
+
 static Suite *trap_suite(void)
 {
 	Suite *s = suite_create("trap");
@@ -325,6 +404,8 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, would_abort_when_action_off);
 	tcase_add_test(tc, undecided_entry_deferred_to_kernel_copy);
 	tcase_add_test(tc, return_pairs_with_its_call);
+	tcase_add_test(tc, work_per_hit);
+	tcase_add_test(tc, return_sees_new_creds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,9 @@
 
 #include "xen_internal.h"
 
+/* A call into Xen's drivers, counted (dt_hv_work.hypercalls) */
+#define XCALL(dom, op) ((dom)->work.hypercalls++, (dom)->sys->op)
+
 #define DISABLE_TRIES 50     /* xc_monitor_disable -EBUSY: vCPUs still queued for the ring */
 #define DISABLE_WAIT_US 2000
 
@@ -51,7 +54,16 @@ struct dt_hv_dom {
 	uint64_t last_token;
 	struct pending *pending; /* [vcpus] */
 	struct dt_xen_mapcache *cache;
+	/* hv.h dt_hv_work: hypercalls counted at each call below; maps and map hits are the
+	 * cache's own counts; pages and walks counted per guest access */
+	struct dt_hv_work work;
 };
+
+/* Pages [addr, addr + n) spans: what one access of n bytes reads, or walks. */
+static uint64_t pages_of(uint64_t addr, size_t n)
+{
+	return n ? ((addr + n - 1) >> DT_XEN_PAGE_SHIFT) - (addr >> DT_XEN_PAGE_SHIFT) + 1 : 0;
+}
 
 /* After a failed call: -ENODEV (and remember it) if the domain is gone or dying. */
 static int failed(struct dt_hv_dom *dom, int r)
@@ -61,7 +73,7 @@ static int failed(struct dt_hv_dom *dom, int r)
 
 	if (r >= 0 || r == -EFAULT || r == -EAGAIN)
 		return r;
-	q = r == -ENODEV ? -ENODEV : dom->sys->dom_info(dom->sd, &info);
+	q = r == -ENODEV ? -ENODEV : XCALL(dom, dom_info)(dom->sd, &info);
 	if (q == -ENODEV || (q == 0 && info.dying)) { /* info is only set when q == 0 */
 		dom->gone = true;
 		return -ENODEV;
@@ -84,7 +96,7 @@ static void *map_frame(void *ctx, uint64_t gfn, bool writable, int *ret_err)
 {
 	struct dt_hv_dom *dom = ctx;
 
-	return dom->sys->map(dom->sd, gfn, writable, ret_err);
+	return XCALL(dom, map)(dom->sd, gfn, writable, ret_err);
 }
 
 static void unmap_frame(void *ctx, void *page)
@@ -129,7 +141,7 @@ static void drain(struct dt_hv_dom *dom)
 		answered = true;
 	}
 	if (answered && dom->bound)
-		(void)dom->sys->evtchn_notify(dom->sd, dom->local_port);
+		(void)XCALL(dom, evtchn_notify)(dom->sd, dom->local_port);
 }
 
 static void disable_monitor(struct dt_hv_dom *dom)
@@ -142,11 +154,11 @@ static void disable_monitor(struct dt_hv_dom *dom)
 		drain(dom);
 		/* With the domain paused no vCPU can be half-way into the ring: the last
 		 * drain sees every request. */
-		paused = !dom->gone && dom->sys->pause(dom->sd) == 0;
+		paused = !dom->gone && XCALL(dom, pause)(dom->sd) == 0;
 		drain(dom);
-		r = dom->sys->monitor_disable(dom->sd);
+		r = XCALL(dom, monitor_disable)(dom->sd);
 		if (paused)
-			(void)dom->sys->unpause(dom->sd);
+			(void)XCALL(dom, unpause)(dom->sd);
 		if (r != -EBUSY || dom->gone)
 			break;
 		usleep(DISABLE_WAIT_US);
@@ -158,7 +170,7 @@ static void disable_monitor(struct dt_hv_dom *dom)
 static void teardown(struct dt_hv_dom *dom)
 {
 	if (dom->trapping)
-		(void)dom->sys->monitor_event(dom->sd, dom->flavour, false);
+		(void)XCALL(dom, monitor_event)(dom->sd, dom->flavour, false);
 	dom->trapping = false;
 	if (dom->monitor_on)
 		disable_monitor(dom);
@@ -166,10 +178,10 @@ static void teardown(struct dt_hv_dom *dom)
 		dom->sys->ring_unmap(dom->sd, dom->ring_page);
 	dom->ring_page = NULL;
 	if (dom->bound)
-		(void)dom->sys->evtchn_unbind(dom->sd, dom->local_port);
+		(void)XCALL(dom, evtchn_unbind)(dom->sd, dom->local_port);
 	dom->bound = false;
 	while (dom->pauses) {
-		if (dom->sys->unpause(dom->sd) < 0 && failed(dom, -EIO) == -ENODEV)
+		if (XCALL(dom, unpause)(dom->sd) < 0 && failed(dom, -EIO) == -ENODEV)
 			break;
 		dom->pauses--;
 	}
@@ -185,7 +197,7 @@ static int check_domain(struct dt_hv_dom *dom, const struct dt_xen_params *param
 	uint32_t caps = 0, need;
 	int r;
 
-	r = dom->sys->dom_info(dom->sd, &info);
+	r = XCALL(dom, dom_info)(dom->sd, &info);
 	if (r < 0)
 		return r;
 	if (info.dying)
@@ -198,7 +210,7 @@ static int check_domain(struct dt_hv_dom *dom, const struct dt_xen_params *param
 
 	need = params->flavour == DT_TRAP_SGDT ? 1u << XEN_DOMCTL_MONITOR_EVENT_DESC_ACCESS
 					       : 1u << XEN_DOMCTL_MONITOR_EVENT_SOFTWARE_BREAKPOINT;
-	r = dom->sys->monitor_caps(dom->sd, &caps);
+	r = XCALL(dom, monitor_caps)(dom->sd, &caps);
 	if (r < 0)
 		return r;
 	return (caps & need) ? 0 : -EOPNOTSUPP;
@@ -247,17 +259,17 @@ int dt_xen_dom_open(struct dt_hv *hv, uint32_t domid, struct dt_hv_dom **ret_dom
 		goto fail;
 
 	/* -EBUSY here: another introspection tool holds this domain's monitor ring. */
-	r = dom->sys->monitor_enable(dom->sd, &dom->ring_page, &remote_port);
+	r = XCALL(dom, monitor_enable)(dom->sd, &dom->ring_page, &remote_port);
 	if (r < 0)
 		goto fail;
 	dom->monitor_on = true;
 	dt_xen_ring_init(&dom->ring, dom->ring_page, DT_XEN_PAGE_SIZE);
-	r = dom->sys->evtchn_bind(dom->sd, remote_port, &dom->local_port);
+	r = XCALL(dom, evtchn_bind)(dom->sd, remote_port, &dom->local_port);
 	if (r < 0)
 		goto fail;
 	dom->bound = true;
 
-	if (dom->sys->get_cpu(dom->sd, 0, &cpu) == 0) {
+	if (XCALL(dom, get_cpu)(dom->sd, 0, &cpu) == 0) {
 		dt_xen_regs_from_cpu(&cpu, &regs);
 		learn_paging(dom, &regs);
 	}
@@ -283,7 +295,7 @@ int dt_xen_dom_pause(struct dt_hv_dom *dom)
 
 	if (dom->gone)
 		return -ENODEV;
-	r = dom->sys->pause(dom->sd);
+	r = XCALL(dom, pause)(dom->sd);
 	if (r < 0)
 		return failed(dom, r);
 	dom->pauses++;
@@ -298,7 +310,7 @@ int dt_xen_dom_unpause(struct dt_hv_dom *dom)
 		return -ENODEV;
 	if (!dom->pauses)
 		return -EINVAL;
-	r = dom->sys->unpause(dom->sd);
+	r = XCALL(dom, unpause)(dom->sd);
 	if (r < 0)
 		return failed(dom, r);
 	dom->pauses--;
@@ -319,7 +331,7 @@ int dt_xen_dom_get_regs(struct dt_hv_dom *dom, uint32_t vcpu, struct dt_regs *re
 		return -ENODEV;
 	if (vcpu >= dom->vcpus)
 		return -EINVAL;
-	r = dom->sys->get_cpu(dom->sd, vcpu, &cpu);
+	r = XCALL(dom, get_cpu)(dom->sd, vcpu, &cpu);
 	if (r < 0)
 		return failed(dom, r);
 	dt_xen_regs_from_cpu(&cpu, ret_regs);
@@ -333,7 +345,8 @@ int dt_xen_dom_set_regs(struct dt_hv_dom *dom, uint32_t vcpu, const struct dt_re
 		return -ENODEV;
 	if (vcpu >= dom->vcpus)
 		return -EINVAL;
-	return failed(dom, dom->sys->set_gprs(dom->sd, vcpu, regs));
+	dom->work.hypercalls++; /* xc_vcpu_getcontext, then setcontext */
+	return failed(dom, XCALL(dom, set_gprs)(dom->sd, vcpu, regs));
 }
 
 ssize_t dt_xen_dom_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, void *buf,
@@ -344,6 +357,10 @@ ssize_t dt_xen_dom_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, voi
 	if (dom->gone)
 		return -ENODEV;
 	r = dt_xen_read_va(dom->cache, dom->paging, cr3, va, buf, len);
+	if (r >= 0) { /* a walk per page read, and one for the page that stopped it */
+		dom->work.pages += pages_of(va, (size_t)r);
+		dom->work.walks += pages_of(va, (size_t)r) + ((size_t)r < len);
+	}
 	return r < 0 ? failed(dom, (int)r) : r;
 }
 
@@ -352,6 +369,8 @@ int dt_xen_dom_write_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, const 
 {
 	if (dom->gone)
 		return -ENODEV;
+	dom->work.pages += pages_of(va, len);
+	dom->work.walks += pages_of(va, len);
 	return failed(dom, dt_xen_write_va(dom->cache, dom->paging, cr3, va, buf, len));
 }
 
@@ -362,6 +381,8 @@ ssize_t dt_xen_dom_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_
 	if (dom->gone)
 		return -ENODEV;
 	r = dt_xen_read_pa(dom->cache, gpa, buf, len);
+	if (r >= 0)
+		dom->work.pages += pages_of(gpa, (size_t)r);
 	return r < 0 ? failed(dom, (int)r) : r;
 }
 
@@ -369,6 +390,7 @@ int dt_xen_dom_write_pa(struct dt_hv_dom *dom, uint64_t gpa, const void *buf, si
 {
 	if (dom->gone)
 		return -ENODEV;
+	dom->work.pages += pages_of(gpa, len);
 	return failed(dom, dt_xen_write_pa(dom->cache, gpa, buf, len));
 }
 
@@ -379,6 +401,7 @@ int dt_xen_dom_translate(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, uint6
 	if (dom->gone)
 		return -ENODEV;
 	dt_xen_mapcache_phys(dom->cache, &phys);
+	dom->work.walks++;
 	return failed(dom, dt_xen_walk(&phys, dom->paging, cr3, va, ret_gpa));
 }
 
@@ -410,7 +433,7 @@ int dt_xen_dom_set_trapping(struct dt_hv_dom *dom, bool on)
 		return -ENODEV;
 	if (dom->trapping == on)
 		return 0;
-	r = dom->sys->monitor_event(dom->sd, dom->flavour, on);
+	r = XCALL(dom, monitor_event)(dom->sd, dom->flavour, on);
 	if (r < 0)
 		return failed(dom, r);
 	dom->trapping = on;
@@ -422,20 +445,24 @@ int dt_xen_dom_trap_fd(struct dt_hv_dom *dom)
 	return dom->sys->evtchn_fd(dom->sd);
 }
 
-/* Take the event channel's notifications (non-blocking) and re-arm it, before the ring
- * is looked at, so that a request arriving after our look notifies again. */
+/*
+ * Take the event channel's notification (non-blocking) and re-arm it. Done only once the
+ * ring looks empty, and the ring looked at again after it: a request arriving after that
+ * look notifies again, so the worker never sleeps on a request. A request taken while a
+ * notification is still pending costs nothing: the fd stays readable (one wake-up more at
+ * most), and the ack waits for the look that finds the ring empty. One port is bound per
+ * handle, and the driver queues it once until unmasked: one pending read suffices (two
+ * calls per ack instead of a pending read per trap and one more to find none).
+ */
 static int ack_events(struct dt_hv_dom *dom)
 {
-	int port, n;
+	int port = XCALL(dom, evtchn_pending)(dom->sd);
 
-	for (n = 0; n < 64; n++) {
-		port = dom->sys->evtchn_pending(dom->sd);
-		if (port == -EAGAIN)
-			return 0;
-		if (port < 0)
-			return failed(dom, port);
-		(void)dom->sys->evtchn_unmask(dom->sd, (uint32_t)port);
-	}
+	if (port == -EAGAIN)
+		return 0;
+	if (port < 0)
+		return failed(dom, port);
+	(void)XCALL(dom, evtchn_unmask)(dom->sd, (uint32_t)port);
 	return 0;
 }
 
@@ -449,13 +476,18 @@ int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap)
 		return -ENODEV;
 	if (dom->broken)
 		return -EPROTO;
-	r = ack_events(dom);
-	if (r < 0)
-		return r;
-	for (;;) {
+	for (bool acked = false;;) {
 		struct pending *p;
 
 		r = dt_xen_ring_get(&dom->ring, &req);
+		if (r < 0 && !acked) {
+			/* empty: re-arm the channel, then look once more (ack_events) */
+			acked = true;
+			r = ack_events(dom);
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		if (r < 0)
 			break; /* -EAGAIN */
 		switch (dt_xen_req_classify(&req, dom->flavour)) {
@@ -489,7 +521,7 @@ int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap)
 	}
 out:
 	if (answered)
-		(void)dom->sys->evtchn_notify(dom->sd, dom->local_port);
+		(void)XCALL(dom, evtchn_notify)(dom->sd, dom->local_port);
 	return r;
 }
 
@@ -516,13 +548,23 @@ int dt_xen_dom_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 	if (how == DT_RESUME_NOT_OURS && p->req.reason == VM_EVENT_REASON_SOFTWARE_BREAKPOINT) {
 		/* The guest's own int3: queue #BP for it; the unpause below delivers it. If
 		 * that fails the vCPU runs the int3 again and we see it again. */
-		inject = dom->sys->inject_int3(dom->sd, trap->vcpu, bp->type,
+		inject = XCALL(dom, inject_int3)(dom->sd, trap->vcpu, bp->type,
 					       (uint8_t)bp->insn_length);
 	}
 	answer(dom, &p->req, how, regs);
 	p->busy = false;
-	r = dom->sys->evtchn_notify(dom->sd, dom->local_port);
+	r = XCALL(dom, evtchn_notify)(dom->sd, dom->local_port);
 	if (r < 0)
 		return failed(dom, r);
 	return inject < 0 ? failed(dom, inject) : 0;
+}
+
+void dt_xen_dom_work(struct dt_hv_dom *dom, struct dt_hv_work *ret_work)
+{
+	struct dt_xen_mapcache_stats st;
+
+	*ret_work = dom->work;
+	dt_xen_mapcache_get_stats(dom->cache, &st);
+	ret_work->maps = st.maps + st.remaps_rw;
+	ret_work->map_hits = st.hits;
 }

@@ -268,4 +268,5 @@ const struct dt_hv_ops dt_hv_xen = {
 	.trap_fd = dt_xen_dom_trap_fd,
 	.next_trap = dt_xen_dom_next_trap,
 	.resume = dt_xen_dom_resume,
+	.work = dt_xen_dom_work,
 };

@@ -275,6 +275,7 @@ int dt_xen_dom_trap_fd(struct dt_hv_dom *dom);
 int dt_xen_dom_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret_trap);
 int dt_xen_dom_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_resume_how how,
 		      const struct dt_regs *regs);
+void dt_xen_dom_work(struct dt_hv_dom *dom, struct dt_hv_work *ret_work);
 
 /* xen_recover.c, for xen_hv.c's ops table (dt_hv_ops.recover) */
 int dt_xen_recover(struct dt_hv *hv, uint32_t domid, const struct dt_guard_site *sites, size_t n,

@@ -106,7 +106,8 @@ static int32_t read_pid(struct dt_guest *g, uint64_t task)
 	return pid;
 }
 
-static void read_ids(struct dt_guest *g, uint64_t cred, struct dt_proc_info *info)
+/* The ids, ~0 each if unreadable: true if read. */
+static bool read_ids(struct dt_guest *g, uint64_t cred, struct dt_proc_info *info)
 {
 	static const enum dt_off keys[4] = { DT_OFF_CRED_UID, DT_OFF_CRED_GID, DT_OFF_CRED_EUID,
 					     DT_OFF_CRED_EGID };
@@ -120,19 +121,23 @@ static void read_ids(struct dt_guest *g, uint64_t cred, struct dt_proc_info *inf
 	info->uid = info->gid = info->euid = info->egid = ~0u;
 	if (!dt_kernel_addr(cred) ||
 	    (one_read && dt_guest_read_full(g, cred + lo, buf, g->cred_hi - lo)))
-		return;
+		return false;
 	for (i = 0; i < 4; i++) {
 		if (one_read)
 			memcpy(&ids[i], buf + o[keys[i]] - lo, 4);
 		else if (dt_guest_read_full(g, cred + o[keys[i]], &ids[i], 4))
-			return;
+			return false;
 	}
 	for (i = 0; i < 4; i++)
 		*out[i] = ids[i];
+	return true;
 }
 
-static int load_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *info,
-		     uint64_t *ret_parent, uint64_t *ret_real_parent)
+/* reuse: a stamp whose ids stand if the cred pointer is unchanged (dt_proc_stamp);
+ * ret_stamp: the stamp of this read. Either may be NULL. */
+static int load_info_stamp(struct dt_guest *g, uint64_t task, struct dt_proc_info *info,
+			   uint64_t *ret_parent, uint64_t *ret_real_parent,
+			   const struct dt_proc_stamp *reuse, struct dt_proc_stamp *ret_stamp)
 {
 	struct task_fields f;
 	int r;
@@ -150,7 +155,20 @@ static int load_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *inf
 		info->rppid = info->ppid;
 	else
 		info->rppid = f.real_parent == task ? f.pid : read_pid(g, f.real_parent);
-	read_ids(g, f.cred, info);
+	if (reuse && reuse->valid && reuse->task == task && reuse->cred == f.cred) {
+		info->uid = reuse->uid, info->gid = reuse->gid;
+		info->euid = reuse->euid, info->egid = reuse->egid;
+		if (ret_stamp)
+			*ret_stamp = *reuse;
+	} else {
+		bool ok = read_ids(g, f.cred, info);
+
+		if (ret_stamp)
+			*ret_stamp = (struct dt_proc_stamp){
+				.task = task, .cred = f.cred, .uid = info->uid, .gid = info->gid,
+				.euid = info->euid, .egid = info->egid, .valid = ok,
+			};
+	}
 	if (ret_parent)
 		*ret_parent = f.parent;
 	if (ret_real_parent)
@@ -158,10 +176,37 @@ static int load_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *inf
 	return 0;
 }
 
+static int load_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *info,
+		     uint64_t *ret_parent, uint64_t *ret_real_parent)
+{
+	return load_info_stamp(g, task, info, ret_parent, ret_real_parent, NULL, NULL);
+}
+
 int dt_guest_proc_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *ret_info)
 {
+	return dt_guest_proc_info_stamp(g, task, ret_info, NULL);
+}
+
+int dt_guest_proc_info_stamp(struct dt_guest *g, uint64_t task, struct dt_proc_info *ret_info,
+			     struct dt_proc_stamp *ret_stamp)
+{
 	struct dt_proc_info info;
-	int r = load_info(g, task, &info, NULL, NULL);
+	struct dt_proc_stamp st;
+	int r = load_info_stamp(g, task, &info, NULL, NULL, NULL, &st);
+
+	if (!r) {
+		*ret_info = info;
+		if (ret_stamp)
+			*ret_stamp = st;
+	}
+	return r;
+}
+
+int dt_guest_proc_info_after(struct dt_guest *g, uint64_t task, const struct dt_proc_stamp *stamp,
+			     struct dt_proc_info *ret_info)
+{
+	struct dt_proc_info info;
+	int r = load_info_stamp(g, task, &info, NULL, NULL, stamp, NULL);
 
 	if (!r)
 		*ret_info = info;

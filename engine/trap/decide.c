@@ -253,6 +253,8 @@ bool dt_decide(struct dt_vmctx *vm, const struct dt_trap *t, struct dt_event *ev
 			call->func_id = ev->func_id;
 			call->compat = ev->compat;
 			call->ts_ns = ev->ts_ns;
+			if (vm->hit_stamp.valid && vm->hit_stamp.task == ev->proc.task)
+				call->stamp = vm->hit_stamp; /* decided at its entry */
 			dt_inflight_undefer(&vm->inflight, call);
 			(void)dt_event_clone(ev, POST_ARENA_EXTRA, &call->pre); /* NULL: no return */
 		}

@@ -102,14 +102,16 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 	ev->site = p->site.addr;
 	ev->func = (fd->flags & DT_FN_SYSCALL) ? dt_catalog_sys_name(p->func_id) : fd->name;
 	ev->nr = (fd->flags & DT_FN_SYSCALL) ? (p->compat ? fd->nr32 : fd->nr64) : -1;
-	if (dt_guest_proc_info(vm->guest, task, &ev->proc) < 0) {
+	if (dt_guest_proc_info_stamp(vm->guest, task, &ev->proc, &vm->hit_stamp) < 0) {
 		dt_event_free(ev);
 		goto undecodable;
 	}
 	if (!p->regs_abi) {
 		int64_t orig_ax;
 
-		if (dt_guest_syscall_args(vm->guest, t->regs.rdi, p->compat, raw, &orig_ax) < 0) {
+		/* a call without arguments (getpid) has nothing in its pt_regs for us */
+		if (fd->nargs > 0 &&
+		    dt_guest_syscall_args(vm->guest, t->regs.rdi, p->compat, raw, &orig_ax) < 0) {
 			vm->decode_errors++;
 			dt_counter_add(&vm->counters.errors, 1);
 		}
@@ -153,6 +155,7 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 			c->func_id = p->func_id;
 			c->compat = p->compat;
 			c->ts_ns = ev->ts_ns;
+			c->stamp = vm->hit_stamp;
 			memcpy(c->raw, raw, sizeof(raw));
 			c->pre = ev;
 			dt_trace("VM %s v%u: %s entry by %s[%d]: decision waits %s",
@@ -225,6 +228,7 @@ int dt_hit_handle(struct dt_vmctx *vm, struct dt_trap *t)
 	}
 	p->hits++;
 	vm->hit_cr3 = t->regs.cr3;
+	vm->hit_stamp.valid = false; /* another hit's: on_call reads this one's */
 	switch (p->role) {
 	case DT_PROBE_ENTRY:
 	case DT_PROBE_EXIT_HELPER:

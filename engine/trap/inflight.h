@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "domtrace/event.h"
+#include "domtrace/guest.h"
 #include "util/hashmap.h"
 
 #define DT_INFLIGHT_MAX 16384
@@ -33,6 +34,7 @@ struct dt_inflight_call {
 	unsigned missing;    /* deferred: arguments (bits) on pages not present at entry */
 	uint64_t raw[DT_MAX_ARGS];
 	struct dt_event *pre; /* owned: the entry's event (a copy, or the deferred original) */
+	struct dt_proc_stamp stamp; /* what the entry read of the process (guest.h) */
 };
 
 struct dt_inflight {

@@ -221,7 +221,8 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 	ev->latency_ns = ev->ts_ns - c->ts_ns;
 	ev->has_ret = true;
 	ev->ret = (int64_t)t->regs.rax;
-	(void)dt_guest_proc_info(vm->guest, task, &ev->proc); /* exec changes the comm */
+	/* read again (exec changes the comm, setuid the ids), the ids only if changed */
+	(void)dt_guest_proc_info_after(vm->guest, task, &c->stamp, &ev->proc);
 	ev->anc = NULL;
 	ev->nanc = 0;
 	dt_inflight_del(&vm->inflight, task, t->regs.rsp);

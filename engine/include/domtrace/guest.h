@@ -318,6 +318,30 @@ int dt_guest_current_task(struct dt_guest *g, uint32_t vcpu, const struct dt_reg
 int dt_guest_proc_info(struct dt_guest *g, uint64_t task, struct dt_proc_info *ret_info);
 
 /*
+ * What a call's return may reuse of the process data read at its entry: the ids, when
+ * the task's credentials pointer is the one the entry saw. Linux never changes a cred
+ * in place once a task uses it (commit_creds installs a new one, allocated while the
+ * old one is still held, so never at its address), and a task's credentials change only
+ * in its own context, once per call at most (execve, setuid, ...): within one call an
+ * unchanged pointer means unchanged ids. Not valid across calls (two commits between
+ * them may reuse the address). valid false: nothing to reuse.
+ */
+struct dt_proc_stamp {
+	uint64_t task, cred;
+	uint32_t uid, gid, euid, egid;
+	bool valid;
+};
+
+/* dt_guest_proc_info, and the stamp of what it read (*ret_stamp). */
+int dt_guest_proc_info_stamp(struct dt_guest *g, uint64_t task, struct dt_proc_info *ret_info,
+			     struct dt_proc_stamp *ret_stamp);
+/* dt_guest_proc_info at the end of the call stamp's entry was read at: the task and its
+ * parents read again, the cred only if its pointer changed. stamp NULL or not valid for
+ * task: a full read. */
+int dt_guest_proc_info_after(struct dt_guest *g, uint64_t task, const struct dt_proc_stamp *stamp,
+			     struct dt_proc_info *ret_info);
+
+/*
  * The same through the ancestry cache (keyed by task pointer): a hit reads nothing.
  * The engine keeps the cache honest by calling dt_guest_invalidate() on exec (comm
  * and ids change), exit (the pointer may be reused) and credential changes;

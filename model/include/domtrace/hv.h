@@ -137,6 +137,22 @@ struct dt_guard_result {
 	unsigned unpaused;    /* whole-domain pauses the dead domtrace held, released */
 };
 
+/*
+ * The work a domain's operations cost on the hypervisor, counted by the backend since
+ * dom_open (dt_hv_ops.work). What "one" is, is the real hypervisor's cost; the sim counts
+ * what the equivalent Xen call would cost (docs/SIM.md), not its own work.
+ *   hypercalls  calls into the hypervisor's drivers: privcmd ioctls (every xc_* call,
+ *               each foreign mapping) and event-channel device calls (pending, unmask,
+ *               notify). A munmap is not counted.
+ *   maps        foreign mappings made (a frame not in the backend's mapping cache)
+ *   map_hits    frames served by a mapping already made (page-table frames included)
+ *   pages       guest data pages read or written (each page a read_va/read_pa touches)
+ *   walks       page-table walks (one per page of a guest-virtual access, or translate)
+ */
+struct dt_hv_work {
+	uint64_t hypercalls, maps, map_hits, pages, walks;
+};
+
 struct dt_hv_ops {
 	const char *name; /* "sim", "xen" */
 	unsigned abi;	  /* DT_HV_ABI */
@@ -218,6 +234,12 @@ struct dt_hv_ops {
 	/* Answer a trap and let its vCPU run. regs is used for DT_RESUME_SET_REGS. */
 	int (*resume)(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt_resume_how how,
 		      const struct dt_regs *regs);
+
+	/* ---- accounting ---- */
+
+	/* The domain's work counters since dom_open (struct dt_hv_work): a copy, cheap
+	 * enough to take around every trap. NULL ok: a backend that does not count. */
+	void (*work)(struct dt_hv_dom *dom, struct dt_hv_work *ret_work);
 };
 
 extern const struct dt_hv_ops dt_hv_sim; /* sim/sim_hv.c */
