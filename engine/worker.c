@@ -536,7 +536,6 @@ static void *worker_main(void *arg)
 	}
 	atomic_fetch_add(&w->d->stats.attached, 1);
 	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
-	atomic_store(&w->state, DT_WORKER_RUNNING);
 	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
 		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->ctx.guest),
 		(unsigned long long)dt_guest_kaslr(w->ctx.guest), w->map_path,
@@ -544,6 +543,9 @@ static void *worker_main(void *arg)
 		dt_probe_table_count(w->ctx.probes));
 	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->ctx.guest),
 	       dt_probe_table_count(w->ctx.probes));
+	/* after the line: systemd hears READY=1 (engine/notify.c) only once every VM's
+	 * attach line is out */
+	atomic_store(&w->state, DT_WORKER_RUNNING);
 	r = loop(w);
 	if (r == -ENODEV)
 		w->gone = true;
