@@ -20,6 +20,7 @@
 #include "domtrace/daemon.h"
 #include "domtrace/filter.h"
 #include "domtrace/guest.h"
+#include "domtrace/journald.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
 #include "guest/kallsyms.h"
@@ -327,6 +328,7 @@ static int reporter_open(struct dt_daemon *d)
 		ro.log_path = o->log_file;
 	}
 	ro.log_fd = STDOUT_FILENO;
+	ro.log_journal = DT_JOURNALD_SOCKET; /* used only if stdout is the journal's stream */
 	ro.lookup = dt_catalog_get;
 	ro.report_file_path = o->report_file;
 	if (o->a3) {

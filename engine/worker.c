@@ -519,6 +519,7 @@ static void *worker_main(void *arg)
 	int r;
 
 	rcu_register_thread();
+	dt_log_set_vm(w->vm.name, w->vm.domid); /* VM=, DOMID= in the journal */
 	r = attach_when_booted(w, err, sizeof(err));
 	if (r == -ECANCELED) {
 		atomic_store(&w->state, DT_WORKER_REFUSED);
