@@ -138,7 +138,7 @@ START_TEST(ready_status_watchdog_reload_stop)
 
 	manager_open(&m, false);
 	spawn_sim(&c, &m, "3");
-	ck_assert_msg(manager_wait(&m, "READY=1", msg, sizeof(msg), 60000),
+	ck_assert_msg(manager_wait(&m, "READY=1", msg, sizeof(msg), 90000),
 		      "no READY=1; messages: %s", m.log);
 	/* every attach line was written before READY=1 was sent: it is in the pipe now */
 	drain(&c);
@@ -183,7 +183,7 @@ START_TEST(abstract_socket)
 
 	manager_open(&m, true);
 	spawn_sim(&c, &m, "1");
-	ck_assert_msg(manager_wait(&m, "READY=1", msg, sizeof(msg), 60000),
+	ck_assert_msg(manager_wait(&m, "READY=1", msg, sizeof(msg), 90000),
 		      "no READY=1 on %s; messages: %s", m.name, m.log);
 	ck_assert_msg(strstr(m.log, "STATUS=1 VMs traced, 0 refused"), "%s", m.log);
 	drain(&c);
@@ -210,7 +210,7 @@ START_TEST(watchdog_of_another_pid)
 	ck_assert_int_eq(setenv("WATCHDOG_USEC", "400000", 1), 0);
 	ck_assert_int_eq(setenv("WATCHDOG_PID", "1", 1), 0);
 	dt_child_spawn(&c, argv, -1);
-	ck_assert_msg(manager_wait(&m, "READY=1", NULL, 0, 60000), "%s", m.log);
+	ck_assert_msg(manager_wait(&m, "READY=1", NULL, 0, 90000), "%s", m.log);
 	/* a STATUS refresh (2 s): ten watchdog periods pass meanwhile */
 	ck_assert_msg(manager_wait(&m, "STATUS=1 VMs", NULL, 0, 20000), "%s", m.log);
 	kill(c.pid, SIGTERM);
@@ -226,7 +226,7 @@ int main(void)
 	Suite *s = suite_create("notify");
 	TCase *tc = tcase_create("systemd");
 
-	tcase_set_timeout(tc, 180);
+	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, ready_status_watchdog_reload_stop);
 	tcase_add_test(tc, abstract_socket);
 	tcase_add_test(tc, watchdog_of_another_pid);
