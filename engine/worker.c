@@ -535,8 +535,6 @@ static void *worker_main(void *arg)
 		detach(w);
 		goto out;
 	}
-	atomic_fetch_add(&w->d->stats.attached, 1);
-	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
 		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->ctx.guest),
 		(unsigned long long)dt_guest_kaslr(w->ctx.guest), w->map_path,
@@ -545,8 +543,11 @@ static void *worker_main(void *arg)
 	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->ctx.guest),
 	       dt_probe_table_count(w->ctx.probes));
 	/* after the line: systemd hears READY=1 (engine/notify.c) only once every VM's
-	 * attach line is out */
+	 * attach line is out; running before counted (whoever waits for the count, e.g.
+	 * dt_daemon_wait_attached, finds the worker running) */
 	atomic_store(&w->state, DT_WORKER_RUNNING);
+	atomic_fetch_add(&w->d->stats.attached, 1);
+	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	r = loop(w);
 	if (r == -ENODEV)
 		w->gone = true;
