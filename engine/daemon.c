@@ -20,10 +20,12 @@
 #include "domtrace/daemon.h"
 #include "domtrace/filter.h"
 #include "domtrace/guest.h"
+#include "domtrace/journald.h"
 #include "domtrace/log.h"
 #include "domtrace/report.h"
 #include "guest/kallsyms.h"
 #include "metrics.h"
+#include "notify.h"
 #include "watcher.h"
 #include "worker.h"
 
@@ -353,6 +355,7 @@ static int reporter_open(struct dt_daemon *d)
 		ro.log_path = o->log_file;
 	}
 	ro.log_fd = STDOUT_FILENO;
+	ro.log_journal = DT_JOURNALD_SOCKET; /* used only if stdout is the journal's stream */
 	ro.lookup = dt_catalog_get;
 	ro.report_file_path = o->report_file;
 	if (o->a3) {
@@ -433,20 +436,24 @@ void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *
 	const struct dt_options *o = d->opts;
 	int tfd = o->duration > 0 ? arm_timer(o->duration, false) : -1;
 	int stfd = o->stats_interval ? arm_timer(o->stats_interval, true) : -1;
-	struct pollfd pfd[3] = {
+	struct dt_notify sd; /* systemd, when it started us (engine/notify.h) */
+	struct pollfd pfd[4] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = tfd, .events = POLLIN },
 		{ .fd = stfd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	uint64_t ticks;
 
+	(void)dt_notify_init(&sd);
+	pfd[3].fd = sd.timer_fd;
 	for (;;) {
 		if (done && done(arg)) {
 			dt_info("finished");
 			break;
 		}
-		if (poll(pfd, 3, done ? 200 : -1) < 0) {
+		if (poll(pfd, 4, done ? 200 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -457,17 +464,24 @@ void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *
 		}
 		if ((pfd[2].revents & POLLIN) && read(stfd, &ticks, sizeof(ticks)) > 0)
 			print_stats(d);
+		if (pfd[3].revents & POLLIN)
+			dt_notify_tick(&sd, d);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 			dt_info("%s: detaching from every VM", strsignal((int)si.ssi_signo));
 			break;
 		}
-		if (si.ssi_signo == SIGUSR1)
+		if (si.ssi_signo == SIGUSR1) {
 			dt_daemon_set_action(d, !atomic_load(&d->action_on));
-		else
+		} else {
+			dt_notify_reloading(&sd);
 			(void)dt_daemon_reload(d);
+			dt_notify_reloaded(&sd, d);
+		}
 	}
+	dt_notify_stopping(&sd);
+	dt_notify_close(&sd);
 	if (tfd >= 0)
 		close(tfd);
 	if (stfd >= 0)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domtrace/journald.h"
 #include "domtrace/log.h"
 #include "domtrace/daemon.h"
 #include "domtrace/guardian.h"
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 		perror("domtrace: signalfd");
 		return 1;
 	}
+	/* under systemd: diagnostics as journal entries with fields (before any thread) */
+	(void)dt_log_to_journal(DT_JOURNALD_SOCKET);
 	r = dt_options_parse(&o, argc, argv);
 	if (r != 0)
 		return r > 0 ? 0 : 2;

@@ -76,7 +76,9 @@ int dt_watcher_attach_vm(struct dt_daemon *d, const struct dt_vm_info *vm)
 	int r;
 
 	if (!vm->traceable) {
+		dt_log_set_vm(vm->name, vm->domid);
 		dt_warn("VM %s (dom%u) not traceable: %s", vm->name, vm->domid, vm->why);
+		dt_log_set_vm(NULL, 0);
 		atomic_fetch_add(&d->stats.refused, 1);
 		return -EOPNOTSUPP;
 	}

@@ -542,6 +542,7 @@ static void *worker_main(void *arg)
 	int r;
 
 	rcu_register_thread();
+	dt_log_set_vm(w->vm.name, w->vm.domid); /* VM=, DOMID= in the journal */
 	r = attach_when_booted(w, err, sizeof(err));
 	if (r == -ECANCELED) {
 		atomic_store(&w->state, DT_WORKER_REFUSED);
@@ -557,9 +558,6 @@ static void *worker_main(void *arg)
 		detach(w);
 		goto out;
 	}
-	atomic_fetch_add(&w->d->stats.attached, 1);
-	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
-	atomic_store(&w->state, DT_WORKER_RUNNING);
 	dt_info("VM %s (dom%u): tracing; kernel %s, KASLR offset 0x%llx, symbols %s, offsets %s, "
 		"%zu breakpoints", w->vm.name, w->vm.domid, dt_guest_release(w->ctx.guest),
 		(unsigned long long)dt_guest_kaslr(w->ctx.guest), w->map_path,
@@ -567,6 +565,12 @@ static void *worker_main(void *arg)
 		dt_probe_table_count(w->ctx.probes));
 	notice(w, "attached: kernel %s, %zu breakpoints", dt_guest_release(w->ctx.guest),
 	       dt_probe_table_count(w->ctx.probes));
+	/* after the line: systemd hears READY=1 (engine/notify.c) only once every VM's
+	 * attach line is out; running before counted (whoever waits for the count, e.g.
+	 * dt_daemon_wait_attached, finds the worker running) */
+	atomic_store(&w->state, DT_WORKER_RUNNING);
+	atomic_fetch_add(&w->d->stats.attached, 1);
+	atomic_fetch_add(w->syms_kallsyms ? &w->d->stats.syms_kallsyms : &w->d->stats.syms_map, 1);
 	r = loop(w);
 	if (r == -ENODEV)
 		w->gone = true;

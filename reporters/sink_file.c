@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The two local sinks: the log (text or JSON lines on an fd, normally stdout) and the
- * ancestor's -R report file. Each renders a whole batch into one buffer and writes
+ * The two local sinks: the log (text or JSON lines on an fd, normally stdout; under
+ * systemd, journal entries with fields) and the ancestor's -R report file. Each renders a whole batch into one buffer and writes
  * it with one write(2), so lines of a batch are never split by other output.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domtrace/journald.h"
 #include "format.h"
 #include "sink.h"
 
@@ -25,6 +27,8 @@ struct file_sink {
 	bool utc;
 	const struct dt_funcdesc *(*lookup)(int func_id);
 	char *path; /* the file, when we open it ourselves: reopened on rotation */
+	int jfd;      /* log: journald socket when fd is the journal's stream, else -1 */
+	char *jpath;  /* its address */
 	struct dt_buf buf;
 	bool broken_line; /* a failed write may have left part of a line: end it first */
 	_Atomic uint64_t written, errors;
@@ -55,6 +59,11 @@ static int log_open(struct dt_report *r, const struct dt_report_opts *o, void **
 	fs->fmt = o->log;
 	fs->utc = o->log_utc;
 	fs->lookup = o->lookup;
+	fs->jfd = -1;
+	if (o->log_journal && !fs->own_fd && dt_journald_stream_is(fs->fd)) {
+		fs->jpath = strdup(o->log_journal);
+		fs->jfd = fs->jpath ? dt_journald_socket() : -1;
+	}
 	*ret_state = fs;
 	return 0;
 }
@@ -73,6 +82,7 @@ static int report_file_open(struct dt_report *r, const struct dt_report_opts *o,
 		return err;
 	}
 	fs->r = r;
+	fs->jfd = -1;
 	fs->ops = &dt_sink_report_file;
 	fs->path = strdup(o->report_file_path);
 	fs->own_fd = true;
@@ -98,6 +108,63 @@ static bool cut_partial_line(struct file_sink *fs, size_t done)
 	return lseek(fs->fd, st.st_size - (off_t)tail, SEEK_SET) >= 0;
 }
 
+/* syslog(3) priorities: an abort is a warning, a match a notice, the rest info */
+static const char *event_priority(enum dt_event_type t)
+{
+	return t == DT_EV_ABORT || t == DT_EV_LOST ? "4"
+	       : t == DT_EV_MATCH || t == DT_EV_WOULD_ABORT ? "5"
+							      : "6";
+}
+
+/* Under systemd: one journal entry per event, the line as MESSAGE= and the event's
+ * VM, domain and type as fields. An entry journald does not take (it is down, the
+ * entry is too big) is written to the stream as a plain line, like without journald. */
+static void journal_write_batch(struct file_sink *fs, struct dt_event **evs, size_t n)
+{
+	char domid[16];
+	bool lost = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct dt_jfield f[6];
+
+		if (!evs[i])
+			continue;
+		dt_buf_reset(&fs->buf);
+		if (fs->fmt == DT_REPORT_LOG_JSON)
+			dt_fmt_json(&fs->buf, evs[i]);
+		else
+			dt_fmt_log(&fs->buf, evs[i], fs->lookup, fs->utc);
+		if (!fs->buf.len || fs->buf.oom)
+			continue;
+		fs->buf.p[--fs->buf.len] = '\0'; /* the line's newline: journald ends entries */
+		snprintf(domid, sizeof(domid), "%u", (unsigned)evs[i]->domid);
+		f[0] = (struct dt_jfield){ "MESSAGE", fs->buf.p };
+		f[1] = (struct dt_jfield){ "PRIORITY", event_priority(evs[i]->type) };
+		f[2] = (struct dt_jfield){ "SYSLOG_IDENTIFIER", "domtrace" };
+		f[3] = (struct dt_jfield){ "EVENT_TYPE", dt_event_type_name(evs[i]->type) };
+		f[4] = (struct dt_jfield){ "VM", evs[i]->vm };
+		f[5] = (struct dt_jfield){ "DOMID", domid };
+		if (dt_journald_send(fs->jfd, fs->jpath, f, 6) < 0) {
+			size_t done;
+			int err;
+
+			fs->buf.p[fs->buf.len++] = '\n';
+			err = dt_report_write_all(fs->r, fs->fd, fs->buf.p, fs->buf.len, &done);
+			if (err < 0) {
+				atomic_fetch_add_explicit(&fs->errors, 1, memory_order_relaxed);
+				dt_report_sink_lost(fs->r, fs->ops, 1, "write error: %s",
+						    strerror(-err));
+				lost = true;
+				continue;
+			}
+		}
+		atomic_fetch_add_explicit(&fs->written, 1, memory_order_relaxed);
+	}
+	if (!lost)
+		dt_report_sink_ok(fs->r, fs->ops);
+}
+
 static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 {
 	struct file_sink *fs = state;
@@ -105,6 +172,10 @@ static void file_write_batch(void *state, struct dt_event **evs, size_t n)
 	size_t i, done;
 	int err;
 
+	if (fs->jfd >= 0) {
+		journal_write_batch(fs, evs, n);
+		return;
+	}
 	dt_buf_reset(&fs->buf);
 	for (i = 0; i < n; i++) {
 		if (!evs[i])
@@ -185,6 +256,9 @@ static void file_close(void *state)
 	if (!fs)
 		return;
 	free(fs->path);
+	free(fs->jpath);
+	if (fs->jfd >= 0)
+		close(fs->jfd);
 	if (fs->own_fd)
 		close(fs->fd);
 	dt_buf_free(&fs->buf);

@@ -68,8 +68,10 @@ int dt_guard_recover_all(const struct dt_hv_ops *ops, struct dt_hv *hv,
 	return status;
 }
 
+/* SIGABRT too: systemd's watchdog (WatchdogSignal=, domtrace.service) sends it to
+ * every process of the service, and the guardian must outlive the domtrace it kills. */
 static const int operator_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT,
-					 SIGPIPE };
+					 SIGPIPE, SIGABRT };
 
 static void operator_set(sigset_t *set)
 {

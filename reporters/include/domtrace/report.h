@@ -75,6 +75,10 @@ struct dt_report_opts {
 	const char *log_path; /* instead of log_fd: a file the sink opens (appends to) and
 			       * opens again on dt_report_reopen (log rotation) */
 	bool log_utc;	     /* text timestamps in UTC instead of local time */
+	/* journald's socket (DT_JOURNALD_SOCKET), or NULL: when log_fd is the journal's
+	 * stream ($JOURNAL_STREAM: run by systemd), each event goes to journald as an entry
+	 * of its own with VM=, DOMID=, EVENT_TYPE= fields (journald.h) */
+	const char *log_journal;
 	/* which arguments are strings (quoted in text); normally dt_catalog_get */
 	const struct dt_funcdesc *(*lookup)(int func_id);
 
