@@ -35,7 +35,14 @@ check() {
 notyet() { local n=$1; shift; echo "NOT-YET: $n: $*" | tee -a "$RES"; }
 figure() { echo "FIGURE: $*" | tee -a "$RES"; }
 
-glog() { echo "$CON/guest-$1.log"; }
+# a guest's console log: xenconsoled's for a PVH guest, the emulated serial port's (written by
+# its device model) for an HVM guest (named h*, guest-hvm.cfg)
+glog() {
+	case $1 in
+	h*) echo "$CON/serial-$1.log" ;;
+	*) echo "$CON/guest-$1.log" ;;
+	esac
+}
 # wait_log FILE ERE SECONDS: wait until FILE has a line matching ERE.
 wait_log() {
 	local i
@@ -148,10 +155,14 @@ pin_of() {
 }
 # create_guest NAME [KERNEL VCPUS EXTRA]: xl create from the template (default: bookworm's
 # kernel, one vCPU, the standard workload); prints the seconds it took.
+# guest_type G: PVH, or HVM for the h* guests (guest-hvm.cfg: a device model, SeaBIOS)
+guest_type() { case $1 in h*) echo HVM ;; *) echo PVH ;; esac; }
 create_guest() {
+	local cfg=$X/guest.cfg
+	case $1 in h*) cfg=$X/guest-hvm.cfg ;; esac
 	sed "s/@NAME@/$1/g; s/@KERNEL@/${2:-vmlinuz}/; s/@VCPUS@/${3:-1}/; s/@EXTRA@/${4:-}/
 		s/@CPUS@/$(pin_of "$1")/" \
-		$X/guest.cfg > "/tmp/$1.cfg"
+		"$cfg" > "/tmp/$1.cfg"
 	local t0=$(up)
 	xl create "/tmp/$1.cfg" > "/tmp/xl-create-$1.log" 2>&1 || return 1
 	domid "$1" > /tmp/domid.$1
@@ -184,7 +195,7 @@ same_text() {
 }
 save_logs() {
 	local f
-	for f in "$CON"/guest-*.log; do
+	for f in "$CON"/guest-*.log "$CON"/serial-*.log /var/log/xen/qemu-dm-*.log; do
 		[ -e "$f" ] && tr -d '\r' < "$f" > "$OUT/$(basename "$f")"
 	done
 	xl dmesg > "$OUT/xl-dmesg.log" 2>&1
