@@ -115,6 +115,8 @@ emulator_death() {
 paused() { xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /p/) }'; }
 # wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished (fails at once
 # when the guest is no longer alive).
+# round_over G R: round R of G has ended, or G is dead
+round_over() { [ "$(last_round "$1")" -ge "$2" ] || ! alive "$1"; }
 wait_rounds() {
 	local want=$(($(last_round "$1") + $2)) i
 	for ((i = 0; i < $3 * 2; i++)); do
