@@ -232,6 +232,23 @@ has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
 # utime PID: user clock ticks of a process; cpu_ticks PID: user + system.
 utime() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# proc_counts PID: "syscr syscw vcsw ivcsw" of a process: its read(2)-family and write(2)-family
+# calls (/proc/PID/io; an event channel's pending read and unmask write count, ioctl and poll do
+# not) and the voluntary and forced context switches of all its threads
+proc_counts() {
+	local r w
+	r=$(awk '$1 == "syscr:" { print $2 }' /proc/$1/io 2>/dev/null)
+	w=$(awk '$1 == "syscw:" { print $2 }' /proc/$1/io 2>/dev/null)
+	cat /proc/$1/task/*/status 2>/dev/null | awk -v r="${r:-0}" -v w="${w:-0}" '
+		$1 == "voluntary_ctxt_switches:" { v += $2 } $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+		END { print r, w, v, n }'
+}
+# per_hit "A" "B" N: proc_counts B minus A, per hit
+per_hit() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		printf "%.1f read-class syscalls, %.1f write-class, %.1f voluntary and %.1f forced context switches",
+			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n }'
+}
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
 # traps_over LOG N: domtrace's last stats line in LOG counts more than N traps.
