@@ -154,6 +154,7 @@ struct dt_report_stats {
 	uint64_t syslog_failures; /* connects and sends that failed (then retried) */
 	size_t syslog_backlog_bytes;
 	uint64_t log_write_errors; /* write_errors of the log sink alone */
+	uint64_t drains;	   /* batches the reporter took that held events */
 };
 
 /* Fill `o` with the defaults (no sink enabled, log_fd 1). */
