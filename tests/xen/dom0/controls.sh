@@ -39,7 +39,7 @@ Filter function=kill,argname=sig,argval=SIGTERM
 EOC
 grep -v '^SystemMap' /tmp/c.conf > /tmp/ck.conf
 GETPPID=$(awk '$3 == "__x64_sys_getppid" { print $1; exit }' /proc/kallsyms)
-cp $X/vmlinuz $X/guest.cpio.gz /tmp/
+cp $X/vmlinuz $X/vmlinuz-5.10 $X/vmlinuz-6.12 $X/guest.cpio.gz /tmp/
 (cd /tmp && sha256sum -c --quiet $X/sums) || note "WARNING: guest images differ from the host's"
 note "control runs: modes [$MODES], ${SECS} s each; $(xl info | grep -E '^xen_version' | tr -s ' ')"
 
