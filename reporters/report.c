@@ -472,6 +472,16 @@ int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
 	return dt_queue_push((struct dt_queue_producer *)p, ev);
 }
 
+void dt_report_producer_hold(struct dt_report_producer *p)
+{
+	dt_queue_producer_hold((struct dt_queue_producer *)p);
+}
+
+void dt_report_producer_release(struct dt_report_producer *p)
+{
+	dt_queue_producer_release((struct dt_queue_producer *)p);
+}
+
 void dt_report_reopen(struct dt_report *r)
 {
 	uint64_t one = 1;
