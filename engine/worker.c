@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -544,10 +545,14 @@ static void notice(struct dt_worker *w, const char *fmt, ...)
 static void *worker_main(void *arg)
 {
 	struct dt_worker *w = arg;
-	char err[512] = "";
+	char err[512] = "", name[16];
 	int r;
 
 	rcu_register_thread();
+	/* "dt-vm<domid>" in top -H, perf and /proc/<pid>/task/<tid>/comm (the bench reads
+	 * its CPU time there) */
+	snprintf(name, sizeof(name), "dt-vm%u", (unsigned)w->vm.domid);
+	(void)prctl(PR_SET_NAME, name);
 	dt_log_set_vm(w->vm.name, w->vm.domid); /* VM=, DOMID= in the journal */
 	r = attach_when_booted(w, err, sizeof(err));
 	if (r == -ECANCELED) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "domtrace/log.h"
@@ -375,6 +376,7 @@ static void *reporter_main(void *arg)
 	int timeout, t;
 	unsigned s;
 
+	(void)prctl(PR_SET_NAME, "dt-report");
 	for (s = 0; s < r->nsinks; s++)
 		if (r->sink[s].ops->wait) {
 			wait = r->sink[s].ops->wait;
