@@ -9,10 +9,10 @@
  * each, as fast as the simulated vCPUs go: once with nothing attached (unless
  * --no-baseline), once with domtrace tracing getpid in-process (log off; events go
  * through the reporter's queue and are dropped there), with --filters regex filters
- * that every return tries and none matches (--hard: regexes the prefilter cannot rule
- * out, `(0|2)+[5-9]|qN`: each is searched in every return value, docs/BENCH.md). It
- * prints the guests' syscall rate both
- * ways and domtrace's traps per second, and the trap latency: how long each trapping
+ * for every return, none matching, which the chain's prefilter rules out by their
+ * first character (--hard: regexes the prefilter cannot rule out, `(0|2)+[5-9]|qN`:
+ * each is searched in every return value, docs/BENCH.md). It prints the guests'
+ * syscall rate both ways and domtrace's traps per second, and the trap latency: how long each trapping
  * vCPU stood still, from posting its trap to running again (the simulated host times
  * every one; percentiles from its histogram, at most 20% under the true value), and
  * domtrace's own share of it (the workers' time from taking a trap to sending its
@@ -244,7 +244,7 @@ static int run(unsigned vms, const struct bench_opts *bo)
 	o.format = DT_FORMAT_NONE;
 	o.sysmap_dir = dir;
 	o.returns = returns;
-	/* the config: getpid, and regex filters every return tries, none matches (getpid
+	/* the config: getpid, and regex filters for every return, none matching (getpid
 	 * never fails) */
 	snprintf(conf, sizeof(conf), "%s/bench.conf", dir);
 	cf = fopen(conf, "w");
