@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "domtrace/log.h"
@@ -393,6 +394,7 @@ static void *reporter_main(void *arg)
 	int timeout, t;
 	unsigned s;
 
+	(void)prctl(PR_SET_NAME, "dt-report");
 	for (s = 0; s < r->nsinks; s++)
 		if (r->sink[s].ops->wait) {
 			wait = r->sink[s].ops->wait;
@@ -493,6 +495,16 @@ void dt_report_producer_free(struct dt_report_producer *p)
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
 {
 	return dt_queue_push((struct dt_queue_producer *)p, ev);
+}
+
+void dt_report_producer_hold(struct dt_report_producer *p)
+{
+	dt_queue_producer_hold((struct dt_queue_producer *)p);
+}
+
+void dt_report_producer_release(struct dt_report_producer *p)
+{
+	dt_queue_producer_release((struct dt_queue_producer *)p);
 }
 
 void dt_report_reopen(struct dt_report *r)

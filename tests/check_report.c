@@ -628,6 +628,31 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* A reused event (the trap path's spare) is byte for byte what a new one is. */
+START_TEST(test_event_reset_is_new)
+{
+	struct dt_event *fresh, *used;
+	size_t size;
+
+	ck_assert_int_eq(dt_event_new(DT_EV_CALL, 512, &fresh), 0);
+	ck_assert_int_eq(dt_event_new(DT_EV_MATCH, 512, &used), 0);
+	size = fresh->size;
+	used->func_id = 7;
+	used->proc.pid = 42;
+	used->args[0].value = dt_event_strdup(used, "/etc/shadow", 11);
+	ck_assert(dt_event_add_dec(used, "flags:flags", dt_event_printf(used, "O_%s", "RDONLY")));
+	used->anc = dt_event_alloc(used, 64);
+	used->nanc = 1;
+	while (used->arena_used < used->arena_cap)
+		(void)dt_event_strdup(used, "filling the arena to its end", 28);
+	dt_event_reset(used, DT_EV_CALL);
+	ck_assert_uint_eq(used->size, size);
+	ck_assert_mem_eq(used, fresh, size);
+	dt_event_free(fresh);
+	dt_event_free(used);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -640,6 +665,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_report_entry);
 	tcase_add_test(tc, test_escape_rules);
 	tcase_add_test(tc, test_hostile_strings);
+	tcase_add_test(tc, test_event_reset_is_new);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sinks");
 	tcase_set_timeout(tc, 120);
