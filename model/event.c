@@ -8,6 +8,18 @@
 
 #include "domtrace/event.h"
 
+/* The header of a zeroed event: what "unknown" is for each field that 0 would misstate. */
+static void init_header(struct dt_event *ev, enum dt_event_type type, size_t size, size_t arena)
+{
+	cds_wfcq_node_init(&ev->qnode);
+	ev->type = type;
+	ev->func_id = -1;
+	ev->nr = -1;
+	ev->proc.ppid = ev->proc.rppid = -1;
+	ev->size = size;
+	ev->arena_cap = arena;
+}
+
 int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev)
 {
 	struct dt_event *ev;
@@ -17,13 +29,7 @@ int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev
 	ev = calloc(1, size);
 	if (!ev)
 		return -ENOMEM;
-	cds_wfcq_node_init(&ev->qnode);
-	ev->type = type;
-	ev->func_id = -1;
-	ev->nr = -1;
-	ev->proc.ppid = ev->proc.rppid = -1;
-	ev->size = size;
-	ev->arena_cap = arena;
+	init_header(ev, type, size, arena);
 	*ret_ev = ev;
 	return 0;
 }
@@ -40,13 +46,7 @@ void dt_event_reset(struct dt_event *ev, enum dt_event_type type)
 	/* what calloc gave: the header, and the arena as far as it was written */
 	memset(ev, 0, sizeof(*ev));
 	memset(ev->arena, 0, used < cap ? used : cap);
-	cds_wfcq_node_init(&ev->qnode);
-	ev->type = type;
-	ev->func_id = -1;
-	ev->nr = -1;
-	ev->proc.ppid = ev->proc.rppid = -1;
-	ev->size = size;
-	ev->arena_cap = cap;
+	init_header(ev, type, size, cap);
 }
 
 static const void *rebase(const struct dt_event *from, struct dt_event *to, const void *p)
