@@ -127,7 +127,7 @@ for MODE in $MODES; do
 		[ -n "${MPID[$s]:-}" ] && kill -TERM "${MPID[$s]}" 2>/dev/null && wait "${MPID[$s]}" 2>/dev/null
 	done
 	[ -s /tmp/minmon.out ] && traps="; $(tr '\n' ' ' < /tmp/minmon.out | cut -c1-400)"
-	[ "$cycles" -gt 0 ] && traps="; $cycles cycles (a peek of both guests or a 20-s attach each); $(grep -c 'detached, every byte restored' /tmp/churn$N.err 2>/dev/null || echo 0) detaches"
+	[ "$cycles" -gt 0 ] && traps="; $cycles cycles (a peek of both guests or a 20-s attach each); $(cat /tmp/churn$N.err 2>/dev/null | grep -c 'detached, every byte restored') detaches"
 	for s in 1 2; do alive "${NAME[$s]}" || { DEATHS=$((DEATHS + 1)); WHERE+=" ${NAME[$s]}@end"; }; done
 	for g in $ALL; do xl destroy "$g" 2>/dev/null; done
 	figure "control $N $MODE: ${SECS} s x 2 guests, $rounds workload rounds, $DEATHS guest deaths${WHERE:+ [$WHERE ]}$traps"
