@@ -85,7 +85,9 @@ flock 9
 R=$OUT/root
 mkdir -p "$BUILD"
 umnt() { local m; for m in build src dev/shm dev proc; do umount -l "$R/$m" 2>/dev/null; done; true; }
+umnt # a build killed by a signal its shell could not trap (SIGKILL) left its mounts
 trap umnt EXIT
+trap 'exit 1' INT TERM HUP # the EXIT trap runs on these too
 mount -t proc proc "$R/proc"
 mount --bind /dev "$R/dev"
 mount -t tmpfs tmpfs "$R/dev/shm"
