@@ -8,7 +8,11 @@
  * two Domain sections, a function=* post filter); events that match early, match late,
  * and match nothing. Each match runs inside its own RCU read-side section, as a worker
  * does. A second run repeats it while another thread publishes a new chain every
- * millisecond.
+ * millisecond. Then 1,000-filter chains, matched with the prefilter and with the
+ * unindexed walk (every filter for the function tried in order): the trap-latency
+ * harness's case (anchored retval regexes the prefilter rules out by the first
+ * character) and a hard one it cannot help (1,000 unanchored regexes on an open's path
+ * whose required characters every path has: each is searched).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 
 #include <urcu.h>
 
+#include "chain_index.h"
 #include "domtrace/catalog.h"
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
@@ -50,19 +55,24 @@ static const char chain_text[] =
 static struct dt_chain_slot slot;
 static int stop;
 
-static struct dt_chain *build(void)
+static struct dt_chain *build_text(const char *text, size_t len)
 {
 	struct dt_config_diags d = { 0 };
 	struct dt_config *cfg = NULL;
 	struct dt_chain *c = NULL;
 
-	if (dt_config_parse_string("bench", chain_text, sizeof(chain_text) - 1, &cfg, &d) < 0) {
+	if (dt_config_parse_string("bench", text, len, &cfg, &d) < 0) {
 		fprintf(stderr, "%s\n", d.n ? d.v[0].text : "parse failed");
 		exit(1);
 	}
 	if (dt_chain_new(cfg, &c) < 0)
 		exit(1);
 	return c;
+}
+
+static struct dt_chain *build(void)
+{
+	return build_text(chain_text, sizeof(chain_text) - 1);
 }
 
 static struct dt_event *event(const char *func, const char *value, const char *comm, int when)
@@ -117,6 +127,72 @@ static double run(struct dt_chain_reader *rd, struct dt_event *ev, long iters, u
 	*ret_f = m.filter;
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
 	       (double)iters;
+}
+
+/* ns per match of ev on chain c, indexed or not */
+static double run_big(struct dt_chain *c, struct dt_chain_reader *rd, struct dt_event *ev,
+		      long iters, bool naive, unsigned *ret_f)
+{
+	struct timespec t0, t1;
+	struct dt_match m = { 0 };
+	long i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < iters; i++)
+		if (!(naive ? dt_chain_match_naive(c, rd, ev, NULL, &m)
+			    : dt_chain_match(c, rd, ev, NULL, &m)))
+			m.filter = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*ret_f = m.filter;
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+	       (double)iters;
+}
+
+/* 1,000 filters: the harness's easy case and a hard one, with and without the prefilter. */
+static void big_chains(struct dt_chain_reader *rd, long iters)
+{
+	static char text[128 * 1024];
+	struct {
+		const char *what, *func, *value;
+		int when;
+		int64_t ret;
+	} cases[] = {
+		{ "1,000 retval=^-(N|10000+N)$, getpid returns 2000 (easy)", "getpid", NULL,
+		  DT_WHEN_POST, 2000 },
+		{ "1,000 argval=(^|/)tmpN/ on openat's path (hard)", "openat",
+		  "/usr/lib/x86_64-linux-gnu/libc.so.6", DT_WHEN_PRE, 0 },
+	};
+
+	printf("-- 1,000-filter chains: prefilter vs unindexed walk (no match in either)\n");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t len = 0;
+		struct dt_chain *c;
+		struct dt_event *ev;
+		double ns_ix, ns_naive;
+		unsigned f1, f2;
+		long n = iters / 100 > 0 ? iters / 100 : 1;
+
+		for (unsigned i = 0; i < 1000; i++)
+			len += k == 0 ? (size_t)snprintf(text + len, sizeof(text) - len,
+						 "Filter function=getpid,when=post,"
+						 "retval=^-(%u|%u)$\n",
+						 i + 1, 10000 + i)
+				      : (size_t)snprintf(text + len, sizeof(text) - len,
+						 "Filter function=openat,argname=filename,"
+						 "argval=(^|/)tmp%u/\n",
+						 i + 1);
+		c = build_text(text, len);
+		ev = event(cases[k].func, cases[k].value, "bash", cases[k].when);
+		ev->has_ret = cases[k].when == DT_WHEN_POST;
+		ev->ret = cases[k].ret;
+		run_big(c, rd, ev, n < 100 ? n : 100, false, &f1); /* warm */
+		ns_ix = run_big(c, rd, ev, n, false, &f1);
+		ns_naive = run_big(c, rd, ev, n, true, &f2);
+		printf("%-55s filter %2u/%u  %9.1f ns/match (unindexed %9.1f)\n", cases[k].what, f1,
+		       f2, ns_ix, ns_naive);
+		dt_event_free(ev);
+		dt_chain_free(c);
+	}
 }
 
 static void *publisher(void *arg)
@@ -178,6 +254,7 @@ int main(int argc, char **argv)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	printf("chains published during the second pass: %ld\n", pubs);
+	big_chains(rd, iters);
 	dt_chain_slot_clear(&slot);
 	dt_chain_reader_free(rd);
 	rcu_unregister_thread();

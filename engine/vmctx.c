@@ -60,6 +60,29 @@ void dt_vmctx_fini(struct dt_vmctx *vm)
 	vm->probes = NULL;
 	free(vm->plan);
 	vm->plan = NULL;
+	dt_event_free(vm->spare_ev);
+	vm->spare_ev = NULL;
+}
+
+int dt_vmctx_event_new(struct dt_vmctx *vm, struct dt_event **ret_ev)
+{
+	struct dt_event *ev = vm->spare_ev;
+
+	if (!ev)
+		return dt_event_new(DT_EV_CALL, DT_EVENT_ARENA, ret_ev);
+	vm->spare_ev = NULL;
+	dt_event_reset(ev, DT_EV_CALL);
+	*ret_ev = ev;
+	return 0;
+}
+
+void dt_vmctx_event_done(struct dt_vmctx *vm, struct dt_event *ev)
+{
+	if (ev && !vm->spare_ev && ev->arena_cap == DT_EVENT_ARENA) {
+		vm->spare_ev = ev;
+		return;
+	}
+	dt_event_free(ev);
 }
 
 void dt_vmctx_set_dom(struct dt_vmctx *vm, struct dt_hv_dom *dom)

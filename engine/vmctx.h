@@ -141,6 +141,10 @@ struct dt_vmctx {
 	uint64_t hit_cr3;
 	struct dt_proc_stamp hit_stamp;
 	struct dt_guest_mem mem;
+	/* a call event (DT_EVENT_ARENA) the trap path finished with, for the next entry:
+	 * most entries end in a small copy (the return's), and allocating and clearing
+	 * 16 KiB per trap showed in the profile */
+	struct dt_event *spare_ev;
 };
 
 /*
@@ -155,6 +159,11 @@ int dt_vmctx_init(struct dt_vmctx *vm, const char *name, uint32_t domid,
 		  struct dt_chain_slot *chain, struct dt_journal *journal);
 /* Free the tables (every pending event with them). Does not touch the guest. */
 void dt_vmctx_fini(struct dt_vmctx *vm);
+/* A call event with DT_EVENT_ARENA bytes of text, as dt_event_new makes it (the spare
+ * when there is one); 0 or -ENOMEM. dt_vmctx_event_done: the trap path is finished
+ * with ev (not queued): kept as the spare, or freed. NULL ok. */
+int dt_vmctx_event_new(struct dt_vmctx *vm, struct dt_event **ret_ev);
+void dt_vmctx_event_done(struct dt_vmctx *vm, struct dt_event *ev);
 /* The domain was opened (or closed: NULL): the probe writer follows. */
 void dt_vmctx_set_dom(struct dt_vmctx *vm, struct dt_hv_dom *dom);
 

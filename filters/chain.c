@@ -2,11 +2,14 @@
 /*
  * chain.c - compiling a configuration into a filter chain and matching events on it.
  *
- * The chain keeps, per catalogue function id, the list of filters that may apply to
- * it (those naming it and those with function=*), in chain order; a match walks only
- * that list. Matching is strictly first-match in chain order (the ancestor matched
- * argument by argument, so a later filter on argument 0 beat an earlier one on
- * argument 1; and calls without arguments never matched: both fixed).
+ * A match evaluates only the filters the prefilter (chain_index.c) leaves for the
+ * event: those for its function and phase, whose section applies, and whose indexed
+ * regexes could match its values, in chain order. The chain also keeps, per catalogue
+ * function id, the list of filters that may apply to it (those naming it and those
+ * with function=*), in chain order: the unindexed walk the prefilter is tested
+ * against, and dt_chain_wants_post. Matching is strictly first-match in chain order
+ * (the ancestor matched argument by argument, so a later filter on argument 0 beat an
+ * earlier one on argument 1; and calls without arguments never matched: both fixed).
  *
  * Hot path rules: no allocation (pcre2 match data and JIT stack are per reader; only if
  * PCRE2 could not JIT-compile a pattern does its interpreter grow the match data, once),
@@ -20,6 +23,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "chain_index.h"
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 
@@ -38,12 +42,14 @@ struct dt_chain {
 	uint32_t *items; /* 0-based filter indexes, chain order within each function */
 	uint32_t *wild;	 /* filters with function=* (for ids outside the catalogue) */
 	size_t nwild;
+	struct dt_chain_index *ix; /* the prefilter (chain_index.h) */
 };
 
 struct dt_chain_reader {
 	char vm[DT_VM_NAME_MAX];
 	uint64_t gen; /* chain generation the section cache was computed for */
 	uint64_t sections[DT_CONFIG_MAX_SECTIONS / 64];
+	uint64_t fsections[DT_CHAIN_MAX_WORDS]; /* bit i: filter i's section applies */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
@@ -105,12 +111,17 @@ int dt_chain_new(struct dt_config *cfg, struct dt_chain **ret_chain)
 		}
 	}
 	free(pos);
+	pos = NULL;
+	r = dt_chain_index_new(cfg, &c->ix);
+	if (r < 0)
+		goto fail;
 	c->cfg = cfg;
 	c->gen = __atomic_add_fetch(&chain_generation, 1, __ATOMIC_RELAXED);
 	*ret_chain = c;
 	return 0;
 fail:
 	free(pos);
+	dt_chain_index_free(c->ix);
 	free(c->off);
 	free(c->items);
 	free(c->wild);
@@ -124,6 +135,7 @@ void dt_chain_free(struct dt_chain *c)
 	if (!c)
 		return;
 	dt_config_free(c->cfg);
+	dt_chain_index_free(c->ix);
 	free(c->off);
 	free(c->items);
 	free(c->wild);
@@ -186,7 +198,13 @@ void dt_chain_reader_free(struct dt_chain_reader *rd)
 	free(rd);
 }
 
-/* Once per chain generation per reader: which sections apply to this VM. */
+static bool section_on(const struct dt_chain_reader *rd, uint32_t s)
+{
+	return s < DT_CONFIG_MAX_SECTIONS && (rd->sections[s / 64] >> (s % 64) & 1);
+}
+
+/* Once per chain generation per reader: which sections (and so filters) apply to this
+ * VM. */
 static void refresh_sections(const struct dt_chain *c, struct dt_chain_reader *rd)
 {
 	size_t i;
@@ -197,12 +215,11 @@ static void refresh_sections(const struct dt_chain *c, struct dt_chain_reader *r
 	for (i = 0; i < c->cfg->nsections && i < DT_CONFIG_MAX_SECTIONS; i++)
 		if (dt_config_section_applies(c->cfg, i, rd->vm))
 			rd->sections[i / 64] |= 1ull << (i % 64);
+	memset(rd->fsections, 0, sizeof(rd->fsections));
+	for (i = 0; i < c->cfg->nfilters && i < DT_CONFIG_MAX_FILTERS; i++)
+		if (section_on(rd, c->cfg->filters[i].section))
+			rd->fsections[i / 64] |= 1ull << (i % 64);
 	rd->gen = c->gen;
-}
-
-static bool section_on(const struct dt_chain_reader *rd, uint32_t s)
-{
-	return s < DT_CONFIG_MAX_SECTIONS && (rd->sections[s / 64] >> (s % 64) & 1);
 }
 
 static const uint32_t *list_for(const struct dt_chain *c, int func_id, size_t *ret_n)
@@ -232,6 +249,9 @@ struct mstate {
 	size_t n;
 	uint32_t regex_error; /* 1-based filter index, 0 if none */
 	bool regex_error_first;
+	const char *ret;      /* the return value as text, made once (ret_buf) */
+	size_t ret_len;
+	char ret_buf[24];
 };
 
 /* 1: found, 0: not found, -1: PCRE2 could not tell (match or depth limit, bad UTF). */
@@ -273,7 +293,7 @@ static enum tri found(int r, const struct dt_regex *re, struct mstate *ms,
 	return (r == 1) != re->negate ? T_YES : T_NO;
 }
 
-static const char *value_of(const struct dt_event *ev, const char *argname)
+const char *dt_filter_value_of(const struct dt_event *ev, const char *argname)
 {
 	const char *v = dt_event_value_of(ev, argname);
 
@@ -285,7 +305,7 @@ static const char *value_of(const struct dt_event *ev, const char *argname)
 
 /* Is the value a filter reads under `name` ("filename", "code:signal", a decoding of an
  * argument the event does not have by that name) not known yet? */
-static bool unknown_value(const struct dt_event *ev, const char *name)
+bool dt_filter_unknown_value(const struct dt_event *ev, const char *name)
 {
 	size_t len;
 	unsigned i;
@@ -317,9 +337,9 @@ static enum tri argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spe
 	if (!f->argval.code)
 		return T_YES;
 	if (strcmp(f->argname, "*") != 0) {
-		if (unknown_value(ev, f->argname))
+		if (dt_filter_unknown_value(ev, f->argname))
 			return T_UNKNOWN;
-		v = value_of(ev, f->argname);
+		v = dt_filter_value_of(ev, f->argname);
 		return found(v ? search(rd, &f->argval, v, strlen(v)) : 0, &f->argval, ms, f);
 	}
 	for (i = 0; i < ev->nargs && i < DT_MAX_ARGS && !hit; i++) {
@@ -337,7 +357,7 @@ static enum tri argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spe
 	for (i = 0; i < ev->ndec && i < DT_MAX_DECS && !hit; i++) {
 		if (!ev->dec[i].value)
 			continue;
-		if (unknown_value(ev, ev->dec[i].name)) {
+		if (dt_filter_unknown_value(ev, ev->dec[i].name)) {
 			unknown = true;
 			continue;
 		}
@@ -351,26 +371,32 @@ static enum tri argval_ok(struct dt_chain_reader *rd, const struct dt_filter_spe
 	return hit != f->argval.negate ? T_YES : T_NO;
 }
 
-static enum tri retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
-			  const struct dt_event *ev, struct mstate *ms)
+const char *dt_filter_ret_text(int64_t v, char buf[24], size_t *ret_len)
 {
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u;
-	bool neg;
+	char *p = buf + 24;
+	bool neg = v < 0;
+	uint64_t u = neg ? 0 - (uint64_t)v : (uint64_t)v;
 
-	if (!f->retval.code)
-		return T_YES;
-	if (!ev->has_ret)
-		return T_NO;
-	neg = ev->ret < 0;
-	u = neg ? 0 - (uint64_t)ev->ret : (uint64_t)ev->ret;
 	do {
 		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (neg)
 		*--p = '-';
-	return found(search(rd, &f->retval, p, (size_t)(buf + sizeof(buf) - p)), &f->retval, ms, f);
+	*ret_len = (size_t)(buf + 24 - p);
+	return p;
+}
+
+static enum tri retval_ok(struct dt_chain_reader *rd, const struct dt_filter_spec *f,
+			  const struct dt_event *ev, struct mstate *ms)
+{
+	if (!f->retval.code)
+		return T_YES;
+	if (!ev->has_ret)
+		return T_NO;
+	if (!ms->ret) /* once per match, not once per filter */
+		ms->ret = dt_filter_ret_text(ev->ret, ms->ret_buf, &ms->ret_len);
+	return found(search(rd, &f->retval, ms->ret, ms->ret_len), &f->retval, ms, f);
 }
 
 static bool id_ok(const struct dt_id_match *m, uint32_t v)
@@ -452,31 +478,62 @@ static enum tri filter_ok(struct dt_chain_reader *rd, const struct dt_filter_spe
 	return av == T_UNKNOWN || rv == T_UNKNOWN ? T_UNKNOWN : T_YES;
 }
 
+/* The verdict of the first filter that did not say no (r), as dt_chain_match returns it. */
+static int verdict(enum tri r, const struct dt_filter_spec *f, const struct mstate *ms,
+		   struct dt_match *ret_match)
+{
+	if (r == T_NO)
+		*ret_match = (struct dt_match){ 0 };
+	else
+		*ret_match = (struct dt_match){
+			.filter = f->index, .apply = f->apply, .abort_ret = f->abort_ret,
+		};
+	ret_match->regex_error = ms->regex_error;
+	ret_match->regex_error_first = ms->regex_error_first;
+	return r == T_YES ? 1 : r == T_UNKNOWN ? DT_CHAIN_UNDECIDED : 0;
+}
+
+/* Only the filters the prefilter leaves (chain_index.h), in chain order. */
 int dt_chain_match(const struct dt_chain *c, struct dt_chain_reader *rd,
 		   const struct dt_event *ev, const struct dt_ancestry *anc,
 		   struct dt_match *ret_match)
 {
 	struct mstate ms = { .c = c, .src = anc, .ev = ev };
+	uint64_t cand[DT_CHAIN_MAX_WORDS];
+	size_t w = dt_chain_index_words(c->ix), k;
+
+	refresh_sections(c, rd);
+	dt_chain_index_candidates(c->ix, ev, rd->fsections, cand);
+	for (k = 0; k < w; k++)
+		for (uint64_t x = cand[k]; x; x &= x - 1) {
+			const struct dt_filter_spec *f =
+				&c->cfg->filters[k * 64 + (size_t)__builtin_ctzll(x)];
+			enum tri r = filter_ok(rd, f, ev, &ms);
+
+			if (r != T_NO)
+				return verdict(r, f, &ms, ret_match);
+		}
+	return verdict(T_NO, NULL, &ms, ret_match);
+}
+
+int dt_chain_match_naive(const struct dt_chain *c, struct dt_chain_reader *rd,
+			 const struct dt_event *ev, const struct dt_ancestry *anc,
+			 struct dt_match *ret_match)
+{
+	struct mstate ms = { .c = c, .src = anc, .ev = ev };
 	const uint32_t *list;
-	enum tri r = T_NO;
 	size_t n, i;
 
 	refresh_sections(c, rd);
 	list = list_for(c, ev->func_id, &n);
-	for (i = 0; i < n && r == T_NO; i++) {
+	for (i = 0; i < n; i++) {
 		const struct dt_filter_spec *f = &c->cfg->filters[list[i]];
+		enum tri r = filter_ok(rd, f, ev, &ms);
 
-		r = filter_ok(rd, f, ev, &ms);
 		if (r != T_NO)
-			*ret_match = (struct dt_match){
-				.filter = f->index, .apply = f->apply, .abort_ret = f->abort_ret,
-			};
+			return verdict(r, f, &ms, ret_match);
 	}
-	if (r == T_NO)
-		*ret_match = (struct dt_match){ 0 };
-	ret_match->regex_error = ms.regex_error;
-	ret_match->regex_error_first = ms.regex_error_first;
-	return r == T_YES ? 1 : r == T_UNKNOWN ? DT_CHAIN_UNDECIDED : 0;
+	return verdict(T_NO, NULL, &ms, ret_match);
 }
 
 bool dt_chain_wants_post(const struct dt_chain *c, struct dt_chain_reader *rd, int func_id)

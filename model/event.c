@@ -33,6 +33,22 @@ void dt_event_free(struct dt_event *ev)
 	free(ev);
 }
 
+void dt_event_reset(struct dt_event *ev, enum dt_event_type type)
+{
+	size_t size = ev->size, cap = ev->arena_cap, used = ev->arena_used;
+
+	/* what calloc gave: the header, and the arena as far as it was written */
+	memset(ev, 0, sizeof(*ev));
+	memset(ev->arena, 0, used < cap ? used : cap);
+	cds_wfcq_node_init(&ev->qnode);
+	ev->type = type;
+	ev->func_id = -1;
+	ev->nr = -1;
+	ev->proc.ppid = ev->proc.rppid = -1;
+	ev->size = size;
+	ev->arena_cap = cap;
+}
+
 static const void *rebase(const struct dt_event *from, struct dt_event *to, const void *p)
 {
 	const char *c = p;

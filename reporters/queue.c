@@ -3,7 +3,8 @@
  * The bounded MPSC event queue (reporters/include/domtrace/queue.h).
  *
  * Hot path (dt_queue_push with room): one CAS on the byte count, one wfcq enqueue,
- * a few relaxed counters, and an eventfd write only when the queue was empty.
+ * a few relaxed counters, and an eventfd write only when the queue was empty (a held
+ * producer writes it at dt_queue_producer_release instead).
  * The mutex and condition variable are used only to register producers and, in
  * wait_when_full mode, to park workers while the queue is full.
  */
@@ -51,6 +52,9 @@ struct dt_queue_producer {
 	uint32_t domid;
 	char vm[DT_VM_NAME_MAX];
 	_Atomic uint64_t enqueued, lost, pending;
+	/* dt_queue_producer_hold: the pushing thread's own (a held producer is not shared) */
+	bool held;
+	bool wake_due; /* a held push found the queue empty: the consumer may be asleep */
 };
 
 /* container_of through void *, which -Wcast-align (clang) accepts */
@@ -183,19 +187,28 @@ static bool reserve_waiting(struct dt_queue *q, size_t size)
 	return ok;
 }
 
-static void enqueue(struct dt_queue *q, struct dt_event *ev)
+static void wake_consumer(struct dt_queue *q)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	do
+		n = write(q->efd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+	/* EAGAIN: the counter is saturated, so the consumer is awake anyway */
+}
+
+/* p: the pushing producer (NULL: never held) */
+static void enqueue(struct dt_queue *q, struct dt_queue_producer *p, struct dt_event *ev)
 {
 	cds_wfcq_node_init(&ev->qnode);
 	DT_TSAN_RELEASE(ev);
 	if (!cds_wfcq_enqueue(&q->head, &q->tail, &ev->qnode)) {
 		/* was empty: the consumer may be asleep */
-		uint64_t one = 1;
-		ssize_t n;
-
-		do
-			n = write(q->efd, &one, sizeof(one));
-		while (n < 0 && errno == EINTR);
-		/* EAGAIN: the counter is saturated, so the consumer is awake anyway */
+		if (p && p->held)
+			p->wake_due = true;
+		else
+			wake_consumer(q);
 	}
 	atomic_fetch_add_explicit(&q->enqueued, 1, memory_order_relaxed);
 }
@@ -229,7 +242,7 @@ static void announce_loss(struct dt_queue_producer *p)
 	}
 	atomic_fetch_add(&q->bytes, ev->size);
 	atomic_fetch_add_explicit(&q->records, 1, memory_order_relaxed);
-	enqueue(q, ev);
+	enqueue(q, p, ev);
 }
 
 static void count_lost(struct dt_queue_producer *p, struct dt_event *ev)
@@ -244,27 +257,51 @@ static void count_lost(struct dt_queue_producer *p, struct dt_event *ev)
 int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev)
 {
 	struct dt_queue *q = p->q;
+	bool ok;
 
 	if (atomic_load_explicit(&q->closed, memory_order_relaxed)) {
 		count_lost(p, ev);
 		return -ESHUTDOWN;
 	}
-	if (!reserve(q, ev->size) &&
-	    !(q->wait_when_full && !atomic_load(&q->no_wait) && reserve_waiting(q, ev->size))) {
+	ok = reserve(q, ev->size);
+	if (!ok && q->wait_when_full && !atomic_load(&q->no_wait)) {
+		if (p->wake_due) {
+			/* about to wait for the consumer: it must be awake to make room */
+			p->wake_due = false;
+			wake_consumer(q);
+		}
+		ok = reserve_waiting(q, ev->size);
+	}
+	if (!ok) {
 		count_lost(p, ev);
 		return atomic_load(&q->closed) ? -ESHUTDOWN : -ENOBUFS;
 	}
 	if (atomic_load_explicit(&p->pending, memory_order_relaxed))
 		announce_loss(p);
 	atomic_fetch_add_explicit(&p->enqueued, 1, memory_order_relaxed);
-	enqueue(q, ev);
+	enqueue(q, p, ev);
 	return 0;
+}
+
+void dt_queue_producer_hold(struct dt_queue_producer *p)
+{
+	p->held = true;
+}
+
+void dt_queue_producer_release(struct dt_queue_producer *p)
+{
+	p->held = false;
+	if (p->wake_due) {
+		p->wake_due = false;
+		wake_consumer(p->q);
+	}
 }
 
 void dt_queue_producer_free(struct dt_queue_producer *p)
 {
 	if (!p)
 		return;
+	dt_queue_producer_release(p);
 	if (!atomic_load(&p->q->closed))
 		announce_loss(p);
 	pthread_mutex_lock(&p->q->lock);

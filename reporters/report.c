@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "domtrace/log.h"
@@ -23,6 +24,13 @@
 
 #define BATCH_MAX 512	      /* events handed to the sinks at once */
 #define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
+/* A drain that found fewer than LINGER_BELOW events is followed by LINGER_MS of sleep before
+ * the next: at moderate rates the trap path's wake-up (an eventfd write when it finds the
+ * queue empty) and the reporter's wake-up, eventfd read and sink writes then happen once per
+ * batch, not once per event (in a PV dom0 each is a trip through Xen). At high rates the
+ * batches are large and nobody sleeps; events reach the sinks at most LINGER_MS later. */
+#define LINGER_BELOW 64
+#define LINGER_MS 5
 #define MAX_SINKS 4
 #define STOP_GRACE_MS 250     /* past the flush deadline before blocked I/O is cut */
 #define STOP_CUT_MS 1000      /* after cutting, how long stop waits for the thread */
@@ -63,6 +71,7 @@ struct dt_report {
 	_Atomic bool io_cut;	/* stop_now: local writes give up at once */
 	_Atomic bool reopen;	/* dt_report_reopen asked: sinks open their files again */
 	_Atomic bool finished;	/* the thread has left reporter_main */
+	_Atomic uint64_t drains; /* drains that found events (dt_report_stats) */
 	_Atomic uint64_t deadline_ms;
 	int result; /* of the thread: 0 or -ETIMEDOUT */
 };
@@ -328,16 +337,16 @@ static void announce(struct dt_report *r, bool now_all)
 
 /* What is queued now (one splice: the sinks get their turn to send between two) and
  * every unannounced loss go to the sinks. Returns whether anything was found. */
-static bool drain(struct dt_report *r)
+/* Hands every queued event to the sinks; returns how many there were. */
+static size_t drain(struct dt_report *r)
 {
 	struct dt_event *evs[BATCH_MAX], *ev;
 	struct dt_queue_batch b;
-	bool any = false;
-	size_t n = 0;
+	size_t n = 0, total = 0;
 
 	if (dt_queue_take(r->q, &b)) {
-		any = true;
 		while ((ev = dt_queue_next(&b))) {
+			total++;
 			evs[n++] = ev;
 			if (n == BATCH_MAX) {
 				dispatch(r, evs, n);
@@ -350,11 +359,21 @@ static bool drain(struct dt_report *r)
 		}
 	}
 	while ((ev = dt_queue_take_lost(r->q))) {
-		any = true;
+		total++;
 		dispatch(r, &ev, 1);
 	}
 	announce(r, false);
-	return any;
+	if (total)
+		atomic_fetch_add_explicit(&r->drains, 1, memory_order_relaxed);
+	return total;
+}
+
+static void linger(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = LINGER_MS * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static bool sinks_idle(struct dt_report *r)
@@ -375,6 +394,7 @@ static void *reporter_main(void *arg)
 	int timeout, t;
 	unsigned s;
 
+	(void)prctl(PR_SET_NAME, "dt-report");
 	for (s = 0; s < r->nsinks; s++)
 		if (r->sink[s].ops->wait) {
 			wait = r->sink[s].ops->wait;
@@ -382,13 +402,15 @@ static void *reporter_main(void *arg)
 		}
 	for (;;) {
 		bool stopping = atomic_load(&r->stopping);
+		size_t got;
 		bool any;
 
 		if (atomic_exchange(&r->reopen, false))
 			for (s = 0; s < r->nsinks; s++)
 				if (r->sink[s].ops->reopen)
 					r->sink[s].ops->reopen(r->sink[s].state);
-		any = drain(r);
+		got = drain(r);
+		any = got > 0;
 
 		timeout = IDLE_WAIT_MS;
 		for (s = 0; s < r->nsinks; s++) {
@@ -421,8 +443,11 @@ static void *reporter_main(void *arg)
 			if (end - now < (uint64_t)timeout)
 				timeout = (int)(end - now);
 		}
-		if (any && timeout > 0)
+		if (any && timeout > 0) {
+			if (!stopping && got < LINGER_BELOW)
+				linger();
 			continue; /* look again before sleeping: more may have come */
+		}
 		if (wait) {
 			wait(wait_state, dt_queue_fd(r->q), timeout);
 		} else {
@@ -470,6 +495,16 @@ void dt_report_producer_free(struct dt_report_producer *p)
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev)
 {
 	return dt_queue_push((struct dt_queue_producer *)p, ev);
+}
+
+void dt_report_producer_hold(struct dt_report_producer *p)
+{
+	dt_queue_producer_hold((struct dt_queue_producer *)p);
+}
+
+void dt_report_producer_release(struct dt_report_producer *p)
+{
+	dt_queue_producer_release((struct dt_queue_producer *)p);
 }
 
 void dt_report_reopen(struct dt_report *r)
@@ -600,6 +635,7 @@ void dt_report_stats(const struct dt_report *r, struct dt_report_stats *ret_st)
 	for (s = 0; s < r->nsinks; s++)
 		if (r->sink[s].ops->stats)
 			r->sink[s].ops->stats(r->sink[s].state, ret_st);
+	ret_st->drains = atomic_load_explicit(&r->drains, memory_order_relaxed);
 	ret_st->lost_total = ret_st->q.lost;
 	pthread_mutex_lock(&mr->loss_lock);
 	for (s = 0; s < r->nsinks; s++)

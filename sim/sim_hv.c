@@ -636,9 +636,10 @@ static int sim_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret)
 	} else if (!vm->tq_n) {
 		uint64_t v;
 
-		/* the ack: xenevtchn_pending, and xenevtchn_unmask when a trap notified */
+		/* the ack: xenevtchn_pending, and xenevtchn_unmask when a trap notified. One
+		 * read clears the (non-semaphore) eventfd: the vCPUs write it under vm->lock,
+		 * so nothing can arrive between it and a second one. */
 		D(dom)->work.hypercalls += read(vm->trap_efd, &v, 8) == 8 ? 2 : 1;
-		dt_sim_drain(vm->trap_efd);
 		err = -EAGAIN;
 	} else {
 		*ret = vm->tq[0];

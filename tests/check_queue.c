@@ -107,6 +107,102 @@ START_TEST(test_wakeup_only_when_empty)
 }
 END_TEST
 
+/* A held producer (a worker inside a batch of traps) wakes the consumer once, at
+ * release, and only if a push found the queue empty. */
+START_TEST(test_hold_defers_wakeup)
+{
+	struct dt_queue_producer *p;
+	struct dt_event *got[8];
+	struct dt_queue *q;
+	uint64_t cnt = 0;
+	size_t i, n;
+
+	ck_assert_int_eq(dt_queue_new(NULL, &q), 0);
+	ck_assert_int_eq(dt_queue_producer_new(q, 1, "a", &p), 0);
+	dt_queue_producer_hold(p);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(dt_queue_push(p, mk(1, i + 1)), 0);
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0); /* not yet */
+	dt_queue_producer_release(p);
+	ck_assert_int_eq(read(dt_queue_fd(q), &cnt, sizeof(cnt)), (int)sizeof(cnt));
+	ck_assert_uint_eq(cnt, 1);
+	dt_queue_producer_release(p); /* nothing pushed since: no second wakeup */
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
+	n = take_all(q, got, 8);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++)
+		dt_queue_done(q, got[i]);
+	/* held, but the queue was not empty: the consumer is awake anyway */
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 4)), 0);
+	ck_assert_int_eq(read(dt_queue_fd(q), &cnt, sizeof(cnt)), (int)sizeof(cnt));
+	dt_queue_producer_hold(p);
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 5)), 0);
+	dt_queue_producer_release(p);
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
+	n = take_all(q, got, 8);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++)
+		dt_queue_done(q, got[i]);
+	dt_queue_producer_free(p);
+	dt_queue_free(q);
+}
+END_TEST
+
+/* A consumer that sleeps until the eventfd says there is work (no polling timeout
+ * to rescue a lost wakeup: 60 s, then it says so). */
+struct fd_consumer {
+	struct dt_queue *q;
+	unsigned want, got;
+	bool starved;
+};
+
+static void *consume_on_wakeup(void *arg)
+{
+	struct fd_consumer *c = arg;
+
+	while (c->got < c->want) {
+		struct pollfd pfd = { .fd = dt_queue_fd(c->q), .events = POLLIN };
+		struct dt_queue_batch b;
+		struct dt_event *ev;
+
+		if (poll(&pfd, 1, 60000) == 0)
+			c->starved = true;
+		while (dt_queue_take(c->q, &b))
+			while ((ev = dt_queue_next(&b))) {
+				c->got++;
+				dt_queue_done(c->q, ev);
+			}
+	}
+	return NULL;
+}
+
+/* wait_when_full on a held producer: the push that must wait wakes the consumer first
+ * (else it would wait for room only a sleeping consumer can make). */
+START_TEST(test_held_push_wakes_before_waiting)
+{
+	struct dt_queue_opts o = { .max_bytes = ev_size(), .wait_when_full = true };
+	struct fd_consumer c = { .want = 3 };
+	struct dt_queue_producer *p;
+	struct dt_queue *q;
+	pthread_t th;
+
+	ck_assert_int_eq(dt_queue_new(&o, &q), 0);
+	c.q = q;
+	ck_assert_int_eq(dt_queue_producer_new(q, 1, "a", &p), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, consume_on_wakeup, &c), 0);
+	dt_queue_producer_hold(p);
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 1)), 0); /* fits; its wakeup is held */
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 2)), 0); /* must wait for room */
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 3)), 0);
+	dt_queue_producer_release(p);
+	pthread_join(th, NULL);
+	ck_assert_msg(!c.starved, "the consumer was never woken while a push waited for it");
+	ck_assert_uint_eq(c.got, 3);
+	dt_queue_producer_free(p);
+	dt_queue_free(q);
+}
+END_TEST
+
 struct prod_arg {
 	struct dt_queue *q;
 	uint32_t domid;
@@ -421,6 +517,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, test_wait_when_full);
 	tcase_add_test(tc, test_close_releases_waiters);
 	tcase_add_test(tc, test_foreach_producer);
+	tcase_add_test(tc, test_hold_defers_wakeup);
+	tcase_add_test(tc, test_held_push_wakes_before_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -42,7 +42,7 @@ bool dt_decide_is_exec(const struct dt_vmctx *vm, int func_id)
 void dt_decide_submit(struct dt_vmctx *vm, struct dt_event *ev)
 {
 	if (vm->pol.quiet && ev->type == DT_EV_CALL) {
-		dt_event_free(ev);
+		dt_vmctx_event_done(vm, ev);
 		return;
 	}
 	ev->seq = ++vm->seq;
@@ -269,7 +269,7 @@ bool dt_decide(struct dt_vmctx *vm, const struct dt_trap *t, struct dt_event *ev
 	if (call && call->pre && ev->type == DT_EV_CALL) {
 		/* An unmatched call whose return will be reported: one line, at the return,
 		 * with the arguments and the value (the copy above keeps them). */
-		dt_event_free(ev);
+		dt_vmctx_event_done(vm, ev);
 		return true;
 	}
 	dt_decide_submit(vm, ev);

@@ -93,7 +93,7 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 		goto undecodable;
 	if (fd->flags & DT_FN_SYSCALL)
 		flush_stale(vm, task);
-	if (dt_event_new(DT_EV_CALL, DT_EVENT_ARENA, &ev) < 0)
+	if (dt_vmctx_event_new(vm, &ev) < 0)
 		return 0; /* out of memory: let the call run unseen rather than stall it */
 	dt_decide_fill(vm, ev, t);
 	ev->when = DT_WHEN_PRE;
@@ -103,7 +103,7 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 	ev->func = (fd->flags & DT_FN_SYSCALL) ? dt_catalog_sys_name(p->func_id) : fd->name;
 	ev->nr = (fd->flags & DT_FN_SYSCALL) ? (p->compat ? fd->nr32 : fd->nr64) : -1;
 	if (dt_guest_proc_info_stamp(vm->guest, task, &ev->proc, &vm->hit_stamp) < 0) {
-		dt_event_free(ev);
+		dt_vmctx_event_done(vm, ev);
 		goto undecodable;
 	}
 	if (!p->regs_abi) {

@@ -20,6 +20,7 @@
  *   dt_queue_stop_waiting                any thread
  *   dt_queue_producer_new/free          any thread, not concurrently with dt_queue_free
  *   dt_queue_push                        any thread (a producer may even be shared)
+ *   dt_queue_producer_hold/release       the one thread pushing on that producer
  *   dt_queue_take/next/done/take_lost    the single consumer thread only
  *   dt_queue_fd, *_stats                 any thread
  */
@@ -106,6 +107,17 @@ void dt_queue_producer_free(struct dt_queue_producer *p);
  * ev->size must be set (dt_event_new does); domid and vm are not changed.
  */
 int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev);
+
+/*
+ * Hold back the consumer's wakeup: pushes on p that find the queue empty leave the
+ * eventfd write to dt_queue_producer_release, which does it (once) if one did. A worker
+ * holds while it handles a batch of traps, so that a trapped vCPU is answered before
+ * the reporter is woken, and the reporter wakes once per batch, not once per event.
+ * Only while one thread alone pushes on p. A push that must wait for room wakes the
+ * consumer first; dt_queue_producer_free releases.
+ */
+void dt_queue_producer_hold(struct dt_queue_producer *p);
+void dt_queue_producer_release(struct dt_queue_producer *p);
 
 /* Consumer: clear the eventfd and move everything queued into `b` (initialised here).
  * Returns true if it took anything. */

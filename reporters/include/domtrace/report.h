@@ -33,6 +33,7 @@
  *   dt_report_quiesce                     any thread
  *   dt_report_producer_new/free           any thread (one producer per VM worker)
  *   dt_report_submit                      any thread; no lock, no I/O (unless waiting)
+ *   dt_report_producer_hold/release       the one thread submitting on that producer
  *   dt_report_stats, dt_report_foreach_vm, dt_report_foreach_count  any thread
  * curl_global_init() must have run before dt_report_new() when an A3 sink is used
  * (the engine's main does it before starting any thread).
@@ -154,6 +155,7 @@ struct dt_report_stats {
 	uint64_t syslog_failures; /* connects and sends that failed (then retried) */
 	size_t syslog_backlog_bytes;
 	uint64_t log_write_errors; /* write_errors of the log sink alone */
+	uint64_t drains;	   /* batches the reporter took that held events */
 };
 
 /* Fill `o` with the defaults (no sink enabled, log_fd 1). */
@@ -185,6 +187,10 @@ void dt_report_producer_free(struct dt_report_producer *p);
 
 /* Hand over `ev` (see dt_queue_push): 0 queued, -ENOBUFS lost, -ESHUTDOWN stopped. */
 int dt_report_submit(struct dt_report_producer *p, struct dt_event *ev);
+/* Wake the reporter at release rather than at each submit (dt_queue_producer_hold):
+ * the producer's own worker thread only. */
+void dt_report_producer_hold(struct dt_report_producer *p);
+void dt_report_producer_release(struct dt_report_producer *p);
 
 /* The daemon is stopping: workers waiting for room (wait_when_full) give up and their
  * events are counted lost, so the workers can always be joined. Any thread. */

@@ -37,7 +37,14 @@ check() {
 notyet() { local n=$1; shift; echo "NOT-YET: $n: $*" | tee -a "$RES"; }
 figure() { echo "FIGURE: $*" | tee -a "$RES"; }
 
-glog() { echo "$CON/guest-$1.log"; }
+# a guest's console log: xenconsoled's for a PVH guest, the emulated serial port's (written by
+# its device model) for an HVM guest (named h*, guest-hvm.cfg)
+glog() {
+	case $1 in
+	h*) echo "$CON/serial-$1.log" ;;
+	*) echo "$CON/guest-$1.log" ;;
+	esac
+}
 # wait_log FILE ERE SECONDS: wait until FILE has a line matching ERE.
 wait_log() {
 	local i
@@ -110,6 +117,8 @@ emulator_death() {
 paused() { xl list "$1" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /p/) }'; }
 # wait_rounds NAME N SECONDS: wait until N more rounds of NAME have finished (fails at once
 # when the guest is no longer alive).
+# round_over G R: round R of G has ended, or G is dead
+round_over() { [ "$(last_round "$1")" -ge "$2" ] || ! alive "$1"; }
 wait_rounds() {
 	local want=$(($(last_round "$1") + $2)) i
 	for ((i = 0; i < $3 * 2; i++)); do
@@ -150,10 +159,14 @@ pin_of() {
 }
 # create_guest NAME [KERNEL VCPUS EXTRA]: xl create from the template (default: bookworm's
 # kernel, one vCPU, the standard workload); prints the seconds it took.
+# guest_type G: PVH, or HVM for the h* guests (guest-hvm.cfg: a device model, SeaBIOS)
+guest_type() { case $1 in h*) echo HVM ;; *) echo PVH ;; esac; }
 create_guest() {
+	local cfg=$X/guest.cfg
+	case $1 in h*) cfg=$X/guest-hvm.cfg ;; esac
 	sed "s/@NAME@/$1/g; s/@KERNEL@/${2:-vmlinuz}/; s/@VCPUS@/${3:-1}/; s/@EXTRA@/${4:-}/
 		s/@CPUS@/$(pin_of "$1")/" \
-		$X/guest.cfg > "/tmp/$1.cfg"
+		"$cfg" > "/tmp/$1.cfg"
 	local t0=$(up)
 	xl create "/tmp/$1.cfg" > "/tmp/xl-create-$1.log" 2>&1 || return 1
 	domid "$1" > /tmp/domid.$1
@@ -186,7 +199,7 @@ same_text() {
 }
 save_logs() {
 	local f
-	for f in "$CON"/guest-*.log; do
+	for f in "$CON"/guest-*.log "$CON"/serial-*.log /var/log/xen/qemu-dm-*.log; do
 		[ -e "$f" ] && tr -d '\r' < "$f" > "$OUT/$(basename "$f")"
 	done
 	xl dmesg > "$OUT/xl-dmesg.log" 2>&1
@@ -221,6 +234,23 @@ has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
 # utime PID: user clock ticks of a process; cpu_ticks PID: user + system.
 utime() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# proc_counts PID: "syscr syscw vcsw ivcsw" of a process: its read(2)-family and write(2)-family
+# calls (/proc/PID/io; an event channel's pending read and unmask write count, ioctl and poll do
+# not) and the voluntary and forced context switches of all its threads
+proc_counts() {
+	local r w
+	r=$(awk '$1 == "syscr:" { print $2 }' /proc/$1/io 2>/dev/null)
+	w=$(awk '$1 == "syscw:" { print $2 }' /proc/$1/io 2>/dev/null)
+	cat /proc/$1/task/*/status 2>/dev/null | awk -v r="${r:-0}" -v w="${w:-0}" '
+		$1 == "voluntary_ctxt_switches:" { v += $2 } $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+		END { print r, w, v, n }'
+}
+# per_hit "A" "B" N: proc_counts B minus A, per hit
+per_hit() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		printf "%.1f read-class syscalls, %.1f write-class, %.1f voluntary and %.1f forced context switches",
+			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n }'
+}
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
 # traps_over LOG N: domtrace's last stats line in LOG counts more than N traps.
