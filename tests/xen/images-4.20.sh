@@ -27,11 +27,12 @@ exec 3>&1 1>&2 # stdout is the answer channel only (mkfs.ext4 -d talks on stdout
 
 # dom0's packages: images.sh's list under trixie's names (the 64-bit time_t renames: liburcu8t64,
 # libcurl4t64, libelf1t64, libmicrohttpd12t64; Zydis 4.1, Zycore 1.5; libxenmisc per release).
-# Keep in sync with cmake/DtDeps.cmake.
+# Keep in sync with cmake/DtDeps.cmake. The device model of the matrix's HVM guest (h61) too:
+# qemu-system-xen, SeaBIOS.
 DOM0_PKGS="xen-hypervisor-4.20-amd64 xen-utils-4.20 linux-image-amd64 initramfs-tools kmod
 	procps busybox iproute2 libxenmisc4.20 libxenevtchn1 libxenforeignmemory1 libxenstore4
 	libxentoollog1 liburcu8t64 libpcre2-8-0 libcurl4t64 libbpf1 libzydis4.1 libzycore1.5
-	libelf1t64 libmicrohttpd12t64"
+	libelf1t64 libmicrohttpd12t64 qemu-system-xen seabios"
 
 for tool in debootstrap mkfs.ext4; do
 	command -v $tool >/dev/null || { log "$tool missing (install debootstrap e2fsprogs)"; exit 1; }
