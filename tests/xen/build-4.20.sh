@@ -84,7 +84,7 @@ flock 9
 # The build of the current checkout, each run: the source read-only at /src, BUILD at /build.
 R=$OUT/root
 mkdir -p "$BUILD"
-umnt() { local m; for m in build src dev/shm dev proc; do umount -l "$R/$m" 2>/dev/null; done; true; }
+umnt() { local m; for m in build src dev/shm dev proc; do umount -l "$R/$m" 2>/dev/null || true; done; }
 umnt # a build killed by a signal its shell could not trap (SIGKILL) left its mounts
 trap umnt EXIT
 trap 'exit 1' INT TERM HUP # the EXIT trap runs on these too
