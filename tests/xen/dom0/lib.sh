@@ -6,7 +6,9 @@ X=/xt
 OUT=$X/out
 RES=$OUT/results
 CON=/var/log/xen/console
-export PATH=$X/bin:/usr/lib/xen-4.17/bin:$PATH
+# the image's Xen tools (xen-init-dom0, xenstored...): /usr/lib/xen-4.17 or -4.20 (XT_XEN)
+XEN_BIN=$(ls -d /usr/lib/xen-4.*/bin 2>/dev/null | tail -1)
+export PATH=$X/bin:${XEN_BIN:+$XEN_BIN:}$PATH
 
 up() { cut -d' ' -f1 /proc/uptime; }
 note() { echo "XT-DOM0: [$(up)] $*"; }
