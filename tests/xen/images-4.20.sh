@@ -32,7 +32,7 @@ exec 3>&1 1>&2 # stdout is the answer channel only (mkfs.ext4 -d talks on stdout
 DOM0_PKGS="xen-hypervisor-4.20-amd64 xen-utils-4.20 linux-image-amd64 initramfs-tools kmod
 	procps busybox iproute2 libxenmisc4.20 libxenevtchn1 libxenforeignmemory1 libxenstore4
 	libxentoollog1 liburcu8t64 libpcre2-8-0 libcurl4t64 libbpf1 libzydis4.1 libzycore1.5
-	libelf1t64 libmicrohttpd12t64 qemu-system-xen seabios"
+	libelf1t64 libmicrohttpd12t64 qemu-system-xen seabios linux-perf"
 
 for tool in debootstrap mkfs.ext4; do
 	command -v $tool >/dev/null || { log "$tool missing (install debootstrap e2fsprogs)"; exit 1; }

@@ -32,11 +32,12 @@ exec 3>&1 1>&2
 
 # Packages dom0 needs: the toolstack and hypervisor, the kernel (its initramfs is generated
 # inside the image), every library domtrace links (keep in sync with cmake/DtDeps.cmake), and
-# the device model of the matrix's HVM guest (qemu-system-xen, SeaBIOS).
+# the device model of the matrix's HVM guest (qemu-system-xen, SeaBIOS), and perf (linux-perf: the
+# tier profiles domtrace's trap path in dom0, issue 15).
 DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 initramfs-tools kmod
 	procps busybox iproute2 libxenmisc4.17 libxenevtchn1 libxenforeignmemory1 libxenstore4
 	libxentoollog1 liburcu8 libpcre2-8-0 libcurl4 libbpf1 libzydis4.0 libzycore1.4 libelf1
-	libmicrohttpd12 qemu-system-xen seabios"
+	libmicrohttpd12 qemu-system-xen seabios linux-perf"
 
 for tool in debootstrap mkfs.ext4; do
 	command -v $tool >/dev/null || { log "$tool missing (install debootstrap e2fsprogs)"; exit 1; }

@@ -251,6 +251,30 @@ per_hit() {
 		printf "%.1f read-class syscalls, %.1f write-class, %.1f voluntary and %.1f forced context switches",
 			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n }'
 }
+# profile_round PID NAME: dom0's perf (linux-perf; the cpu-clock software event, as a PV dom0
+# has no PMU) samples every thread of PID over u1's next whole round; writes $OUT/profile-NAME.txt
+# (by object and symbol) and prints a summary: samples, the share of each object (the program,
+# libc, libxen*, dom0's kernel), the top symbols. A round of its own, after the measured one:
+# perf's sampling is not in any figure.
+profile_round() {
+	local pid=$1 name=$2 r perfpid
+	command -v perf > /dev/null || { echo "no perf in dom0"; return 1; }
+	r=$(($(sed -n 's/^XT-GUEST u1: round \([0-9]*\) begin.*/\1/p' "$(glog u1)" | tail -1) + 1))
+	wait_for 600 grep -q "^XT-GUEST u1: round $r begin" "$(glog u1)" || { echo "round $r never began"; return 1; }
+	perf record -q -e cpu-clock -F 1000 -p "$pid" -o /tmp/$name.perf > /tmp/$name.perf.err 2>&1 &
+	perfpid=$!
+	wait_for 900 round_over u1 $r
+	kill -INT $perfpid 2> /dev/null
+	wait $perfpid
+	perf report -i /tmp/$name.perf --stdio --sort dso,sym --percent-limit 0.3 > "$OUT/profile-$name.txt" 2>&1
+	perf report -i /tmp/$name.perf --stdio --sort dso >> "$OUT/profile-$name.txt" 2>&1
+	awk -v r="$r" '/^# Samples:/ && !n { n = $3 }
+		/^ +[0-9.]+%/ && NF >= 4 && $3 == "[k]" || /^ +[0-9.]+%/ && NF >= 4 && $3 == "[.]" {
+			if (k < 8) { sub(/^ +/, ""); top = top (k ? "; " : "") $1 " " $2 " " $4; k++ } }
+		/^ +[0-9.]+%/ && NF == 2 { dso = dso (d ? ", " : "") $2 " " $1; d++ }
+		END { printf "round %s, %s samples; by object: %s; top symbols: %s\n", r, n, dso, top }' \
+		"$OUT/profile-$name.txt"
+}
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
 # traps_over LOG N: domtrace's last stats line in LOG counts more than N traps.
