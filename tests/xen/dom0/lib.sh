@@ -83,7 +83,9 @@ boot_over() {
 # (the dump's CS 0033 or 0023): the guest's kernel failed to deliver an interrupt or exception
 # from user mode, through its IDT, TSS and entry stacks, none of which domtrace ever writes (it
 # writes int3 bytes at function entries only, and the tier checks the text byte-identical);
-# the same class as (3), the CI run of 2026-12-07 lost u1 so in phase A at RIP 0x40f300.
+# the same class as (3), the CI run of 2026-12-07 lost u1 so in phase A at RIP 0x40f300; (5) a
+# triple fault right after an sti (the same run's other death of u1, after `sti; nopl`): the
+# interrupt window opened there, so it came delivering an interrupt, as (4).
 emulator_death() {
 	local g=$1 d rip off bytes base text=/tmp/text.$1.0
 	d=$(cat /tmp/domid.$g 2>/dev/null)
@@ -91,22 +93,30 @@ emulator_death() {
 	case $g in u1 | u2) text=/tmp/text.0 ;; esac
 	xl dmesg > /tmp/xl-dmesg.txt 2>&1
 	if awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
-		t && /RIP: +e008:\[<ffff82d0/ { r = 1 } t && r && /cs: e008/ { f = 1; exit }
+		t && !r && /RIP:/ { if ($0 ~ /RIP: +e008:\[<ffff82d0/) r = 1; else exit }
+		t && r && /cs: e008/ { f = 1; exit } t && r && /Triple fault/ { exit }
 		END { exit !f }' /tmp/xl-dmesg.txt; then
 		echo "the VMRUN defect (a triple fault with Xen's own state as the guest's)"
 		return 0
 	fi
+	# the dead vCPU's own dump only: the first RIP line after its triple fault
 	rip=$(awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
-		t && match($0, /RIP: +0010:\[<ffffffff8[0-9a-f]+>\]/) {
+		t && /RIP:/ { if (match($0, /RIP: +0010:\[<ffffffff8[0-9a-f]+>\]/)) {
 			s = substr($0, RSTART, RLENGTH); sub(/.*\[</, "", s); sub(/>\]/, "", s)
-			print s; exit }' /tmp/xl-dmesg.txt)
+			print s }; exit }' /tmp/xl-dmesg.txt)
 	base=$(ksym "$g" _stext)
 	if [ -n "$rip" ] && [ -n "$base" ] && [ -s $text ]; then
 		off=$((0x$rip - base))
-		bytes=$(dd if=$text bs=1 skip=$((off - 3)) count=3 2>/dev/null | od -An -tx1 | tr -d ' \n')
+		bytes=$(dd if=$text bs=1 skip=$((off - 6)) count=6 2>/dev/null | od -An -tx1 | tr -d ' \n')
 		case "$bytes" in
-		0f01d9 | ??0f30 | ????e[cdef] | ??e[4-7]??)
-			echo "a triple fault at $rip, right after an instruction Xen emulated ($bytes)"
+		??????0f01d9 | ????????0f30 | ??????????e[cdef] | ????????e[4-7]??)
+			echo "a triple fault at $rip, right after an instruction Xen emulated (${bytes:6})"
+			return 0
+			;;
+		??????????fb | fb0f1f440000)
+			# sti, or sti and the 5-byte nop of irqflags' paravirt site: the interrupt
+			# window opens here, so the fault came delivering an interrupt, as (4)
+			echo "a triple fault at $rip, right after an sti: delivering an interrupt ($bytes)"
 			return 0
 			;;
 		esac
