@@ -287,11 +287,16 @@ profile_round() {
 	command -v perf > /dev/null || { echo "no perf in dom0"; return 1; }
 	r=$(($(sed -n 's/^XT-GUEST u1: round \([0-9]*\) begin.*/\1/p' "$(glog u1)" | tail -1) + 1))
 	wait_for 600 grep -q "^XT-GUEST u1: round $r begin" "$(glog u1)" || { echo "round $r never began"; return 1; }
-	perf record -q -e cpu-clock -F 1000 -p "$pid" -o /tmp/$name.perf > /tmp/$name.perf.err 2>&1 &
+	# task-clock: sampled while the traced process's threads run (the first try, cpu-clock,
+	# wrote a file without samples in a PV dom0: perf's own words are kept to say why)
+	perf record -v -e task-clock -F 1000 -p "$pid" -o /tmp/$name.perf > /tmp/$name.perf.err 2>&1 &
 	perfpid=$!
 	wait_for 900 round_over u1 $r
 	kill -INT $perfpid 2> /dev/null
 	wait $perfpid
+	echo "perf record exit $?" >> /tmp/$name.perf.err
+	timeout 10 perf stat -e task-clock,cpu-clock,context-switches -p "$pid" -- sleep 3 >> /tmp/$name.perf.err 2>&1
+	cp /tmp/$name.perf.err "$OUT/" 2> /dev/null
 	perf report -i /tmp/$name.perf --stdio --sort dso,sym --percent-limit 0.3 > "$OUT/profile-$name.txt" 2>&1
 	perf report -i /tmp/$name.perf --stdio --sort dso >> "$OUT/profile-$name.txt" 2>&1
 	awk -v r="$r" '/^# Samples:/ && !n { n = $3 }
