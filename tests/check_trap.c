@@ -20,6 +20,7 @@
 
 #include <urcu.h>
 
+#include "domtrace/catalog.h"
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 #include "domtrace/guest.h"
@@ -165,14 +166,12 @@ static struct dt_sim_call run_call(const char *label)
 	return c;
 }
 
-/* Detach as a worker does: restore every byte, answer what is left, and check that the
- * guest's kernel is byte-identical, nothing paused, nothing crashed. */
-static void rig_finish(void)
+/* Detach as a worker does: restore every byte, answer what is left, send the calls in
+ * flight as unfinished, and check that the guest's kernel is byte-identical, nothing
+ * paused, nothing crashed. The events stay for a look (rig_free). */
+static void rig_detach(void)
 {
 	struct dt_sim_kernel_check kc;
-	struct dirent *de;
-	DIR *dir;
-	size_t i;
 
 	ck_assert_int_eq(dt_vmctx_pause(&R.vm), 0);
 	ck_assert_int_eq(dt_plan_disarm_all(&R.vm), 0);
@@ -186,6 +185,14 @@ static void rig_finish(void)
 	ck_assert_uint_eq(kc.intact, 1);
 	ck_assert_uint_eq(kc.differ, 0);
 	ck_assert(!dt_sim_any_paused(R.host));
+}
+
+static void rig_free(void)
+{
+	struct dirent *de;
+	DIR *dir;
+	size_t i;
+
 	for (i = 0; i < R.nev; i++)
 		dt_event_free(R.ev[i]);
 	dt_vmctx_fini(&R.vm);
@@ -204,6 +211,12 @@ static void rig_finish(void)
 	}
 	(void)rmdir(R.dir);
 	rcu_unregister_thread();
+}
+
+static void rig_finish(void)
+{
+	rig_detach();
+	rig_free();
 }
 
 static uint64_t count(const atomic_uint_fast64_t *c)
@@ -348,6 +361,114 @@ START_TEST(return_sees_new_creds)
 }
 END_TEST
 
+/* Wait for the next trap and answer it; the role of the probe it hit. */
+static int handle_one(void)
+{
+	struct pollfd pfd = { .fd = dt_hv_sim.trap_fd(R.vm.dom), .events = POLLIN };
+	struct dt_trap t;
+	struct dt_probe *p;
+	int waited = 0;
+
+	while (dt_hv_sim.next_trap(R.vm.dom, &t) != 0) {
+		ck_assert_msg(waited < WAIT_MS, "no trap came");
+		if (poll(&pfd, 1, 10) <= 0)
+			waited += 10;
+	}
+	p = dt_probe_table_get(R.vm.probes, t.gla);
+	R.role_now = p ? p->role : -1;
+	ck_assert_int_eq(dt_hit_handle(&R.vm, &t), 0);
+	R.role_now = -1;
+	return p ? p->role : -1;
+}
+
+/* Take out (paused) every probe of this role of the function, as a replan that drops it
+ * while a call runs does. */
+static void disarm(int role, int func_id)
+{
+	size_t i, n = 0;
+	struct dt_probe *v[8];
+
+	ck_assert_int_eq(dt_vmctx_pause(&R.vm), 0);
+	for (i = 0; i < dt_probe_table_capacity(R.vm.probes); i++) {
+		struct dt_probe *p = dt_probe_table_slot(R.vm.probes, i);
+
+		if (p && p->role == role && p->func_id == func_id && n < 8)
+			v[n++] = p;
+	}
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(dt_probes_disarm(&R.vm.io, v, n), 0);
+	ck_assert_int_eq(dt_vmctx_unpause(&R.vm), 0);
+}
+
+/* A call whose return went unseen (its return probe taken out while it ran): the task's
+ * next call enters at the same stack depth, the same key. The first call's entry is sent
+ * as unfinished, not dropped with no record, and the second is one record too. */
+START_TEST(missed_return_is_unfinished_not_lost)
+{
+	int getppid = dt_catalog_by_nr(110, false);
+	size_t i;
+
+	ck_assert_int_ge(getppid, 0);
+	rig_start("Functions getppid\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 990 comm=twice\n"
+						      "990 call getppid label=a\n"
+						      "990 call getppid label=b\n",
+					      NULL, 0),
+			 0);
+	ck_assert_int_eq(handle_one(), DT_PROBE_ENTRY); /* a's entry: its event waits */
+	ck_assert_uint_eq(R.nev, 0);
+	disarm(DT_PROBE_EXIT, getppid);
+	(void)run_call("a");
+	(void)run_call("b");
+	ck_assert_uint_eq(R.nev, 1); /* a's, sent as b entered */
+	rig_detach(); /* b's, in flight as far as we know: sent at the detach */
+	ck_assert_uint_eq(R.nev, 2);
+	for (i = 0; i < R.nev; i++) {
+		ck_assert_int_eq(R.ev[i]->when, DT_WHEN_PRE);
+		ck_assert(R.ev[i]->unfinished);
+		ck_assert_int_eq(R.ev[i]->proc.pid, 990);
+		ck_assert_int_eq(R.ev[i]->func_id, getppid);
+	}
+	ck_assert_uint_eq(count(&R.vm.counters.calls), 2);
+	ck_assert_uint_eq(count(&R.vm.counters.returns), 0);
+	rig_free();
+}
+END_TEST
+
+/* The return of a call whose entry went unseen (its probe put in while it ran), at the
+ * depth of another function's call whose return went unseen: never paired with it (one
+ * call's arguments with the other's value). The old entry is sent as unfinished, the
+ * return counted unpaired. */
+START_TEST(return_never_pairs_with_another_function)
+{
+	int getppid = dt_catalog_by_nr(110, false), getpid = dt_catalog_by_nr(39, false);
+
+	ck_assert_int_ge(getppid, 0);
+	ck_assert_int_ge(getpid, 0);
+	rig_start("Functions getppid, getpid\n", true, true);
+	ck_assert_int_eq(dt_sim_scenario_text(R.host, "proc 995 comm=mixed\n"
+						      "995 call getppid label=a\n"
+						      "995 call getpid label=b\n",
+					      NULL, 0),
+			 0);
+	ck_assert_int_eq(handle_one(), DT_PROBE_ENTRY);
+	disarm(DT_PROBE_EXIT, getppid);
+	disarm(DT_PROBE_ENTRY, getpid);
+	(void)run_call("a");
+	(void)run_call("b");
+	ck_assert_uint_eq(R.nev, 1);
+	ck_assert_int_eq(R.ev[0]->when, DT_WHEN_PRE);
+	ck_assert(R.ev[0]->unfinished);
+	ck_assert_int_eq(R.ev[0]->func_id, getppid);
+	ck_assert_int_eq(R.role_at[0], DT_PROBE_EXIT); /* sent at getpid's return */
+	ck_assert_uint_eq(count(&R.vm.counters.returns), 0);
+	ck_assert_uint_ge(count(&R.vm.counters.unpaired), 1);
+	rig_detach();
+	ck_assert_uint_eq(R.nev, 1);
+	rig_free();
+}
+END_TEST
+
 /* The hypervisor work of a hit as the backend counts it (hv.h dt_hv_work; the sim counts
  * what Xen would do), from taking the trap to answering it: two getppid calls of one
  * process, with their returns. The first entry maps what it reads; every later hit finds
@@ -406,6 +527,8 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, return_pairs_with_its_call);
 	tcase_add_test(tc, work_per_hit);
 	tcase_add_test(tc, return_sees_new_creds);
+	tcase_add_test(tc, missed_return_is_unfinished_not_lost);
+	tcase_add_test(tc, return_never_pairs_with_another_function);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -48,22 +48,61 @@ static int entry_verdict(struct dt_vmctx *vm, struct dt_event *ev)
 	return r;
 }
 
-/* A deferred entry of this task that never met its later point (its call failed before
- * it, and no return probe saw the end): the task is in a new system call now, so that
- * one is over. Sent, marked unfinished, not lost; and forgotten, so that no later point
- * decides it with another call's data. */
-static void flush_stale(struct dt_vmctx *vm, uint64_t task)
+/* A call that is over without a return we saw: its entry is sent, marked unfinished,
+ * rather than lost, and the call forgotten. */
+static void send_unfinished(struct dt_vmctx *vm, struct dt_inflight_call *old)
 {
-	struct dt_inflight_call *old = dt_inflight_deferred_of(&vm->inflight, task);
-
-	if (!old)
-		return;
 	if (old->pre) {
+		old->pre->when = DT_WHEN_PRE;
 		old->pre->unfinished = true;
 		dt_decide_submit(vm, old->pre);
 		old->pre = NULL;
 	}
 	dt_inflight_del(&vm->inflight, old->task, old->rsp);
+}
+
+/*
+ * Calls of this task that a new entry at rsp proves over. A deferred entry that never
+ * met its later point (its call failed before it, and no return probe saw the end): the
+ * task is in a new system call now; forgotten too so that no later point decides it with
+ * another call's data. And a call at this very stack depth: its frame is where the new
+ * call's is, so it has returned, unseen (a return probe removed while it ran, or a task
+ * that died in it and whose task_struct and stack a new task has now). Every system call
+ * of a task enters at the same depth, so without this its next call would replace the
+ * entry and lose its record.
+ */
+static void flush_stale(struct dt_vmctx *vm, uint64_t task, uint64_t rsp, bool syscall)
+{
+	struct dt_inflight_call *old = syscall ? dt_inflight_deferred_of(&vm->inflight, task) : NULL;
+
+	if (old)
+		send_unfinished(vm, old);
+	old = dt_inflight_get(&vm->inflight, task, rsp);
+	if (old)
+		send_unfinished(vm, old);
+}
+
+/* A task is exiting: the calls it has in flight will not return (none should be left:
+ * Linux takes a fatal signal on the way out of a call, after its return). */
+static void flush_task(struct dt_vmctx *vm, uint64_t task)
+{
+	bool again = true;
+
+	/* a delete shifts later slots back: rescan until a pass finds nothing */
+	while (again) {
+		size_t i;
+
+		again = false;
+		for (i = 0; i < vm->inflight.map.cap; i++) {
+			uint64_t k1, k2;
+			struct dt_inflight_call *c = dt_hashmap_slot(&vm->inflight.map, i, &k1, &k2);
+
+			if (c && k1 == task) {
+				send_unfinished(vm, c);
+				again = true;
+			}
+		}
+	}
 }
 
 static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap *t,
@@ -84,15 +123,14 @@ static int on_call(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_trap
 		/* a task is exiting: what we cached about it may be reused for another */
 		if (dt_guest_current_task(vm->guest, t->vcpu, &t->regs, &task) == 0) {
 			dt_guest_invalidate(vm->guest, task);
-			(void)dt_inflight_drop_task(&vm->inflight, task);
+			flush_task(vm, task);
 		}
 		if (p->role == DT_PROBE_EXIT_HELPER)
 			return 0;
 	}
 	if (dt_guest_current_task(vm->guest, t->vcpu, &t->regs, &task) < 0)
 		goto undecodable;
-	if (fd->flags & DT_FN_SYSCALL)
-		flush_stale(vm, task);
+	flush_stale(vm, task, t->regs.rsp, fd->flags & DT_FN_SYSCALL);
 	if (dt_vmctx_event_new(vm, &ev) < 0)
 		return 0; /* out of memory: let the call run unseen rather than stall it */
 	dt_decide_fill(vm, ev, t);

@@ -114,27 +114,3 @@ void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp)
 	dt_event_free(c->pre);
 	(void)dt_hashmap_del(&t->map, task, rsp);
 }
-
-unsigned dt_inflight_drop_task(struct dt_inflight *t, uint64_t task)
-{
-	unsigned n = 0;
-	bool again = true;
-
-	/* A delete shifts later slots back (possibly across the wrap): rescan until a
-	 * whole pass finds nothing. A task has few calls in flight. */
-	while (again) {
-		size_t i;
-
-		again = false;
-		for (i = 0; i < t->map.cap; i++) {
-			uint64_t k1, k2;
-
-			if (dt_hashmap_slot(&t->map, i, &k1, &k2) && k1 == task) {
-				dt_inflight_del(t, k1, k2);
-				n++;
-				again = true;
-			}
-		}
-	}
-	return n;
-}

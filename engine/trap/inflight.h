@@ -47,7 +47,8 @@ struct dt_inflight {
 int dt_inflight_init(struct dt_inflight *t);
 void dt_inflight_fini(struct dt_inflight *t); /* frees every pending event */
 
-/* Record a call; an older call with the same key is replaced (freed). NULL on ENOMEM. */
+/* Record a call; an older call with the same key is replaced (freed, its event with it:
+ * the trap path sends such a call's entry first, hit.c flush_stale). NULL on ENOMEM. */
 struct dt_inflight_call *dt_inflight_add(struct dt_inflight *t, uint64_t task, uint64_t rsp);
 struct dt_inflight_call *dt_inflight_get(struct dt_inflight *t, uint64_t task, uint64_t rsp);
 /* Mark a call deferred (its entry event waits for a later point), or not any more. A task
@@ -59,7 +60,5 @@ void dt_inflight_undefer(struct dt_inflight *t, struct dt_inflight_call *c);
 struct dt_inflight_call *dt_inflight_deferred_of(struct dt_inflight *t, uint64_t task);
 /* Forget a call; its pre event, if still owned, is freed. */
 void dt_inflight_del(struct dt_inflight *t, uint64_t task, uint64_t rsp);
-/* Forget every call of a task (it exited). Returns how many. */
-unsigned dt_inflight_drop_task(struct dt_inflight *t, uint64_t task);
 
 #endif /* DT_TRAP_INFLIGHT_H */

@@ -181,6 +181,19 @@ int dt_later_return(struct dt_vmctx *vm, struct dt_probe *p, const struct dt_tra
 		return 0;
 	}
 	c = dt_inflight_get(&vm->inflight, task, t->regs.rsp);
+	if (c && c->func_id != p->func_id && (c->pre || c->deferred)) {
+		/* Another function's call at this depth: it returned unseen, and this one
+		 * began unseen (its entry probe was put in while it ran). Pairing them would
+		 * report one call's arguments with the other's value: the old entry is sent
+		 * as unfinished, this return has no call. */
+		if (c->pre) {
+			c->pre->unfinished = true;
+			dt_decide_submit(vm, c->pre);
+			c->pre = NULL;
+		}
+		dt_inflight_del(&vm->inflight, task, t->regs.rsp);
+		c = NULL;
+	}
 	if (!c) {
 		/* a call we did not see begin, or that no one wants the end of */
 		dt_counter_add(&vm->counters.unpaired, 1);
