@@ -20,15 +20,23 @@ static void init_header(struct dt_event *ev, enum dt_event_type type, size_t siz
 	ev->arena_cap = arena;
 }
 
+/*
+ * The header is zeroed, the arena is not: every byte of it is written before it is read
+ * (dt_event_strdup, _printf, _alloc hand out space at arena_used and their callers fill
+ * what they use). A calloc of the 16 KiB call event cleared it all on every trap: 17,000
+ * of the worker's 22,000 instructions per trap (callgrind, the sim, one probe), the
+ * largest part of domtrace's user time per hit on the Xen tier.
+ */
 int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev)
 {
 	struct dt_event *ev;
 	size_t size = sizeof(*ev) + arena;
 
 	*ret_ev = NULL;
-	ev = calloc(1, size);
+	ev = malloc(size);
 	if (!ev)
 		return -ENOMEM;
+	memset(ev, 0, sizeof(*ev));
 	init_header(ev, type, size, arena);
 	*ret_ev = ev;
 	return 0;
@@ -41,11 +49,10 @@ void dt_event_free(struct dt_event *ev)
 
 void dt_event_reset(struct dt_event *ev, enum dt_event_type type)
 {
-	size_t size = ev->size, cap = ev->arena_cap, used = ev->arena_used;
+	size_t size = ev->size, cap = ev->arena_cap;
 
-	/* what calloc gave: the header, and the arena as far as it was written */
+	/* what dt_event_new gives: a zeroed header (the arena is written before it is read) */
 	memset(ev, 0, sizeof(*ev));
-	memset(ev->arena, 0, used < cap ? used : cap);
 	init_header(ev, type, size, cap);
 }
 

@@ -142,7 +142,8 @@ struct dt_event {
 int dt_event_new(enum dt_event_type type, size_t arena, struct dt_event **ret_ev);
 void dt_event_free(struct dt_event *ev); /* NULL ok */
 /* Make ev (not queued, owned by the caller) what dt_event_new(type, its arena size)
- * returns, without allocating: header and used arena zeroed. */
+ * returns, without allocating: the header zeroed, the arena empty (its bytes are not
+ * cleared: nothing reads arena space before writing it). */
 void dt_event_reset(struct dt_event *ev, enum dt_event_type type);
 /* A copy with its own arena (the used part plus `extra` bytes); pointers into the old
  * arena are rebased, static ones kept. Not queued (fresh qnode). 0, or -ENOMEM with
