@@ -723,6 +723,136 @@ START_TEST(file_paths_hostile)
 }
 END_TEST
 
+/* Walks and pages the backend counted for re-reading every task's process data
+ * (ancestry cache emptied first). */
+static void decode_work(struct vm *v, struct dt_hv_work *ret)
+{
+	struct dt_hv_work w0, w1;
+	struct dt_proc_info pi;
+	struct dt_sim_task *t;
+	size_t n, i;
+
+	ck_assert_int_eq(dt_sim_tasks(v->h, v->domid, &t, &n), 0);
+	dt_guest_invalidate_all(v->g);
+	dt_hv_sim.work(v->dom, &w0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(dt_guest_proc_info(v->g, t[i].task_va, &pi), 0);
+		ck_assert_int_eq(pi.pid, t[i].pid);
+	}
+	dt_hv_sim.work(v->dom, &w1);
+	ret->pages = w1.pages - w0.pages;
+	ret->walks = w1.walks - w0.walks;
+	free(t);
+}
+
+/* The direct-map shortcut (engine/guest/dmap.c) on the sim's randomised
+ * page_offset_base: the same results as the walk, and far fewer walks. */
+START_TEST(dmap_shortcut)
+{
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(2, false, &h);
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct dt_guest_dmap_stats st;
+		struct dt_hv_work w;
+		struct vm v;
+
+		vm_open(&v, hv, h, i, true);
+		dt_guest_dmap_stats(v.g, &st);
+		ck_assert_uint_eq(st.base, v.ki.page_offset_base);
+		compare_with_truth(&v);
+		decode_work(&v, &w); /* past the first checked reads */
+		dt_guest_dmap_stats(v.g, &st);
+		ck_assert_uint_gt(st.reads, 64);
+		ck_assert_uint_eq(st.mismatches, 0);
+		ck_assert_uint_eq(st.base, v.ki.page_offset_base);
+		decode_work(&v, &w);
+		/* task_structs and creds are in the direct map: a read of them walks only
+		 * when checked (one in 64); init_task and init_cred are in the kernel image
+		 * and walk. Without the shortcut, a walk for every page read (below). */
+		ck_assert_uint_gt(w.pages, 0);
+		ck_assert_uint_lt(w.walks * 4, w.pages);
+		compare_with_truth(&v);
+		vm_close(&v);
+	}
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
+/* A guest whose page_offset_base does not give its direct map: the first check
+ * turns the shortcut off, and every result is still right (read by the walk). */
+START_TEST(dmap_mismatch_turns_off)
+{
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(1, false, &h);
+	struct dt_guest_dmap_stats st;
+	struct dt_guest_params gp;
+	struct dt_hv_work w;
+	uint64_t va, wrong;
+	char err[512] = "";
+	struct vm v;
+
+	vm_open(&v, hv, h, 0, false);
+	ck_assert_int_eq(dt_sim_symbol(h, v.domid, "page_offset_base", &va), 0);
+	wrong = v.ki.page_offset_base + 4096; /* one page off: aligned, plausible */
+	ck_assert_int_eq(dt_hv_sim.write_va(v.dom, v.ki.kernel_cr3, va, &wrong, 8), 0);
+	gp = (struct dt_guest_params){ .vm_name = v.name, .symtab = v.tab };
+	ck_assert_msg(!dt_guest_open(&dt_hv_sim, v.dom, &gp, &v.g, err, sizeof(err)), "%s",
+		      err);
+	dt_guest_dmap_stats(v.g, &st);
+	ck_assert_uint_eq(st.base, wrong);
+	compare_with_truth(&v);
+	dt_guest_dmap_stats(v.g, &st);
+	ck_assert_uint_eq(st.base, 0);
+	ck_assert_uint_eq(st.mismatches, 1);
+	ck_assert_uint_eq(st.checks, 1);
+	ck_assert_uint_eq(st.reads, 0);
+	decode_work(&v, &w);
+	ck_assert_uint_ge(w.walks, w.pages); /* every read walks, as before */
+	vm_close(&v);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
+static void drop_page_offset_base(char *line)
+{
+	if (strstr(line, " page_offset_base\n"))
+		line[0] = '\0';
+}
+
+/* A map without page_offset_base: no shortcut, every read walks, results right. */
+START_TEST(dmap_without_symbol)
+{
+	struct dt_sim_host *h;
+	struct dt_hv *hv = open_host(1, false, &h);
+	struct dt_guest_dmap_stats st;
+	struct dt_guest_params gp;
+	struct dt_hv_work w;
+	char err[512] = "", *m;
+	uint64_t va;
+	struct vm v;
+
+	vm_open(&v, hv, h, 0, false);
+	m = edited_map(v.ki.sysmap_path, "no-pob", drop_page_offset_base);
+	dt_symtab_free(v.tab);
+	ck_assert_msg(!dt_symtab_load(m, &v.tab, err, sizeof(err)), "%s", err);
+	free(m);
+	gp = (struct dt_guest_params){ .vm_name = v.name, .symtab = v.tab };
+	ck_assert_msg(!dt_guest_open(&dt_hv_sim, v.dom, &gp, &v.g, err, sizeof(err)), "%s",
+		      err);
+	ck_assert_int_eq(dt_guest_sym_va(v.g, "page_offset_base", &va), -ENOENT);
+	compare_with_truth(&v);
+	dt_guest_dmap_stats(v.g, &st);
+	ck_assert_uint_eq(st.base, 0);
+	ck_assert_uint_eq(st.reads + st.checks + st.mismatches, 0);
+	decode_work(&v, &w);
+	ck_assert_uint_ge(w.walks, w.pages);
+	vm_close(&v);
+	dt_hv_sim.close(hv);
+}
+END_TEST
+
 static Suite *guest_suite(void)
 {
 	Suite *s = suite_create("guest");
@@ -736,6 +866,9 @@ static Suite *guest_suite(void)
 	tcase_add_test(tc, profile_fallback);
 	tcase_add_test(tc, wrong_maps_refused);
 	tcase_add_test(tc, hostile_guest);
+	tcase_add_test(tc, dmap_shortcut);
+	tcase_add_test(tc, dmap_mismatch_turns_off);
+	tcase_add_test(tc, dmap_without_symbol);
 	suite_add_tcase(s, tc);
 	return s;
 }
