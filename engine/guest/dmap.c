@@ -60,7 +60,8 @@ void dt_guest_dmap_init(struct dt_guest *g, const struct dt_regs *regs)
 }
 
 /* Every page of [va, va + len) present through the kernel root, at va - dm_base?
- * 0 yes, 1 no (the shortcut is now off), -ENODEV. */
+ * 0 yes; 1 no (the shortcut is now off); 2 the walk could not say (a transient
+ * failure other than not present: this read walks, the shortcut stays); -ENODEV. */
 static int dm_check(struct dt_guest *g, uint64_t va, size_t len)
 {
 	uint64_t p, gpa;
@@ -71,6 +72,8 @@ static int dm_check(struct dt_guest *g, uint64_t va, size_t len)
 		r = g->ops->translate(g->dom, g->kcr3, p, &gpa);
 		if (r == -ENODEV)
 			return r;
+		if (r && r != -EFAULT)
+			return 2;
 		if (r || gpa != p - g->dm_base) {
 			dt_warn("VM '%s': kernel address 0x%" PRIx64 " is %s0x%" PRIx64
 				" in the direct map at 0x%" PRIx64 ": its shortcut is off",
