@@ -9,10 +9,15 @@
  * first chunk live there (task stacks, with pt_regs, are vmalloc'ed: not there). A
  * kernel read of such an address can go to read_pa, with no page walk.
  *
+ * Where: the direct map's region (64 TiB with 4-level paging) is sized to RAM plus
+ * padding when the kernel randomises its layout (arch/x86/mm/kaslr.c), and vmalloc
+ * (task stacks) may follow it well inside 64 TiB; so the shortcut covers only
+ * [page_offset_base, page_offset_base + max_pfn pages): RAM as the kernel saw it.
+ *
  * How it is checked, since a guest may be odd (a wrong page_offset_base, pages
  * removed from the direct map by DEBUG_PAGEALLOC, set_memory_np, KFENCE's guards):
  *  - it is on only with 4-level paging (CR4.LA57 clear at attach), when the map has
- *    page_offset_base (read once at attach through the walk) and has no
+ *    page_offset_base and max_pfn (read once at attach through the walk) and has no
  *    DEBUG_PAGEALLOC (whose freed pages are unmapped: a walk would fail, a read_pa
  *    would not);
  *  - the first DM_CHECK_FIRST shortcut reads of a VM, and every DM_CHECK_EVERY-th one
@@ -41,14 +46,15 @@
 
 void dt_guest_dmap_init(struct dt_guest *g, const struct dt_regs *regs)
 {
-	uint64_t va, base;
+	uint64_t va, pfn_va, base, pfns;
 
 	g->dm_base = 0;
+	g->dm_size = 0;
 	if (!g->ops->read_pa || !g->ops->translate || (regs->cr4 & CR4_LA57))
 		return;
 	/* without the symbol (no CONFIG_RANDOMIZE_MEMORY, or a kallsyms without data
 	 * symbols) the base may still be random: off rather than a guessed default */
-	if (dt_guest_sym_va(g, "page_offset_base", &va))
+	if (dt_guest_sym_va(g, "page_offset_base", &va) || dt_guest_sym_va(g, "max_pfn", &pfn_va))
 		return;
 	if (!dt_guest_sym_va(g, "_debug_pagealloc_enabled", &base) ||
 	    !dt_guest_sym_va(g, "_debug_pagealloc_enabled_early", &base))
@@ -56,6 +62,9 @@ void dt_guest_dmap_init(struct dt_guest *g, const struct dt_regs *regs)
 	if (dt_guest_read_full(g, va, &base, sizeof(base)) || !dt_kernel_addr(base) ||
 	    (base & (PAGE - 1)) || base + DM_SIZE < base)
 		return;
+	if (dt_guest_read_full(g, pfn_va, &pfns, sizeof(pfns)) || !pfns || pfns > DM_SIZE / PAGE)
+		return;
+	g->dm_size = pfns * PAGE;
 	g->dm_base = base;
 }
 
@@ -75,10 +84,15 @@ static int dm_check(struct dt_guest *g, uint64_t va, size_t len)
 		if (r && r != -EFAULT)
 			return 2;
 		if (r || gpa != p - g->dm_base) {
-			dt_warn("VM '%s': kernel address 0x%" PRIx64 " is %s0x%" PRIx64
-				" in the direct map at 0x%" PRIx64 ": its shortcut is off",
-				g->vm_name, p, r ? "not present, not at " : "not at ",
-				p - g->dm_base, g->dm_base);
+			if (r)
+				dt_warn("VM '%s': kernel address 0x%" PRIx64 " is not present, "
+					"though in the direct map at 0x%" PRIx64 ": direct-map "
+					"reads are off", g->vm_name, p, g->dm_base);
+			else
+				dt_warn("VM '%s': kernel address 0x%" PRIx64 " maps to 0x%" PRIx64
+					", not 0x%" PRIx64 " as the direct map at 0x%" PRIx64
+					" would: direct-map reads are off", g->vm_name, p, gpa,
+					p - g->dm_base, g->dm_base);
 			g->dm_stats.mismatches++;
 			g->dm_base = 0;
 			return 1;
@@ -92,8 +106,8 @@ ssize_t dt_guest_dmap_read(struct dt_guest *g, uint64_t va, void *buf, size_t le
 	uint64_t n = g->dm_stats.reads;
 	ssize_t r;
 
-	if (!g->dm_base || va < g->dm_base || va - g->dm_base >= DM_SIZE ||
-	    len > DM_SIZE - (va - g->dm_base) || !len)
+	if (!g->dm_base || va < g->dm_base || va - g->dm_base >= g->dm_size ||
+	    len > g->dm_size - (va - g->dm_base) || !len)
 		return DT_DMAP_NOT_TAKEN;
 	if (n < DM_CHECK_FIRST || n % DM_CHECK_EVERY == 0) {
 		r = dm_check(g, va, len);
@@ -113,4 +127,5 @@ void dt_guest_dmap_stats(const struct dt_guest *g, struct dt_guest_dmap_stats *r
 {
 	*ret_stats = g->dm_stats;
 	ret_stats->base = g->dm_base;
+	ret_stats->size = g->dm_base ? g->dm_size : 0;
 }

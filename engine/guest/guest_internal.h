@@ -62,8 +62,8 @@ struct dt_guest {
 
 	struct dt_task_cache cache;
 
-	/* the direct-map shortcut (dmap.c): page_offset_base, 0 while off */
-	uint64_t dm_base;
+	/* the direct-map shortcut (dmap.c): page_offset_base, 0 while off; its extent */
+	uint64_t dm_base, dm_size;
 	struct dt_guest_dmap_stats dm_stats;
 
 	/* scratch for one task_struct span (the guest is one thread's: no locking) */

@@ -370,10 +370,11 @@ void dt_guest_cache_stats(const struct dt_guest *g, struct dt_guest_cache_stats 
 
 /* The direct-map shortcut for kernel reads (engine/guest/dmap.c): reads served by
  * read_pa with no page walk, those checked against a walk first, and checks that
- * failed (then the shortcut is off for good). base: page_offset_base, 0 when off. */
+ * failed (then the shortcut is off for good). base: page_offset_base, 0 when off;
+ * size: the bytes it covers from there (max_pfn pages). */
 struct dt_guest_dmap_stats {
 	uint64_t reads, checks, mismatches;
-	uint64_t base;
+	uint64_t base, size;
 };
 void dt_guest_dmap_stats(const struct dt_guest *g, struct dt_guest_dmap_stats *ret_stats);
 
