@@ -243,6 +243,8 @@ static void add_counters(struct dt_trap_totals *t, const struct dt_trap_counters
 	t->map_hits += atomic_load_explicit(&c->map_hits, memory_order_relaxed);
 	t->pages += atomic_load_explicit(&c->pages, memory_order_relaxed);
 	t->walks += atomic_load_explicit(&c->walks, memory_order_relaxed);
+	t->dmap_reads += atomic_load_explicit(&c->dmap_reads, memory_order_relaxed);
+	t->dmap_mismatches += atomic_load_explicit(&c->dmap_mismatches, memory_order_relaxed);
 	dt_lat_merge(&t->handling, &c->handling);
 }
 
@@ -292,9 +294,17 @@ size_t dt_daemon_work_text(const struct dt_trap_totals *t, char *buf, size_t len
 		return 0;
 	}
 	w = snprintf(buf, len, "per hit: %.1f hypercalls, %.2f maps (%.1f map hits), %.1f pages, "
-		     "%.1f walks",
+		     "%.1f walks, %.1f direct-map reads",
 		     (double)t->hypercalls / n, (double)t->maps / n, (double)t->map_hits / n,
-		     (double)t->pages / n, (double)t->walks / n);
+		     (double)t->pages / n, (double)t->walks / n, (double)t->dmap_reads / n);
+	if (w >= 0 && (size_t)w < len && t->dmap_mismatches) {
+		int m = snprintf(buf + w, len - (size_t)w, "; %llu direct-map mismatches",
+				 (unsigned long long)t->dmap_mismatches);
+
+		w = m < 0 ? w : w + m;
+	}
+	if (w >= 0 && (size_t)w >= len)
+		w = (int)len - 1; /* truncated: the length written */
 	return w < 0 ? 0 : (size_t)w;
 }
 

@@ -116,8 +116,26 @@ int dt_vmctx_unpause(struct dt_vmctx *vm)
 	return r;
 }
 
+/* The direct-map shortcut's counts since the mark: reads only on a trap's count
+ * (attaching's are not a trap's), mismatches always (one on attach counts too). */
+static void count_dmap(struct dt_vmctx *vm, bool reads)
+{
+	struct dt_guest_dmap_stats now;
+
+	if (!vm->guest)
+		return;
+	dt_guest_dmap_stats(vm->guest, &now);
+	if (reads && now.reads > vm->dmap_mark.reads)
+		dt_counter_add(&vm->counters.dmap_reads, now.reads - vm->dmap_mark.reads);
+	if (now.mismatches > vm->dmap_mark.mismatches)
+		dt_counter_add(&vm->counters.dmap_mismatches,
+			       now.mismatches - vm->dmap_mark.mismatches);
+	vm->dmap_mark = now;
+}
+
 void dt_vmctx_mark_work(struct dt_vmctx *vm)
 {
+	count_dmap(vm, false);
 	if (vm->ops->work && vm->dom)
 		vm->ops->work(vm->dom, &vm->work_mark);
 }
@@ -126,6 +144,7 @@ void dt_vmctx_count_work(struct dt_vmctx *vm, struct dt_hv_work *ret_delta)
 {
 	struct dt_hv_work now, d = { 0 };
 
+	count_dmap(vm, true);
 	if (vm->ops->work && vm->dom) {
 		vm->ops->work(vm->dom, &now);
 		d.hypercalls = now.hypercalls - vm->work_mark.hypercalls;

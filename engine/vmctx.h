@@ -66,6 +66,9 @@ struct dt_trap_counters {
 	/* the backend's work for traps (hv.h struct dt_hv_work), from taking each trap to
 	 * answering it: dt_vmctx_count_work */
 	atomic_uint_fast64_t hypercalls, maps, map_hits, pages, walks;
+	/* kernel reads the direct-map shortcut served without a walk (on traps), and its
+	 * checks that failed (attach included; each turned a VM's shortcut off) */
+	atomic_uint_fast64_t dmap_reads, dmap_mismatches;
 };
 
 static inline void dt_counter_add(atomic_uint_fast64_t *c, uint64_t n)
@@ -134,6 +137,8 @@ struct dt_vmctx {
 
 	/* the backend's work counters when last counted (dt_vmctx_count_work) */
 	struct dt_hv_work work_mark;
+	/* the guest's direct-map counts when last counted (guest.h dt_guest_dmap_stats) */
+	struct dt_guest_dmap_stats dmap_mark;
 
 	/* per-hit scratch: the trapping vCPU's address space, for decoders; what an entry
 	 * read of its process (valid only on the entry hit that read it: dt_hit_handle

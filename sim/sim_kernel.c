@@ -756,6 +756,9 @@ int dt_sim_image_make(struct sim_build *b, uint64_t seed)
 	b->off_page_offset_base = e.len;
 	sym(&e, "page_offset_base", e.len, 'D', false);
 	zeros(&e, 8);
+	b->off_max_pfn = e.len;
+	sym(&e, "max_pfn", e.len, 'D', false);
+	zeros(&e, 8);
 	align(&e, 64, 0);
 	b->off_per_cpu_offset = e.len;
 	sym(&e, "__per_cpu_offset", e.len, 'D', false);

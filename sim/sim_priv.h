@@ -187,6 +187,7 @@ struct sim_build {
 	uint64_t off_entry64, off_exit64_sysret, off_entry32, off_exc_pf, off_exc_irq;
 	uint64_t off_ret_from_fork, off_do_exit, off_init_task, off_init_cred, off_init_mm;
 	uint64_t off_per_cpu_offset, off_page_offset_base, off_init_top_pgt, off_banner;
+	uint64_t off_max_pfn; /* max_pfn: the end of RAM in pages (the direct map's extent) */
 	uint64_t off_sys_call_table, off_ia32_sys_call_table, off_init_stack;
 	uint64_t off_iret_path; /* swapgs_restore_regs_and_return_to_usermode */
 	uint64_t off_btf;

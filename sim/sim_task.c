@@ -550,6 +550,7 @@ int dt_sim_kernel_boot(struct sim_vm *vm)
 	dt_sim_gwrite64(&vm->mem, vm->kpgd + ((SIM_VMALLOC_BASE >> 39) & 511) * 8,
 			pa | PTE_P | PTE_RW | PTE_A);
 	dt_sim_gwrite64(&vm->mem, img_pa(b->off_page_offset_base), vm->pob);
+	dt_sim_gwrite64(&vm->mem, img_pa(b->off_max_pfn), vm->mem.size >> 12);
 
 	/* per-CPU areas, in the direct map like the embedded first chunk */
 	for (i = 0; i < vm->nvcpus; i++) {

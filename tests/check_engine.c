@@ -31,6 +31,7 @@ START_TEST(trace_then_detach_leaves_guests_identical)
 	struct dt_harness h;
 	struct dt_sim_counters c;
 	struct dt_trap_totals t;
+	char work[160];
 
 	start_busy(&h, 2, DT_TRAP_INT3);
 	ck_assert_msg(dt_harness_wait_traps(&h, 500, 20000), "no traps");
@@ -39,6 +40,17 @@ START_TEST(trace_then_detach_leaves_guests_identical)
 	ck_assert_uint_gt(dt_lat_count(&t.handling), 0);
 	ck_assert_uint_le(dt_lat_count(&t.handling), t.traps);
 	ck_assert_uint_gt(t.handling.sum_ns, 0);
+	/* task and cred reads went by the guests' direct maps, none failed its check; and
+	 * --stats says so (the mismatches only when there were any) */
+	ck_assert_uint_gt(t.dmap_reads, 0);
+	ck_assert_uint_eq(t.dmap_mismatches, 0);
+	ck_assert_uint_gt(dt_daemon_work_text(&t, work, sizeof(work)), 0);
+	ck_assert_ptr_nonnull(strstr(work, " walks, "));
+	ck_assert_ptr_nonnull(strstr(work, " direct-map reads"));
+	ck_assert_ptr_null(strstr(work, "mismatch"));
+	t.dmap_mismatches = 1;
+	ck_assert_uint_gt(dt_daemon_work_text(&t, work, sizeof(work)), 0);
+	ck_assert_ptr_nonnull(strstr(work, " direct-map reads; 1 direct-map mismatches"));
 	dt_harness_finish(&h);
 	/* every trap the guests posted was answered by us (the sim counts a resume when the
 	 * vCPU thread runs again, which may be just after our answer: give it a moment) */

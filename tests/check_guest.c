@@ -723,6 +723,9 @@ START_TEST(file_paths_hostile)
 }
 END_TEST
 
+/* the direct-map shortcut's tests: dmap_shortcut, dmap_*_turns_off, dmap_without_symbol */
+#include "check_guest_dmap.h"
+
 static Suite *guest_suite(void)
 {
 	Suite *s = suite_create("guest");
@@ -736,6 +739,10 @@ static Suite *guest_suite(void)
 	tcase_add_test(tc, profile_fallback);
 	tcase_add_test(tc, wrong_maps_refused);
 	tcase_add_test(tc, hostile_guest);
+	tcase_add_test(tc, dmap_shortcut);
+	tcase_add_test(tc, dmap_mismatch_turns_off);
+	tcase_add_test(tc, dmap_not_present_turns_off);
+	tcase_add_loop_test(tc, dmap_without_symbol, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -37,7 +37,9 @@ int dt_guest_read_full(struct dt_guest *g, uint64_t va, void *buf, size_t len)
 
 	if (!dt_kernel_addr(va) || va + len < va)
 		return -EFAULT;
-	n = g->ops->read_va(g->dom, g->kcr3, va, buf, len);
+	n = dt_guest_dmap_read(g, va, buf, len);
+	if (n == DT_DMAP_NOT_TAKEN)
+		n = g->ops->read_va(g->dom, g->kcr3, va, buf, len);
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == len ? 0 : -EFAULT;
@@ -45,9 +47,14 @@ int dt_guest_read_full(struct dt_guest *g, uint64_t va, void *buf, size_t len)
 
 ssize_t dt_guest_read_kernel(struct dt_guest *g, uint64_t va, void *buf, size_t len)
 {
+	ssize_t n;
+
 	if (!dt_kernel_addr(va) || va + len < va)
 		return -EFAULT;
-	return g->ops->read_va(g->dom, g->kcr3, va, buf, len);
+	n = dt_guest_dmap_read(g, va, buf, len);
+	if (n == DT_DMAP_NOT_TAKEN)
+		n = g->ops->read_va(g->dom, g->kcr3, va, buf, len);
+	return n;
 }
 
 ssize_t dt_guest_read_kstr(struct dt_guest *g, uint64_t va, char *buf, size_t cap)
@@ -462,6 +469,7 @@ int dt_guest_open(const struct dt_hv_ops *ops, struct dt_hv_dom *dom,
 		goto fail;
 	}
 	dt_guest_task_span(g);
+	dt_guest_dmap_init(g, &regs);
 	*ret_guest = g;
 	return 0;
 fail:

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <sys/types.h>
 
 #include "domtrace/guest.h"
 
@@ -60,6 +62,10 @@ struct dt_guest {
 
 	struct dt_task_cache cache;
 
+	/* the direct-map shortcut (dmap.c): page_offset_base, 0 while off; its extent */
+	uint64_t dm_base, dm_size;
+	struct dt_guest_dmap_stats dm_stats;
+
 	/* scratch for one task_struct span (the guest is one thread's: no locking) */
 	uint8_t span[DT_TASK_SPAN_MAX];
 };
@@ -67,6 +73,13 @@ struct dt_guest {
 /* guest.c: read len bytes of kernel memory, all of them: 0, -EFAULT (short or not a
  * kernel address) or the backend's -errno (-ENODEV: the domain is gone). */
 int dt_guest_read_full(struct dt_guest *g, uint64_t va, void *buf, size_t len);
+
+/* dmap.c: the direct-map shortcut. init at attach, once kcr3 is final; read: the
+ * read_pa'ed bytes (len, all of them), -ENODEV, or DT_DMAP_NOT_TAKEN (read through
+ * the walk instead). */
+#define DT_DMAP_NOT_TAKEN ((ssize_t)-EAGAIN)
+void dt_guest_dmap_init(struct dt_guest *g, const struct dt_regs *regs);
+ssize_t dt_guest_dmap_read(struct dt_guest *g, uint64_t va, void *buf, size_t len);
 
 /* tasks.c */
 int dt_task_cache_init(struct dt_task_cache *c, uint32_t entries);

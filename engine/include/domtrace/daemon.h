@@ -69,6 +69,9 @@ struct dt_trap_totals {
 	struct dt_lathist handling; /* a trap taken -> its answer sent, by the workers */
 	/* the hypervisor work those traps cost (hv.h struct dt_hv_work) */
 	uint64_t hypercalls, maps, map_hits, pages, walks;
+	/* kernel reads served from the direct map without a walk, and the shortcut's
+	 * failed checks (engine/guest/dmap.c) */
+	uint64_t dmap_reads, dmap_mismatches;
 };
 
 /* A shared symbol table: a System.map file (path), or a table decoded from a guest's
@@ -135,7 +138,8 @@ void dt_daemon_run(struct dt_daemon *d, int sfd, bool (*done)(void *arg), void *
 /* Wait until n VMs are attached or refused: true, or false after timeout_ms. */
 /* The trap path's counts so far, every worker's summed. Any thread. */
 void dt_daemon_totals(struct dt_daemon *d, struct dt_trap_totals *ret);
-/* "per hit: 5.0 hypercalls, 0.00 maps (14.0 map hits), 4.0 pages, 4.0 walks" for t into
+/* "per hit: 5.0 hypercalls, 0.00 maps (14.0 map hits), 4.0 pages, 0.1 walks, 3.9
+ * direct-map reads" (then "; N direct-map mismatches" if any) for t into
  * buf (NUL-terminated, truncated to len): its length, 0 (buf "") when no trap was taken. */
 size_t dt_daemon_work_text(const struct dt_trap_totals *t, char *buf, size_t len);
 /* worker.c: a worker's counters join the sum when it starts, and are folded into the

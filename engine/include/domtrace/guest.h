@@ -368,6 +368,16 @@ struct dt_guest_cache_stats {
 };
 void dt_guest_cache_stats(const struct dt_guest *g, struct dt_guest_cache_stats *ret_stats);
 
+/* The direct-map shortcut for kernel reads (engine/guest/dmap.c): reads served by
+ * read_pa with no page walk, those checked against a walk first, and checks that
+ * failed (then the shortcut is off for good). base: page_offset_base, 0 when off;
+ * size: the bytes it covers from there (max_pfn pages). */
+struct dt_guest_dmap_stats {
+	uint64_t reads, checks, mismatches;
+	uint64_t base, size;
+};
+void dt_guest_dmap_stats(const struct dt_guest *g, struct dt_guest_dmap_stats *ret_stats);
+
 /*
  * The process list: the `tasks` list from init_task (thread-group leaders, init_task
  * first as pid 0), at most DT_PSLIST_MAX entries. *ret_ps is malloc()ed (caller
