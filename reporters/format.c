@@ -286,48 +286,39 @@ static void jsep(struct dt_buf *b)
 		dt_buf_putc(b, ',');
 }
 
-static void jkey(struct dt_buf *b, const char *key)
+/* A key is a literal: `"key":` goes in with one copy of a length known when compiling
+ * (callgrind, one-probe JSON run on the sim: keys were 2,100 of 5,100 instructions per
+ * event when each was four buffer calls and a strlen). */
+static void jkey_lit(struct dt_buf *b, const char *lit, size_t n)
 {
 	jsep(b);
-	dt_buf_putc(b, '"');
-	dt_buf_puts(b, key);
-	dt_buf_puts(b, "\":");
+	dt_buf_put(b, lit, n);
 }
+#define JKEY_LIT(key) "\"" key "\":"
+#define jkey(b, key) jkey_lit((b), JKEY_LIT(key), sizeof(JKEY_LIT(key)) - 1)
 
-static void jstr(struct dt_buf *b, const char *key, const char *val)
+static void jstr_val(struct dt_buf *b, const char *val)
 {
-	jkey(b, key);
 	dt_buf_putc(b, '"');
 	dt_esc_json(b, val);
 	dt_buf_putc(b, '"');
 }
 
-static void jint(struct dt_buf *b, const char *key, int64_t v)
+static void jhex_val(struct dt_buf *b, uint64_t v)
 {
-	jkey(b, key);
-	dt_buf_put_i64(b, v);
-}
-
-static void juint(struct dt_buf *b, const char *key, uint64_t v)
-{
-	jkey(b, key);
-	dt_buf_put_u64(b, v);
-}
-
-static void jhex(struct dt_buf *b, const char *key, uint64_t v)
-{
-	jkey(b, key);
 	dt_buf_putc(b, '"');
 	dt_buf_put_hex(b, v);
 	dt_buf_putc(b, '"');
 }
 
-static void jproc(struct dt_buf *b, const char *key, const struct dt_proc_info *p)
+#define jstr(b, key, val) (jkey(b, key), jstr_val((b), (val)))
+#define jint(b, key, v) (jkey(b, key), dt_buf_put_i64((b), (v)))
+#define juint(b, key, v) (jkey(b, key), dt_buf_put_u64((b), (v)))
+#define jhex(b, key, v) (jkey(b, key), jhex_val((b), (v)))
+
+/* A process as a JSON object (its key, if any, already put) */
+static void jproc(struct dt_buf *b, const struct dt_proc_info *p)
 {
-	if (key)
-		jkey(b, key);
-	else
-		jsep(b);
 	dt_buf_putc(b, '{');
 	jint(b, "pid", p->pid);
 	jint(b, "tgid", p->tgid);
@@ -391,12 +382,15 @@ void dt_fmt_json(struct dt_buf *b, const struct dt_event *ev)
 		goto out;
 	}
 	juint(b, "vcpu", ev->vcpu);
-	jproc(b, "proc", &ev->proc);
+	jkey(b, "proc");
+	jproc(b, &ev->proc);
 	if (ev->nanc && ev->anc) {
 		jsep(b);
 		dt_buf_puts(b, "\"ancestors\":[");
-		for (i = 0; i < ev->nanc; i++)
-			jproc(b, NULL, &ev->anc[i]);
+		for (i = 0; i < ev->nanc; i++) {
+			jsep(b);
+			jproc(b, &ev->anc[i]);
+		}
 		dt_buf_putc(b, ']');
 	}
 	if (ev->type == DT_EV_PSLIST) {
