@@ -277,34 +277,40 @@ per_hit() {
 		printf "%.1f read-class syscalls, %.1f write-class, %.1f voluntary and %.1f forced context switches",
 			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n }'
 }
-# profile_round PID NAME: dom0's perf (linux-perf; the cpu-clock software event, as a PV dom0
-# has no PMU) samples every thread of PID over u1's next whole round; writes $OUT/profile-NAME.txt
-# (by object and symbol) and prints a summary: samples, the share of each object (the program,
-# libc, libxen*, dom0's kernel), the top symbols. A round of its own, after the measured one:
-# perf's sampling is not in any figure.
+# profile_round PID NAME LOG: where a process's dom0 time goes, per trap, over u1's next whole
+# round (LOG: its --stats lines, for the traps). perf cannot sample in this PV dom0 (perf record
+# wrote no sample with cpu-clock or task-clock, 2026-12-07: the guest has no PMU and its timer
+# samples never came), so perf counts instead: the system calls by kind (syscall tracepoints),
+# page faults, context switches, and user and system time from /proc. A round of its own, after
+# the measured one. Writes $OUT/profile-NAME.txt and prints a one-line summary.
 profile_round() {
-	local pid=$1 name=$2 r perfpid
+	local pid=$1 name=$2 log=$3 r perfpid t1 t2 c1 ut1 c2 ut2 ev k
 	command -v perf > /dev/null || { echo "no perf in dom0"; return 1; }
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null
+	ev="raw_syscalls:sys_enter,page-faults,context-switches"
+	for k in read write ioctl poll ppoll futex clock_gettime nanosleep clock_nanosleep mmap munmap madvise brk pwrite64 writev; do
+		[ -d /sys/kernel/tracing/events/syscalls/sys_enter_$k ] && ev="$ev,syscalls:sys_enter_$k"
+	done
 	r=$(($(sed -n 's/^XT-GUEST u1: round \([0-9]*\) begin.*/\1/p' "$(glog u1)" | tail -1) + 1))
 	wait_for 600 grep -q "^XT-GUEST u1: round $r begin" "$(glog u1)" || { echo "round $r never began"; return 1; }
-	# task-clock: sampled while the traced process's threads run (the first try, cpu-clock,
-	# wrote a file without samples in a PV dom0: perf's own words are kept to say why)
-	perf record -v -e task-clock -F 1000 -p "$pid" -o /tmp/$name.perf > /tmp/$name.perf.err 2>&1 &
+	t1=$(last_traps "$log") c1=$(cpu_ticks "$pid") ut1=$(utime "$pid")
+	# counted until a stop file appears (a background perf ignores SIGINT without job control)
+	rm -f /tmp/$name.stop
+	perf stat -x, -e "$ev" -p "$pid" -o /tmp/$name.stat -- \
+		sh -c "while [ ! -e /tmp/$name.stop ]; do sleep 0.2; done" > /tmp/$name.perf.err 2>&1 &
 	perfpid=$!
 	wait_for 900 round_over u1 $r
-	kill -INT $perfpid 2> /dev/null
+	touch /tmp/$name.stop
 	wait $perfpid
-	echo "perf record exit $?" >> /tmp/$name.perf.err
-	timeout 10 perf stat -e task-clock,cpu-clock,context-switches -p "$pid" -- sleep 3 >> /tmp/$name.perf.err 2>&1
-	cp /tmp/$name.perf.err "$OUT/" 2> /dev/null
-	perf report -i /tmp/$name.perf --stdio --sort dso,sym --percent-limit 0.3 > "$OUT/profile-$name.txt" 2>&1
-	perf report -i /tmp/$name.perf --stdio --sort dso >> "$OUT/profile-$name.txt" 2>&1
-	awk -v r="$r" '/^# Samples:/ && !n { n = $3 }
-		/^ +[0-9.]+%/ && NF >= 4 && $3 == "[k]" || /^ +[0-9.]+%/ && NF >= 4 && $3 == "[.]" {
-			if (k < 8) { sub(/^ +/, ""); top = top (k ? "; " : "") $1 " " $2 " " $4; k++ } }
-		/^ +[0-9.]+%/ && NF == 2 { dso = dso (d ? ", " : "") $2 " " $1; d++ }
-		END { printf "round %s, %s samples; by object: %s; top symbols: %s\n", r, n, dso, top }' \
-		"$OUT/profile-$name.txt"
+	t2=$(last_traps "$log") c2=$(cpu_ticks "$pid") ut2=$(utime "$pid")
+	cp /tmp/$name.stat /tmp/$name.perf.err "$OUT/" 2> /dev/null
+	[ "${t2:-0}" -gt "${t1:-0}" ] || { echo "no trap in round $r"; return 1; }
+	awk -F, -v n=$((t2 - t1)) -v r="$r" -v hz="$(getconf CLK_TCK)" -v cu="$((ut2 - ut1))" -v cs="$((c2 - c1 - ut2 + ut1))" '
+		$1 ~ /^[0-9]+$/ { e = $3; sub(/^syscalls:sys_enter_/, "", e); sub(/^raw_syscalls:sys_enter$/, "syscalls", e)
+			v[e] = $1 / n; if (e != "syscalls" && e != "page-faults" && e != "context-switches" && $1 > 0) kinds = kinds sprintf(" %s %.2f", e, $1 / n) }
+		END { printf "round %s, %d traps; per trap: %.0f us user, %.0f us system; %.2f system calls (%s), %.2f page faults, %.2f context switches\n",
+			r, n, cu / hz * 1e6 / n, cs / hz * 1e6 / n, v["syscalls"], substr(kinds, 2), v["page-faults"], v["context-switches"] }' \
+		/tmp/$name.stat | tee "$OUT/profile-$name.txt"
 }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
