@@ -16,9 +16,19 @@ note() { echo "XT-DOM0: [$(up)] $*"; }
 phase() { echo "$*" > /tmp/phase; }
 pass() { local n=$1; shift; echo "PASS: $n: $*" | tee -a "$RES"; }
 # fail NAME DETAIL [FILE...]: the files' last lines go into the failure context.
+# While u1 is the scenario's guest (U1_NEEDED=1: until the matrix phase), a check that fails
+# with u1 dead failed of that death: the death is recorded (guest_died: with its emulator
+# signature, if any) instead, and ends the scenario, so that tests/xen/run judges the run by
+# the death alone (full-c, 2026-12-07: u1's VMRUN defect at 61 s failed map-refused and attach
+# first, and a run the emulator ended was not repeated).
 fail() {
 	local n=$1 d=$2 f
 	shift 2
+	if [ "${U1_NEEDED:-0}" = 1 ] && [ "$n" != guest-died ] && [ "$n" != guest-boots ] &&
+		[ -s /tmp/domid.u1 ] && ! alive u1; then
+		note "check $n failed with u1 dead: $d"
+		guest_died u1
+	fi
 	echo "FAIL: $n: $d" | tee -a "$RES"
 	{
 		echo "check $n failed: $d"
