@@ -29,6 +29,7 @@
 #include "domtrace/lathist.h"
 #include "probes/table.h"
 #include "trap/inflight.h"
+#include "util/clock.h"
 
 struct dt_chain_slot;
 struct dt_journal;
@@ -144,6 +145,11 @@ struct dt_vmctx {
 	 * read of its process (valid only on the entry hit that read it: dt_hit_handle
 	 * clears it), for the call's return */
 	uint64_t hit_cr3;
+	/* CLOCK_MONOTONIC when the worker took this trap (0: not read, dt_decide_fill reads
+	 * the clock), and the wall clock's offset from it (util/clock.h): an event's time
+	 * costs no clock reading of its own */
+	uint64_t hit_mono_ns;
+	struct dt_wallclock wallclock;
 	struct dt_proc_stamp hit_stamp;
 	struct dt_guest_mem mem;
 	/* a call event (DT_EVENT_ARENA) the trap path finished with, for the next entry:

@@ -24,14 +24,6 @@
 #include "trap/hit.h"
 #include "worker.h"
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The armed-probes gauge (metrics): after every change of the probe set. */
 static void count_armed(struct dt_worker *w)
 {
@@ -451,9 +443,12 @@ static int loop(struct dt_worker *w)
 		 * is woken once after them, not inside a trap (its vCPU waits meanwhile) */
 		dt_report_producer_hold(w->producer);
 		r = 0;
-		for (int i = 0; i < 256 && r >= 0; i++) {
-			uint64_t t0;
+		/* One clock reading per trap, at its answer, where the next trap of the batch
+		 * begins: a trap's handling time runs from the previous trap's answer (taking
+		 * it off the ring included) or, first in a batch, from taking it, to its own. */
+		uint64_t t0 = 0, t1;
 
+		for (int i = 0; i < 256 && r >= 0; i++) {
 			r = w->ctx.ops->next_trap(w->ctx.dom, &t);
 			if (r == -EAGAIN) {
 				r = 0;
@@ -461,13 +456,18 @@ static int loop(struct dt_worker *w)
 			}
 			if (r < 0)
 				break;
-			t0 = mono_ns();
+			if (!t0)
+				t0 = dt_clock_mono_ns();
+			w->ctx.hit_mono_ns = t0; /* the event's time, for dt_decide_fill */
 			r = dt_hit_handle(&w->ctx, &t);
 			/* our own share of a trap's cost: decoding, filters, the answer */
-			dt_lat_add(&w->ctx.counters.handling, mono_ns() - t0);
+			t1 = dt_clock_mono_ns();
+			dt_lat_add(&w->ctx.counters.handling, t1 - t0);
+			t0 = t1;
 			/* and the hypervisor work it took, from the ring to the answer */
 			dt_vmctx_count_work(&w->ctx, NULL);
 		}
+		w->ctx.hit_mono_ns = 0;
 		dt_report_producer_release(w->producer);
 		if (r < 0)
 			return r;

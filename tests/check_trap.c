@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu.h>
@@ -26,7 +27,9 @@
 #include "domtrace/guest.h"
 #include "domtrace/sim.h"
 #include "probes/plan.h"
+#include "trap/decide.h"
 #include "trap/hit.h"
+#include "util/clock.h"
 #include "vmctx.h"
 
 #define WAIT_MS 60000
@@ -469,6 +472,61 @@ START_TEST(return_never_pairs_with_another_function)
 }
 END_TEST
 
+
+static uint64_t realtime_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* An event's wall-clock time comes from the worker's one monotonic reading of its trap and
+ * an offset read once a second (util/clock.h): no clock reading per event, the right time. */
+START_TEST(event_time_from_the_trap_reading)
+{
+	struct dt_wallclock w = { 0 };
+	uint64_t before = realtime_now(), t, m, now;
+
+	/* never read: reads both clocks, gives now */
+	t = dt_wallclock_at(&w, 0);
+	ck_assert_uint_ge(t, before);
+	ck_assert_uint_le(t, realtime_now());
+	ck_assert_uint_ne(w.read_at_ns, 0);
+
+	/* within the second: the offset as it is, no reading (a planted offset shows it) */
+	m = w.read_at_ns;
+	w.offset_ns = 12345;
+	ck_assert_uint_eq(dt_wallclock_at(&w, m + 999999999ull), m + 999999999ull + 12345);
+	ck_assert_uint_eq(dt_wallclock_at(&w, m - 1000), m - 1000 + 12345); /* an older reading */
+	ck_assert_uint_eq(w.read_at_ns, m);
+
+	/* a second old: read again, the planted offset gone */
+	now = dt_clock_mono_ns();
+	w.read_at_ns = now - DT_WALLCLOCK_REFRESH_NS;
+	before = realtime_now();
+	t = dt_wallclock_at(&w, now);
+	ck_assert_uint_ge(w.read_at_ns, now);
+	ck_assert_int_ne(w.offset_ns, 12345);
+	/* now + offset: the wall clock at `now`, which is before `before` by less than the
+	 * time between the two readings */
+	ck_assert_uint_le(t, realtime_now());
+	ck_assert_uint_ge(t + 1000000000ull, before);
+
+	/* the trap path: an event made in a hit carries the worker's reading */
+	R.vm.hit_mono_ns = dt_clock_mono_ns();
+	R.vm.wallclock = (struct dt_wallclock){ .offset_ns = 777, .read_at_ns = R.vm.hit_mono_ns };
+	{
+		struct dt_event ev = { 0 };
+		struct dt_trap tr = { .vcpu = 0 };
+
+		dt_decide_fill(&R.vm, &ev, &tr);
+		ck_assert_uint_eq(ev.ts_ns, R.vm.hit_mono_ns + 777);
+	}
+	R.vm.hit_mono_ns = 0;
+}
+END_TEST
+
 /* The hypervisor work of a hit as the backend counts it (hv.h dt_hv_work; the sim counts
  * what Xen would do), from taking the trap to answering it: two getppid calls of one
  * process, with their returns. The first entry maps what it reads; every later hit finds
@@ -531,6 +589,7 @@ static Suite *trap_suite(void)
 	tcase_add_test(tc, undecided_entry_deferred_to_kernel_copy);
 	tcase_add_test(tc, return_pairs_with_its_call);
 	tcase_add_test(tc, work_per_hit);
+	tcase_add_test(tc, event_time_from_the_trap_reading);
 	tcase_add_test(tc, return_sees_new_creds);
 	tcase_add_test(tc, missed_return_is_unfinished_not_lost);
 	tcase_add_test(tc, return_never_pairs_with_another_function);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "domtrace/config.h"
 #include "domtrace/decode.h"
@@ -16,14 +15,6 @@
 #include "trap/decide.h"
 
 #define POST_ARENA_EXTRA 4096 /* room for out-parameters in a return's event */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int dt_decide_read_stack_word(struct dt_vmctx *vm, const struct dt_regs *r, uint64_t *ret)
 {
@@ -61,7 +52,7 @@ void dt_decide_trace(const struct dt_vmctx *vm, const struct dt_trap *t,
 
 void dt_decide_fill(struct dt_vmctx *vm, struct dt_event *ev, const struct dt_trap *t)
 {
-	ev->ts_ns = now_ns();
+	ev->ts_ns = dt_wallclock_at(&vm->wallclock, vm->hit_mono_ns);
 	ev->domid = vm->domid;
 	ev->vcpu = t->vcpu;
 	memcpy(ev->vm, vm->name, sizeof(ev->vm));
