@@ -144,7 +144,7 @@ void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab)
 }
 
 struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom *dom,
-					  uint32_t vcpu)
+					  const struct dt_regs *regs)
 {
 	struct dt_symtab *tab = NULL;
 	struct dt_map_ref *m;
@@ -152,7 +152,7 @@ struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom 
 	/* reads guest memory under the lock: a few bytes per cached build */
 	pthread_mutex_lock(&d->maps_lock);
 	for (m = d->maps; m && !tab; m = m->next) {
-		if (m->banner && dt_kallsyms_same_build(d->ops, dom, vcpu, m->tab, m->banner)) {
+		if (m->banner && dt_kallsyms_same_build(d->ops, dom, 0, regs, m->tab, m->banner)) {
 			m->refs++;
 			tab = m->tab;
 		}

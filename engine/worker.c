@@ -153,26 +153,27 @@ static int try_map_dir(struct dt_worker *w, const char *dir, char *err, size_t e
 }
 
 /*
- * The kernel's own kallsyms: the table of this build if another VM decoded it already,
- * else decoded now (under kallsyms_lock: N guests on K builds decode K tables). Then it
- * is checked against the running kernel exactly as a map is.
+ * This VM's kernel build's table: cached, or decoded now and cached (under kallsyms_lock:
+ * N guests on K builds decode K tables). regs: vCPU 0's registers (NULL: read them, the
+ * domain paused). *ret_decoded: this call decoded it.
  */
-static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
+static int decode_kallsyms(struct dt_worker *w, const struct dt_regs *regs,
+			   struct dt_symtab **ret_tab, bool *ret_decoded, char *err, size_t errlen)
 {
-	struct dt_guest_params gp = { .vm_name = w->vm.name, .vcpu = 0 };
 	struct dt_kallsyms_info info;
 	struct dt_symtab *tab;
-	bool decoded = false;
 	int r = 0;
 
+	*ret_decoded = false;
 	pthread_mutex_lock(&w->d->kallsyms_lock);
-	tab = dt_daemon_kallsyms_find(w->d, w->ctx.dom, 0);
+	tab = dt_daemon_kallsyms_find(w->d, w->ctx.dom, regs);
 	if (!tab) {
-		r = dt_kallsyms_from_guest(w->ctx.ops, w->ctx.dom, 0, w->vm.name, &tab, &info, err, errlen);
+		r = dt_kallsyms_from_regs(w->ctx.ops, w->ctx.dom, regs, w->vm.name, &tab, &info,
+					  err, errlen);
 		if (r == 0)
 			r = dt_daemon_kallsyms_add(w->d, tab, info.banner, &tab);
 		if (r == 0) {
-			decoded = true;
+			*ret_decoded = true;
 			atomic_fetch_add(&w->d->stats.kallsyms_decoded, 1);
 		} else if (r == -ENOMEM) {
 			snprintf(err, errlen, "VM %s: out of memory", w->vm.name);
@@ -181,11 +182,34 @@ static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
 	pthread_mutex_unlock(&w->d->kallsyms_lock);
 	if (r < 0)
 		return r;
-	if (decoded)
+	if (*ret_decoded)
 		dt_info("VM %s: %u symbols decoded from its kernel's kallsyms at 0x%llx (%s, "
 			"%llu bytes read): %s", w->vm.name, info.num_syms,
 			(unsigned long long)info.token_table, dt_kallsyms_layout_name(&info),
 			(unsigned long long)info.scanned, info.banner);
+	*ret_tab = tab;
+	return 0;
+}
+
+/*
+ * The kernel's own kallsyms: the table of this build if another VM decoded it already,
+ * else decoded now (under kallsyms_lock: N guests on K builds decode K tables). Then it
+ * is checked against the running kernel exactly as a map is.
+ */
+static int try_kallsyms(struct dt_worker *w, char *err, size_t errlen)
+{
+	struct dt_guest_params gp = { .vm_name = w->vm.name, .vcpu = 0 };
+	struct dt_symtab *tab;
+	bool decoded = false;
+	int r = 0;
+
+	/* most often cached (decode_early): no wait on another VM's decode while paused */
+	tab = dt_daemon_kallsyms_find(w->d, w->ctx.dom, NULL);
+	if (!tab)
+		r = decode_kallsyms(w, NULL, &tab, &decoded, err, errlen);
+	if (r < 0)
+		return r;
+	decoded |= w->decoded_early && tab == w->early_tab;
 	w->map = tab;
 	gp.symtab = tab;
 	r = dt_guest_open(w->ctx.ops, w->ctx.dom, &gp, &w->ctx.guest, err, errlen);
@@ -270,6 +294,60 @@ static int open_guest(struct dt_worker *w, char *err, size_t errlen)
 	return r;
 }
 
+/* Is a System.map named for this VM, or a map directory given? (choose_map's sources) */
+static bool maps_apply(struct dt_worker *w)
+{
+	const struct dt_options *o = w->d->opts;
+	const struct dt_config *cfg;
+	char path[sizeof(w->map_path)];
+	int r;
+
+	if (o->sysmap || o->sysmap_dir)
+		return true;
+	dt_chain_read_lock();
+	cfg = dt_chain_config(dt_chain_current(&w->d->policy));
+	r = dt_config_system_map(cfg, w->vm.name, NULL, path, sizeof(path));
+	dt_chain_read_unlock();
+	return r != -ENOENT;
+}
+
+/*
+ * Decode the guest's kallsyms before the domain is paused to be armed: the decode reads
+ * ~10 MB (seconds under an emulator, and other VMs' decodes are waited for), and the Xen
+ * tier's matrix run of 2026-12-07 held m612 paused 37 s and m510 17 s in attach. Only
+ * reading the registers that say where the kernel is needs a pause, a brief one; the
+ * tables are the kernel's read-only data. Only where no System.map applies to this VM
+ * (one that fits is preferred, and is found paused as before). Nothing is written here;
+ * the paused attach finds the table cached and checks it against the kernel as ever.
+ * A failure is left for the paused attach to meet and report.
+ */
+static void decode_early(struct dt_worker *w)
+{
+	struct dt_symtab *tab = NULL;
+	struct dt_regs regs;
+	char err[256];
+	int r;
+
+	if (maps_apply(w) || pause_dom(w) < 0)
+		return;
+	r = w->ctx.ops->get_regs(w->ctx.dom, 0, &regs);
+	unpause_dom(w);
+	if (r < 0)
+		return;
+	if (decode_kallsyms(w, &regs, &tab, &w->decoded_early, err, sizeof(err)) == 0)
+		w->early_tab = tab; /* held: the cache frees a table nobody references */
+	else
+		w->decoded_early = false;
+}
+
+static void drop_early(struct dt_worker *w)
+{
+	if (w->early_tab)
+		dt_daemon_put_map(w->d, w->early_tab);
+	w->early_tab = NULL;
+	w->decoded_early = false;
+}
+
 static int attach(struct dt_worker *w, char *err, size_t errlen)
 {
 	struct dt_hv_dom *dom = NULL;
@@ -283,12 +361,15 @@ static int attach(struct dt_worker *w, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
+	decode_early(w);
 	r = pause_dom(w);
 	if (r < 0) {
+		drop_early(w);
 		snprintf(err, errlen, "VM %s: cannot pause: %s", w->vm.name, strerror(-r));
 		return r;
 	}
 	r = open_guest(w, err, errlen);
+	drop_early(w);
 	if (r < 0)
 		return r;
 	w->ctx.io.cr3 = dt_guest_kernel_cr3(w->ctx.guest);

@@ -69,6 +69,10 @@ struct dt_worker {
 	struct dt_symtab *map; /* from the daemon's map cache */
 	char map_path[4096];   /* the map's path, or "guest kallsyms <release> (...)" */
 	bool syms_kallsyms;    /* map was decoded from the guest's own kallsyms */
+	/* decode_early's table, referenced until the paused attach has taken its own, and
+	 * whether decode_early decoded it (for the attach line) */
+	struct dt_symtab *early_tab;
+	bool decoded_early;
 	bool trapping;
 	bool gone;
 	unsigned paused; /* our outstanding pauses */

@@ -32,7 +32,13 @@ enum run { R_CONT, R_TO_USER, R_BLOCK, R_GONE, R_CRASH, R_STOP, R_EMUL };
 
 static void update_stop(struct sim_vm *vm)
 {
-	atomic_store(&vm->stop_req, vm->pause_count > 0 || vm->dying || vm->crashed);
+	bool paused = vm->pause_count > 0;
+
+	/* a whole-domain pause begins: count the guest bytes read within it afresh */
+	if (paused && !atomic_load(&vm->in_pause))
+		atomic_store(&vm->pause_read_cur, 0);
+	atomic_store(&vm->in_pause, paused);
+	atomic_store(&vm->stop_req, paused || vm->dying || vm->crashed);
 }
 
 void dt_sim_vm_wake(struct sim_vm *vm)

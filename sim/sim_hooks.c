@@ -485,6 +485,8 @@ int dt_sim_counters(struct dt_sim_host *h, uint32_t domid, struct dt_sim_counter
 		pthread_mutex_lock(&vms[k]->lock);
 		add(ret, &vms[k]->ctr);
 		pthread_mutex_unlock(&vms[k]->lock);
+		if (atomic_load(&vms[k]->pause_read_max) > ret->pause_read_max)
+			ret->pause_read_max = atomic_load(&vms[k]->pause_read_max);
 	}
 	vms_unref(vms, nv);
 	return domid && !nv ? -ENOENT : 0;

@@ -478,6 +478,19 @@ static int sim_set_regs(struct dt_hv_dom *dom, uint32_t vcpu, const struct dt_re
 	return err;
 }
 
+/* Guest bytes read while the domain is paused whole: the most within one pause. */
+static void count_paused_read(struct sim_vm *vm, size_t n)
+{
+	uint64_t cur, max;
+
+	if (!n || !atomic_load_explicit(&vm->in_pause, memory_order_relaxed))
+		return;
+	cur = atomic_fetch_add(&vm->pause_read_cur, n) + n;
+	max = atomic_load(&vm->pause_read_max);
+	while (cur > max && !atomic_compare_exchange_weak(&vm->pause_read_max, &max, cur))
+		;
+}
+
 static ssize_t sim_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, void *buf,
 			   size_t len)
 {
@@ -501,6 +514,7 @@ static ssize_t sim_read_va(struct dt_hv_dom *dom, uint64_t cr3, uint64_t va, voi
 		dt_sim_gcopy_out(&vm->mem, w.pa, (uint8_t *)buf + done, n);
 		done += n;
 	}
+	count_paused_read(vm, done);
 	return (ssize_t)done;
 }
 
@@ -547,6 +561,7 @@ static ssize_t sim_read_pa(struct dt_hv_dom *dom, uint64_t gpa, void *buf, size_
 		done += n;
 	}
 	dt_sim_gcopy_out(&vm->mem, gpa, buf, len);
+	count_paused_read(vm, len);
 	return (ssize_t)len;
 }
 

@@ -196,6 +196,10 @@ struct sim_vm {
 	struct sim_vcpu *vcpu;
 	atomic_int stop_req;
 	int pause_count;
+	/* guest bytes read through the hypervisor contract within the current whole-domain
+	 * pause, and the most within one (dt_sim_counters: how long a pause is held) */
+	atomic_bool in_pause;
+	_Atomic uint64_t pause_read_cur, pause_read_max;
 	bool dying, crashed, dead, opened;
 	atomic_bool trapping; /* written under lock, read by vCPUs at fetch time */
 	int dom_pauses; /* pauses taken through the open handle */

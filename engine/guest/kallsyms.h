@@ -92,13 +92,24 @@ int dt_kallsyms_from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, u
 			   struct dt_kallsyms_info *ret_info, char *err, size_t errlen);
 
 /*
+ * The same from a domain that may be running: regs (vCPU 0's, read by the caller under a
+ * brief pause) say where the kernel is; the tables are the kernel's read-only data, so
+ * the long read needs no pause (the worker decodes before it pauses the domain to arm it).
+ */
+int dt_kallsyms_from_regs(const struct dt_hv_ops *ops, struct dt_hv_dom *dom,
+			  const struct dt_regs *regs, const char *vm, struct dt_symtab **ret_tab,
+			  struct dt_kallsyms_info *ret_info, char *err, size_t errlen);
+
+/*
  * Is tab (decoded from a guest whose linux_banner read `banner`) this domain's kernel
  * build? The KASLR offset from LSTAR and tab's entry_SYSCALL_64 must put tab's
  * linux_banner on exactly the same text. A cheap test (one read) before dt_guest_open
  * checks the table for real; it lets guests of one build share one decoded table.
+ * LSTAR and CR3 from regs, or (regs NULL) from vCPU vcpu of the paused domain.
  */
 bool dt_kallsyms_same_build(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
-			    const struct dt_symtab *tab, const char *banner);
+			    const struct dt_regs *regs, const struct dt_symtab *tab,
+			    const char *banner);
 
 /* "relative offsets, 6.4+ order, seqs_of_names": the layout in words, for logs. */
 const char *dt_kallsyms_layout_name(const struct dt_kallsyms_info *info);

@@ -33,17 +33,22 @@ static ssize_t guest_read(void *ctx, uint64_t va, void *buf, size_t len)
 	return g->ops->read_va(g->dom, g->root, va, buf, len);
 }
 
-/* LSTAR and a page-table root that maps it (the kernel copy of a KPTI user PGD too). */
+/* LSTAR and a page-table root that maps it (the kernel copy of a KPTI user PGD too),
+ * from the registers given, or vCPU vcpu's read now (regs NULL). */
 static int guest_where(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
-		       struct guest_mem *gm, uint64_t *ret_lstar)
+		       const struct dt_regs *given, struct guest_mem *gm, uint64_t *ret_lstar)
 {
 	struct dt_regs regs;
 	uint8_t b;
 	int r, i;
 
-	r = ops->get_regs(dom, vcpu, &regs);
-	if (r)
-		return r;
+	if (given) {
+		regs = *given;
+	} else {
+		r = ops->get_regs(dom, vcpu, &regs);
+		if (r)
+			return r;
+	}
 	if (!(regs.cr0 & (1ull << 31)) || !(regs.efer & (1ull << 10)) || !regs.lstar)
 		return -EAGAIN;
 	*ret_lstar = regs.lstar;
@@ -57,9 +62,9 @@ static int guest_where(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint3
 	return -EFAULT;
 }
 
-int dt_kallsyms_from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
-			   const char *vm, struct dt_symtab **ret_tab,
-			   struct dt_kallsyms_info *ret_info, char *err, size_t errlen)
+static int from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
+		      const struct dt_regs *regs, const char *vm, struct dt_symtab **ret_tab,
+		      struct dt_kallsyms_info *ret_info, char *err, size_t errlen)
 {
 	struct dt_kallsyms_mem mem = { guest_read, NULL };
 	struct dt_kallsyms_info info;
@@ -69,7 +74,7 @@ int dt_kallsyms_from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, u
 	uint64_t lstar = 0;
 	int r;
 
-	r = guest_where(ops, dom, vcpu, &gm, &lstar);
+	r = guest_where(ops, dom, vcpu, regs, &gm, &lstar);
 	if (r == -EAGAIN) {
 		dt_errf(err, errlen, "VM '%s': its kernel is not running yet", vm);
 		return r;
@@ -99,8 +104,23 @@ int dt_kallsyms_from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, u
 	return 0;
 }
 
+int dt_kallsyms_from_guest(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
+			   const char *vm, struct dt_symtab **ret_tab,
+			   struct dt_kallsyms_info *ret_info, char *err, size_t errlen)
+{
+	return from_guest(ops, dom, vcpu, NULL, vm, ret_tab, ret_info, err, errlen);
+}
+
+int dt_kallsyms_from_regs(const struct dt_hv_ops *ops, struct dt_hv_dom *dom,
+			  const struct dt_regs *regs, const char *vm, struct dt_symtab **ret_tab,
+			  struct dt_kallsyms_info *ret_info, char *err, size_t errlen)
+{
+	return from_guest(ops, dom, 0, regs, vm, ret_tab, ret_info, err, errlen);
+}
+
 bool dt_kallsyms_same_build(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, uint32_t vcpu,
-			    const struct dt_symtab *tab, const char *banner)
+			    const struct dt_regs *regs, const struct dt_symtab *tab,
+			    const char *banner)
 {
 	const struct dt_sym *entry = dt_symtab_find(tab, "entry_SYSCALL_64");
 	const struct dt_sym *lb = dt_symtab_find(tab, "linux_banner");
@@ -109,7 +129,7 @@ bool dt_kallsyms_same_build(const struct dt_hv_ops *ops, struct dt_hv_dom *dom, 
 	struct guest_mem gm;
 	uint64_t lstar;
 
-	if (!entry || !lb || len >= sizeof(buf) || guest_where(ops, dom, vcpu, &gm, &lstar))
+	if (!entry || !lb || len >= sizeof(buf) || guest_where(ops, dom, vcpu, regs, &gm, &lstar))
 		return false;
 	if (ops->read_va(dom, gm.root, lb->addr + (lstar - entry->addr), buf, len + 1) !=
 	    (ssize_t)(len + 1))

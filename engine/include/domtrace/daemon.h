@@ -173,13 +173,14 @@ void dt_daemon_put_map(struct dt_daemon *d, struct dt_symtab *tab);
 
 /*
  * Tables decoded from guests' own kallsyms, one per kernel build. find: the cached table
- * of the build this (paused) domain runs, with a reference taken, or NULL. add: cache a
- * table just decoded (ownership passes; if its banner is cached already, the cached one
- * is returned instead), a reference taken for the caller. Release with put_map. The
- * caller holds kallsyms_lock around find + decode + add. Any thread.
+ * of the build this domain runs (where regs, vCPU 0's, say its kernel is; NULL: read them,
+ * the domain paused), with a reference taken, or NULL. add: cache a table just decoded
+ * (ownership passes; if its banner is cached already, the cached one is returned
+ * instead), a reference taken for the caller. Release with put_map. A caller that decodes
+ * holds kallsyms_lock around find + decode + add. Any thread.
  */
 struct dt_symtab *dt_daemon_kallsyms_find(struct dt_daemon *d, struct dt_hv_dom *dom,
-					  uint32_t vcpu);
+					  const struct dt_regs *regs);
 int dt_daemon_kallsyms_add(struct dt_daemon *d, struct dt_symtab *tab, const char *banner,
 			   struct dt_symtab **ret_tab);
 

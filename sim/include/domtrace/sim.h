@@ -259,8 +259,11 @@ struct dt_sim_counters {
 	/* How long each trapping vCPU stood still: from posting its trap to running again
 	 * (the engine's round trip as the guest feels it). */
 	struct dt_lathist trap_lat;
+	/* The most guest bytes the engine read within one whole-domain pause (how long it
+	 * held the guest stopped: attach's reads, not a kallsyms decode). */
+	uint64_t pause_read_max;
 };
-/* domid 0: the sum over running VMs. */
+/* domid 0: the sum over running VMs (pause_read_max: the largest). */
 int dt_sim_counters(struct dt_sim_host *h, uint32_t domid, struct dt_sim_counters *ret);
 
 #endif /* DOMTRACE_SIM_H */
