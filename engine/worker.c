@@ -524,12 +524,9 @@ static int loop(struct dt_worker *w)
 		 * is woken once after them, not inside a trap (its vCPU waits meanwhile) */
 		dt_report_producer_hold(w->producer);
 		r = 0;
-		/* One clock reading per trap, at its answer, where the next trap of the batch
-		 * begins: a trap's handling time runs from the previous trap's answer (taking
-		 * it off the ring included) or, first in a batch, from taking it, to its own. */
-		uint64_t t0 = 0, t1;
-
 		for (int i = 0; i < 256 && r >= 0; i++) {
+			uint64_t t0;
+
 			r = w->ctx.ops->next_trap(w->ctx.dom, &t);
 			if (r == -EAGAIN) {
 				r = 0;
@@ -537,14 +534,13 @@ static int loop(struct dt_worker *w)
 			}
 			if (r < 0)
 				break;
-			if (!t0)
-				t0 = dt_clock_mono_ns();
-			w->ctx.hit_mono_ns = t0; /* the event's time, for dt_decide_fill */
+			/* two clock readings per trap, none per event: the event's wall-clock
+			 * time is derived from t0 (dt_decide_fill, util/clock.h) */
+			t0 = dt_clock_mono_ns();
+			w->ctx.hit_mono_ns = t0;
 			r = dt_hit_handle(&w->ctx, &t);
 			/* our own share of a trap's cost: decoding, filters, the answer */
-			t1 = dt_clock_mono_ns();
-			dt_lat_add(&w->ctx.counters.handling, t1 - t0);
-			t0 = t1;
+			dt_lat_add(&w->ctx.counters.handling, dt_clock_mono_ns() - t0);
 			/* and the hypervisor work it took, from the ring to the answer */
 			dt_vmctx_count_work(&w->ctx, NULL);
 		}
