@@ -234,6 +234,14 @@ static bool two_failures(const struct dt_report_stats *st)
 	return st->a3_failures >= 2;
 }
 
+/* two failed sends, and every one of the outage test's 40 events has reached the A3 sink
+ * (kept or counted lost): the reporter may still hold the last one while the second
+ * failure is already counted (29 lost + 10 kept seen under load, 2026-12-07) */
+static bool two_failures_all_dispatched(const struct dt_report_stats *st)
+{
+	return st->a3_failures >= 2 && st->a3_pending + st->a3_backlog_lost >= 40;
+}
+
 static bool nothing_pending(const struct dt_report_stats *st)
 {
 	return !st->a3_pending && !st->q.bytes;
@@ -533,7 +541,7 @@ START_TEST(test_a3_outage_never_blocks_workers)
 	ck_assert_int_eq(pthread_create(&th, NULL, submitter, &a), 0);
 	pthread_join(th, NULL); /* before: waited for the server forever */
 	ck_assert_int_eq(a.lost, 0);
-	ck_assert(wait_stats(r, two_failures));
+	ck_assert(wait_stats(r, two_failures_all_dispatched));
 	dt_report_stats(r, &st);
 	ck_assert_uint_eq(st.q.lost, 0);
 	ck_assert_uint_eq(st.a3_pending, 10);
