@@ -41,18 +41,62 @@ static void update_stop(struct sim_vm *vm)
 	atomic_store(&vm->stop_req, paused || vm->dying || vm->crashed);
 }
 
+/* vm->lock held, as for everything below that touches vCPU states */
 void dt_sim_vm_wake(struct sim_vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nvcpus; i++)
+		pthread_cond_signal(&vm->vcpu[i].cond);
+	pthread_cond_broadcast(&vm->cond);
+}
+
+void dt_sim_vcpu_kick(struct sim_vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct sim_vcpu *c = &vm->vcpu[i];
+
+		if (c->started && c->state == VS_IDLE && !c->kicked) {
+			c->kicked = true;
+			pthread_cond_signal(&c->cond);
+			return;
+		}
+	}
+}
+
+/* An idle vCPU waiting past wake_ns wakes to wait for less (pick() sees the timer). */
+void dt_sim_timer_armed(struct sim_vm *vm, uint64_t wake_ns)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct sim_vcpu *c = &vm->vcpu[i];
+
+		if (c->started && c->state == VS_IDLE && !c->kicked && c->wait_until > wake_ns) {
+			c->kicked = true;
+			pthread_cond_signal(&c->cond);
+			return;
+		}
+	}
+}
+
+/* A vCPU left VS_RUNNING: tell whoever waits for that (sim_pause). No other vCPU. */
+static void vcpu_changed(struct sim_vm *vm)
 {
 	pthread_cond_broadcast(&vm->cond);
 }
 
-static void timed_wait(struct sim_vm *vm, uint64_t until_ns)
+static void timed_wait(struct sim_vcpu *c, uint64_t until_ns)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)(until_ns / 1000000000ULL);
 	ts.tv_nsec = (long)(until_ns % 1000000000ULL);
-	pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
+	c->wait_until = until_ns;
+	pthread_cond_timedwait(&c->cond, &c->vm->lock, &ts);
+	c->kicked = false;
 }
 
 int dt_sim_fetch(struct sim_vm *vm, uint64_t cr3, uint64_t va, void *buf, size_t len)
@@ -163,7 +207,7 @@ static enum run crash(struct sim_vcpu *c, const char *why)
 	dt_sim_record_crash(c, "%s", why);
 	vm->crashed = true;
 	update_stop(vm);
-	pthread_cond_broadcast(&vm->cond);
+	dt_sim_vm_wake(vm);
 	pthread_mutex_unlock(&vm->lock);
 	return R_CRASH;
 }
@@ -256,10 +300,10 @@ static enum run trap(struct sim_vcpu *c, enum dt_trap_reason reason, uint8_t len
 		/* an eventfd counter cannot overflow here; nothing to do */
 	}
 	c->state = VS_TRAPPED;
-	pthread_cond_broadcast(&vm->cond);
+	vcpu_changed(vm);
 	/* answered, and the domain not paused: only then does the vCPU run again */
 	while ((!c->resumed || vm->pause_count > 0) && !vm->dying)
-		pthread_cond_wait(&vm->cond, &vm->lock);
+		pthread_cond_wait(&c->cond, &vm->lock);
 	c->trapped = false;
 	if (vm->dying) {
 		pthread_mutex_unlock(&vm->lock);
@@ -659,6 +703,7 @@ static void run(struct sim_vcpu *c)
 			} else { /* nothing to do now: sleep a little */
 				t->state = TS_SLEEPING;
 				t->wake_ns = dt_sim_now_ns() + 2000000;
+				dt_sim_timer_armed(vm, t->wake_ns);
 				switch_out(c);
 				return;
 			}
@@ -697,7 +742,7 @@ static void run(struct sim_vcpu *c)
 	default: /* stop or crash: stay on the CPU; the loop parks us */
 		break;
 	}
-	pthread_cond_broadcast(&vm->cond);
+	vcpu_changed(vm);
 }
 
 static struct sim_task *pick(struct sim_vm *vm, uint64_t *next_wake)
@@ -728,8 +773,8 @@ static void *vcpu_main(void *arg)
 
 		if (vm->crashed || vm->pause_count > 0) {
 			c->state = vm->crashed ? VS_STOPPED : VS_PARKED;
-			pthread_cond_broadcast(&vm->cond);
-			pthread_cond_wait(&vm->cond, &vm->lock);
+			vcpu_changed(vm);
+			pthread_cond_wait(&c->cond, &vm->lock);
 			continue;
 		}
 		if (!c->task) {
@@ -737,14 +782,14 @@ static void *vcpu_main(void *arg)
 
 			if (c->next_ns > now && pace_ns(vm)) {
 				c->state = VS_IDLE;
-				timed_wait(vm, c->next_ns);
+				timed_wait(c, c->next_ns);
 				continue;
 			}
 			c->task = pick(vm, &wake);
 			if (!c->task) {
 				c->state = VS_IDLE;
-				pthread_cond_broadcast(&vm->cond);
-				timed_wait(vm, wake);
+				vcpu_changed(vm);
+				timed_wait(c, wake);
 				continue;
 			}
 			{
@@ -757,7 +802,7 @@ static void *vcpu_main(void *arg)
 		run(c);
 	}
 	c->state = VS_STOPPED;
-	pthread_cond_broadcast(&vm->cond);
+	vcpu_changed(vm);
 	pthread_mutex_unlock(&vm->lock);
 	return NULL;
 }
@@ -788,7 +833,7 @@ void dt_sim_vcpus_stop(struct sim_vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vm->dying = true;
 	update_stop(vm);
-	pthread_cond_broadcast(&vm->cond);
+	dt_sim_vm_wake(vm);
 	pthread_mutex_unlock(&vm->lock);
 	for (i = 0; i < vm->nvcpus; i++) {
 		if (vm->vcpu[i].started) {

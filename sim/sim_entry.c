@@ -55,7 +55,7 @@ static enum sim_act_res crash_now(struct sim_vcpu *c, const char *why)
 	c->vm->crashed = true;
 	dt_sim_update_stop(c->vm);
 	dt_sim_record_crash(c, "%s", why);
-	pthread_cond_broadcast(&c->vm->cond);
+	dt_sim_vm_wake(c->vm);
 	return ACT_CRASH;
 }
 

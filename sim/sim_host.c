@@ -102,6 +102,9 @@ static void vm_free(struct sim_vm *vm)
 	free(vm->tq);
 	free(vm->log);
 	dt_sim_vfs_free(vm);
+	for (unsigned i = 0; vm->vcpu && i < vm->nvcpus; i++)
+		if (vm->vcpu[i].cond_ok)
+			pthread_cond_destroy(&vm->vcpu[i].cond);
 	free(vm->vcpu);
 	if (vm->trap_efd >= 0)
 		close(vm->trap_efd);
@@ -216,6 +219,11 @@ int dt_sim_vm_create_snapshot(struct dt_sim_host *h, const struct dt_sim_vm_para
 		vm->vcpu[index].vm = vm;
 		vm->vcpu[index].id = index;
 		vm->vcpu[index].seed = vm->seed ^ (0x1234567ULL * (index + 1));
+		err = dt_sim_cond_init_mono(&vm->vcpu[index].cond);
+		if (err)
+			goto fail;
+		vm->vcpu[index].cond_ok = true;
+		err = -ENOMEM;
 	}
 	vm->trap_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vm->trap_efd < 0) {

@@ -366,7 +366,7 @@ static void sim_dom_close(struct dt_hv_dom *dom)
 	d->pauses = 0;
 	vm->opened = false;
 	dt_sim_update_stop(vm);
-	pthread_cond_broadcast(&vm->cond);
+	dt_sim_vm_wake(vm);
 	pthread_mutex_unlock(&vm->lock);
 	dt_sim_vm_put(vm);
 	free(d);
@@ -396,7 +396,7 @@ static int sim_pause(struct dt_hv_dom *dom)
 		vm->pause_count++;
 		d->pauses++;
 		dt_sim_update_stop(vm);
-		pthread_cond_broadcast(&vm->cond);
+		dt_sim_vm_wake(vm);
 		while (!vm->dying && any_running(vm))
 			pthread_cond_wait(&vm->cond, &vm->lock);
 	}
@@ -420,7 +420,7 @@ static int sim_unpause(struct dt_hv_dom *dom)
 		vm->pause_count--;
 		d->pauses--;
 		dt_sim_update_stop(vm);
-		pthread_cond_broadcast(&vm->cond);
+		dt_sim_vm_wake(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return err;
@@ -696,7 +696,7 @@ static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 	if (regs)
 		c->rregs = *regs;
 	c->resumed = true;
-	pthread_cond_broadcast(&vm->cond);
+	pthread_cond_signal(&c->cond); /* that vCPU only: xenevtchn_notify */
 out:
 	pthread_mutex_unlock(&vm->lock);
 	return err;

@@ -966,5 +966,5 @@ void dt_sim_workload_start(struct sim_vm *vm)
 	vm->workload = true;
 	if (vm->init && vm->init->state == TS_SLEEPING && vm->init->wake_ns)
 		vm->init->wake_ns = dt_sim_now_ns();
-	pthread_cond_broadcast(&vm->cond);
+	dt_sim_vm_wake(vm);
 }

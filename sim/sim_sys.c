@@ -177,6 +177,7 @@ static int64_t sleep_until(struct sc *s, uint64_t dur_ns)
 	}
 	t->state = TS_SLEEPING;
 	t->wake_ns = t->sleep_until;
+	dt_sim_timer_armed(t->vm, t->wake_ns);
 	dt_sim_task_write_state(t, 1);
 	s->block = true;
 	return 0;
@@ -439,8 +440,7 @@ static int64_t do_fork(struct sc *s)
 	child->ctx.cpl = 0;
 	child->in_kernel = true;
 	child->sigpend = 0;
-	dt_sim_rq_push(vm, child);
-	pthread_cond_broadcast(&vm->cond);
+	dt_sim_rq_push(vm, child); /* wakes an idle vCPU */
 	vm->ctr.forks++;
 	return child->pid;
 }

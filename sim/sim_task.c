@@ -409,6 +409,7 @@ void dt_sim_rq_push(struct sim_vm *vm, struct sim_task *t)
 	else
 		vm->rq_head = t;
 	vm->rq_tail = t;
+	dt_sim_vcpu_kick(vm);
 }
 
 struct sim_task *dt_sim_rq_pop(struct sim_vm *vm)
@@ -431,8 +432,7 @@ void dt_sim_wake(struct sim_task *t)
 	t->wake_ns = 0;
 	t->wait_child = false;
 	dt_sim_task_write_state(t, TASK_RUNNING);
-	dt_sim_rq_push(t->vm, t);
-	pthread_cond_broadcast(&t->vm->cond);
+	dt_sim_rq_push(t->vm, t); /* wakes an idle vCPU */
 }
 
 /* ---- boot ---- */
