@@ -152,6 +152,22 @@ static void print_latency(struct dt_sim_host *h)
 	printf(", max %.1f us\n", (double)c.trap_lat.max_ns / 1000.0);
 }
 
+/* The engine's share split by the simulated host: its own work, then the answer call. */
+static void print_split(struct dt_sim_host *h)
+{
+	struct dt_sim_counters c;
+
+	if (dt_sim_counters(h, 0, &c) < 0 || !dt_lat_count(&c.held_lat))
+		return;
+	printf("    of which domtrace's work (trap handed over -> answer called): p50 %.1f us, p99 "
+	       "%.1f us; the answer call (the simulated hypervisor waking the vCPU): p50 %.1f us, "
+	       "p99 %.1f us\n",
+	       (double)dt_lat_quantile(&c.held_lat, 0.5) / 1000.0,
+	       (double)dt_lat_quantile(&c.held_lat, 0.99) / 1000.0,
+	       (double)dt_lat_quantile(&c.answer_lat, 0.5) / 1000.0,
+	       (double)dt_lat_quantile(&c.answer_lat, 0.99) / 1000.0);
+}
+
 struct bench_opts {
 	unsigned vcpus, procs, calls, filters;
 	bool returns, baseline, hard;
@@ -167,7 +183,7 @@ struct cpu_use {
 	"vms,vcpus,filters,returns,calls,traps,traps_per_s,own_p50_us,own_p99_us,own_max_us,"  \
 	"stall_p50_us,stall_p99_us,stall_max_us,rss_kib_per_vm,hypercalls_per_hit,"          \
 	"maps_per_hit,map_hits_per_hit,pages_per_hit,walks_per_hit,worker_cpu_us,"              \
-	"reporter_cpu_us\n"
+	"reporter_cpu_us,held_p50_us,held_p99_us,answer_p50_us,answer_p99_us\n"
 
 static void csv_row(const struct bench_opts *bo, unsigned vms, uint64_t ncalls, uint64_t traps,
 		    double dt, const struct dt_trap_totals *tot, struct dt_sim_host *h, long rss,
@@ -190,7 +206,7 @@ static void csv_row(const struct bench_opts *bo, unsigned vms, uint64_t ncalls, 
 		fputs(CSV_HEADER, f);
 	(void)dt_sim_counters(h, 0, &c);
 	fprintf(f, "%u,%u,%u,%d,%lu,%lu,%.0f,%.2f,%.2f,%.1f,%.2f,%.2f,%.1f,%ld,%.2f,%.3f,%.2f,%.2f,%.2f,"
-		   "%.2f,%.2f\n",
+		   "%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n",
 		vms, bo->vcpus, bo->filters, bo->returns, (unsigned long)ncalls,
 		(unsigned long)traps, (double)traps / dt,
 		(double)dt_lat_quantile(&tot->handling, 0.5) / 1000.0,
@@ -200,7 +216,11 @@ static void csv_row(const struct bench_opts *bo, unsigned vms, uint64_t ncalls, 
 		(double)dt_lat_quantile(&c.trap_lat, 0.99) / 1000.0, (double)c.trap_lat.max_ns / 1000.0,
 		rss / (long)vms, (double)tot->hypercalls / n, (double)tot->maps / n,
 		(double)tot->map_hits / n, (double)tot->pages / n, (double)tot->walks / n,
-		cpu->worker_us, cpu->reporter_us);
+		cpu->worker_us, cpu->reporter_us,
+		(double)dt_lat_quantile(&c.held_lat, 0.5) / 1000.0,
+		(double)dt_lat_quantile(&c.held_lat, 0.99) / 1000.0,
+		(double)dt_lat_quantile(&c.answer_lat, 0.5) / 1000.0,
+		(double)dt_lat_quantile(&c.answer_lat, 0.99) / 1000.0);
 	fclose(f);
 }
 
@@ -295,6 +315,7 @@ static int run(unsigned vms, const struct bench_opts *bo)
 	       (double)dt_lat_quantile(&tot.handling, 0.5) / 1000.0,
 	       (double)dt_lat_quantile(&tot.handling, 0.99) / 1000.0,
 	       (double)tot.handling.max_ns / 1000.0);
+	print_split(dt_sim_host_from(hv));
 	(void)dt_daemon_work_text(&tot, work, sizeof(work));
 	printf("  %s; RSS added by attaching %ld KiB per VM\n", work, rss_att / (long)vms);
 	printf("  CPU per trap (on a CPU, not waiting for one): workers %.2f us, reporter %.2f us\n",

@@ -470,6 +470,8 @@ static void add(struct dt_sim_counters *s, const struct dt_sim_counters *c)
 	s->forks += c->forks, s->execs += c->execs, s->exits += c->exits;
 	s->switches += c->switches, s->migrations += c->migrations, s->insns += c->insns;
 	dt_lat_merge(&s->trap_lat, &c->trap_lat);
+	dt_lat_merge(&s->held_lat, &c->held_lat);
+	dt_lat_merge(&s->answer_lat, &c->answer_lat);
 }
 
 int dt_sim_counters(struct dt_sim_host *h, uint32_t domid, struct dt_sim_counters *ret)

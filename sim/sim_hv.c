@@ -658,6 +658,8 @@ static int sim_next_trap(struct dt_hv_dom *dom, struct dt_trap *ret)
 		err = -EAGAIN;
 	} else {
 		*ret = vm->tq[0];
+		if ((ret->token >> 48) < vm->nvcpus)
+			vm->vcpu[ret->token >> 48].taken_ns = dt_sim_now_ns();
 		memmove(vm->tq, vm->tq + 1, --vm->tq_n * sizeof(*vm->tq));
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -670,12 +672,14 @@ static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 	struct sim_vm *vm = D(dom)->vm;
 	uint64_t id;
 	struct sim_vcpu *c;
+	uint64_t called_ns;
 	int err = 0;
 
 	if (!trap || how < DT_RESUME_SET_REGS || how > DT_RESUME_NOT_OURS ||
 	    (how == DT_RESUME_SET_REGS && !regs))
 		return -EINVAL;
 	id = trap->token >> 48;
+	called_ns = dt_sim_now_ns();
 	pthread_mutex_lock(&vm->lock);
 	if (vm->dead || vm->dying) {
 		err = -ENODEV;
@@ -697,6 +701,10 @@ static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 		c->rregs = *regs;
 	c->resumed = true;
 	pthread_cond_signal(&c->cond); /* that vCPU only: xenevtchn_notify */
+	if (c->taken_ns)
+		dt_lat_add(&vm->ctr.held_lat, called_ns - c->taken_ns);
+	c->taken_ns = 0;
+	dt_lat_add(&vm->ctr.answer_lat, dt_sim_now_ns() - called_ns);
 out:
 	pthread_mutex_unlock(&vm->lock);
 	return err;

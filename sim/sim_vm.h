@@ -178,6 +178,7 @@ struct sim_vcpu {
 	bool cond_ok;
 	bool kicked;
 	uint64_t wait_until; /* while idle: when it looks at sleeping tasks' timers again */
+	uint64_t taken_ns;   /* its trap handed to the engine (dt_sim_counters.held_lat) */
 };
 
 struct sim_kslab {

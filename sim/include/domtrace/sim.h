@@ -259,6 +259,13 @@ struct dt_sim_counters {
 	/* How long each trapping vCPU stood still: from posting its trap to running again
 	 * (the engine's round trip as the guest feels it). */
 	struct dt_lathist trap_lat;
+	/* A trap's time in the engine, split where the hypervisor's part begins: held, from
+	 * the trap handed over (next_trap) to the answer called (resume), the engine's own
+	 * work with its reads of the guest; answer, the resume call itself (the sim's
+	 * xenevtchn_notify: waking that vCPU's thread). held + answer is what the engine
+	 * times as "handling a trap", without the engine reading a clock for the split. */
+	struct dt_lathist held_lat;
+	struct dt_lathist answer_lat;
 	/* The most guest bytes the engine read within one whole-domain pause (how long it
 	 * held the guest stopped: attach's reads, not a kallsyms decode). */
 	uint64_t pause_read_max;
