@@ -700,11 +700,16 @@ static int sim_resume(struct dt_hv_dom *dom, const struct dt_trap *trap, enum dt
 	if (regs)
 		c->rregs = *regs;
 	c->resumed = true;
-	pthread_cond_signal(&c->cond); /* that vCPU only: xenevtchn_notify */
 	if (c->taken_ns)
 		dt_lat_add(&vm->ctr.held_lat, called_ns - c->taken_ns);
 	c->taken_ns = 0;
+	pthread_mutex_unlock(&vm->lock);
+	/* that vCPU only (xenevtchn_notify), after the unlock: woken under the lock, it
+	 * would wait for the lock at once and be woken a second time. Its condition lives
+	 * as long as the VM, which our handle keeps. */
+	pthread_cond_signal(&c->cond);
 	dt_lat_add(&vm->ctr.answer_lat, dt_sim_now_ns() - called_ns);
+	return 0;
 out:
 	pthread_mutex_unlock(&vm->lock);
 	return err;
