@@ -182,7 +182,12 @@ static void compile_regex(struct fparse *fp, const char *key, const char *src, u
 		return;
 	}
 	/* JIT is an optimisation: on failure pcre2_match() interprets. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if (pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0) {
+		uint32_t all = 0;
+
+		re->jit_direct = pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all) == 0 &&
+				 !(all & PCRE2_UTF);
+	}
 	re->code = (struct pcre2_real_code_8 *)code;
 	re->src = cfg_strdup(p, src);
 }

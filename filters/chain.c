@@ -258,8 +258,10 @@ struct mstate {
 static int search(struct dt_chain_reader *rd, const struct dt_regex *re, const char *s,
 		  size_t len)
 {
-	int rc = pcre2_match((const pcre2_code *)re->code, (PCRE2_SPTR)s, len, 0, 0, rd->md,
-			     rd->mctx);
+	const pcre2_code *code = (const pcre2_code *)re->code;
+	int rc = re->jit_direct
+			 ? pcre2_jit_match(code, (PCRE2_SPTR)s, len, 0, 0, rd->md, rd->mctx)
+			 : pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, rd->md, rd->mctx);
 
 	if (rc >= 0)
 		return 1;

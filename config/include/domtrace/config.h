@@ -38,6 +38,11 @@ struct dt_regex {
 	char *src;			/* pattern text (without the leading '!') */
 	struct pcre2_real_code_8 *code; /* NULL: wildcard '*' */
 	bool negate;			/* written "!re": matches when re does not */
+	/* JIT-compiled and not in UTF mode (not even by a (*UTF) in the pattern): searched
+	 * with pcre2_jit_match(), which skips pcre2_match()'s checks of the call. Those are
+	 * about our own arguments except one, the subject's UTF validity, and guest strings
+	 * are not valid UTF: a UTF pattern always goes through pcre2_match(). */
+	bool jit_direct;
 };
 
 /* A process-id-like match: pid=, tid=, ppid=, ppid=^, uid=, ... */
