@@ -16,7 +16,15 @@
  *     These are the checks pcre2_match() itself makes before searching, so PCRE2 would
  *     have answered "no match" at once: no match or depth limit can intervene. The
  *     code-unit checks are used only on values shorter than 1,000 bytes (PCRE2 skips
- *     its own required-unit check on long subjects: REQ_CU_MAX).
+ *     its own required-unit check on long subjects: REQ_CU_MAX);
+ *   - a non-negated, case-sensitive regex whose every match holds a string of 4 or
+ *     more bytes (regex_literal.c reads it off the pattern) and a value shorter than
+ *     1,000 bytes with no 4 bytes hashing as that string's last 4. Here PCRE2 would
+ *     have searched, and on a long value might have hit its match limit (a regex
+ *     error, which OnRegexError=deny takes as a match of an abort filter): the index
+ *     answers what the search would have found had it finished, no match. A value
+ *     that cannot match an abort filter's regex is not aborted; nothing that could
+ *     match is let through.
  * Kept in whenever in doubt: negated regexes (they match what the regex does not);
  * patterns with (*VERB)s or options (UTF, UCP, NO_START_OPT: PCRE2's start-up checks
  * change or a bad UTF subject is an error, not a non-match); a value not known yet
@@ -39,6 +47,8 @@
 #define LEN_BUCKETS 33	   /* value lengths 0..31, and 32 or more */
 #define SHORT_VALUE 1000   /* code-unit checks only below this (PCRE2's REQ_CU_MAX >= it) */
 #define MAX_ARG_FIELDS 8   /* argnames indexed (the most used); others: filter_ok only */
+#define GRAM 4		   /* bytes of a required string the index looks for */
+#define GRAM_BUCKETS 256   /* hashes of those */
 
 /* One indexed value: the return value (name NULL) or an argname as filters write it. */
 struct field {
@@ -49,6 +59,9 @@ struct field {
 	uint64_t *first;       /* [256][w]: pass when the value starts with this byte */
 	uint64_t *has;	       /* [256][w]: filters whose required set holds this byte */
 	uint64_t *no_has;      /* filters with no required-byte constraint */
+	uint64_t *gram;	       /* [GRAM_BUCKETS][w]: filters whose required string holds
+				* GRAM bytes of this hash (regex_literal.c) */
+	uint64_t *no_gram;     /* filters with no required string */
 };
 
 struct dt_chain_index {
@@ -65,9 +78,18 @@ struct dt_chain_index {
 /* What PCRE2 knows of one regex, as byte sets. */
 struct facts {
 	uint32_t minlen;
-	bool first_on, has_on;
+	bool first_on, has_on, gram_on;
 	uint64_t first[4], has[4];
+	uint8_t gram; /* the hash of GRAM bytes every match holds */
 };
+
+static uint8_t gram_hash(const char *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return (uint8_t)((x * 2654435761u) >> 24);
+}
 
 static void bit_set(uint64_t *s, size_t i)
 {
@@ -117,6 +139,16 @@ static bool facts_of(const struct dt_regex *re, struct facts *ft)
 		     PCRE2_AUTO_CALLOUT)))
 		return false;
 	anchored = opts & PCRE2_ANCHORED;
+	if (!(opts & (PCRE2_CASELESS | PCRE2_EXTENDED | PCRE2_EXTENDED_MORE | PCRE2_LITERAL |
+		      PCRE2_ALT_BSUX | PCRE2_EXTRA_ALT_BSUX))) {
+		char lit[64];
+		size_t n = dt_regex_required_literal(re->src, lit, sizeof(lit));
+
+		if (n >= GRAM) {
+			ft->gram_on = true;
+			ft->gram = gram_hash(lit + n - GRAM); /* its last bytes: a path's rarest */
+		}
+	}
 	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &ft->minlen) != 0)
 		ft->minlen = 0;
 	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
@@ -174,6 +206,10 @@ static void field_add(struct dt_chain_index *ix, struct field *fl, size_t i,
 	}
 	if (!usable || !ft.has_on)
 		bit_set(fl->no_has, i);
+	if (usable && ft.gram_on)
+		bit_set(fl->gram + (size_t)ft.gram * ix->w, i);
+	else
+		bit_set(fl->no_gram, i);
 }
 
 static void field_alloc(struct dt_chain_index *ix, struct field *fl, const char *name)
@@ -185,9 +221,11 @@ static void field_alloc(struct dt_chain_index *ix, struct field *fl, const char 
 	fl->first = take(ix, 256 * ix->w);
 	fl->has = take(ix, 256 * ix->w);
 	fl->no_has = take(ix, ix->w);
+	fl->gram = take(ix, GRAM_BUCKETS * ix->w);
+	fl->no_gram = take(ix, ix->w);
 }
 
-#define FIELD_WORDS (4 + LEN_BUCKETS + 512)
+#define FIELD_WORDS (5 + LEN_BUCKETS + 512 + GRAM_BUCKETS)
 
 /* The argnames to index: those the most non-negated argval regexes read. */
 static size_t pick_argnames(const struct dt_config *cfg, const char **names)
@@ -348,6 +386,21 @@ static void value_pass(const struct dt_chain_index *ix, const struct field *fl, 
 
 				for (i = 0; i < w; i++)
 					h[i] |= hm[i];
+			}
+		for (i = 0; i < w; i++)
+			m[i] &= h[i];
+		/* a required string: the value must hold GRAM bytes that hash as its last */
+		memset(seen, 0, sizeof(seen));
+		for (k = 0; k + GRAM <= len; k++)
+			bit_set(seen, gram_hash(v + k));
+		for (i = 0; i < w; i++)
+			h[i] = fl->no_gram[i];
+		for (k = 0; k < 4; k++)
+			for (uint64_t x = seen[k]; x; x &= x - 1) {
+				const uint64_t *gm = fl->gram + (k * 64 + (size_t)__builtin_ctzll(x)) * w;
+
+				for (i = 0; i < w; i++)
+					h[i] |= gm[i];
 			}
 		for (i = 0; i < w; i++)
 			m[i] &= h[i];

@@ -55,6 +55,11 @@ bool dt_filter_unknown_value(const struct dt_event *ev, const char *name);
 /* Writes the decimal text of v into buf[24] and returns where it starts. */
 const char *dt_filter_ret_text(int64_t v, char buf[24], size_t *ret_len);
 
+/* A string every match of the regex src contains (filters/regex_literal.c): its length
+ * (the bytes in out[cap]), 0 if the pattern is not understood well enough to say. For
+ * case-sensitive, non-extended, non-UTF patterns only (the caller checks the options). */
+size_t dt_regex_required_literal(const char *src, char *out, size_t cap);
+
 /* The unindexed walk (every filter for the function, in order): the reference the
  * prefilter is tested against (tests/check_filter.c). Same contract as dt_chain_match. */
 int dt_chain_match_naive(const struct dt_chain *chain, struct dt_chain_reader *reader,
