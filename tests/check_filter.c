@@ -472,6 +472,14 @@ START_TEST(hostile_values)
 	s[4000] = '\0';
 	setarg(ev, 0, s);
 	ck_assert_uint_eq(first(c, rd, ev, NULL), 2);
+	dt_chain_free(c);
+	/* a UTF pattern on a guest string that is not UTF-8: an error PCRE2 reports and
+	 * counts (such patterns go through pcre2_match, which checks), not a search of bad
+	 * input by the JIT's direct entry */
+	c = chain_of("Filter argname=*,argval=(*UTF)\xc3\xa9t\xc3\xa9\nFilter uid=1000\n");
+	setarg(ev, 0, "\xc3\x28\xff\xfe\xc3\xa9t\xc3\xa9");
+	ck_assert_uint_eq(first(c, rd, ev, NULL), 2);
+	ck_assert_uint_eq(dt_chain_regex_errors(c, 1), 1);
 	ck_assert_int_eq(dt_chain_reader_new("a-name-that-is-much-longer-than-the-sixty-three-bytes-"
 					     "a-vm-name-may-have", &rd), -EINVAL);
 	dt_chain_free(c);
