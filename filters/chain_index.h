@@ -61,7 +61,7 @@ const char *dt_filter_ret_text(int64_t v, char buf[24], size_t *ret_len);
 size_t dt_regex_required_literal(const char *src, char *out, size_t cap);
 
 /* The unindexed walk (every filter for the function, in order): the reference the
- * prefilter is tested against (tests/check_filter.c). Same contract as dt_chain_match. */
+ * prefilter is tested against (tests/check_chain_index.c). Same contract as dt_chain_match. */
 int dt_chain_match_naive(const struct dt_chain *chain, struct dt_chain_reader *reader,
 			 const struct dt_event *ev, const struct dt_ancestry *anc,
 			 struct dt_match *ret_match);

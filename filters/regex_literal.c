@@ -12,7 +12,8 @@
  * settings such as (?i) change later bytes), escapes that take more characters (\x41,
  * \g1, \p{..}), POSIX classes, and a '{' that is not a plain {n}, {n,} or {n,m}. The
  * caller also refuses caseless, extended and UTF patterns (PCRE2_INFO_ALLOPTIONS).
- * tests/check_filter.c checks it on hand-picked patterns and, through the prefilter,
+ * tests/check_regex_literal.c checks it on hand-picked and generated patterns (and
+ * fuzz_regex_literal against PCRE2); tests/check_chain_index.c, through the prefilter,
  * against unindexed matching of random ones.
  */
 #include <stdbool.h>
