@@ -357,6 +357,27 @@ size_t dt_chain_index_words(const struct dt_chain_index *ix)
 	return ix->w;
 }
 
+/* m &= the filters in none, or in by[b] for a b in seen (256 bits): those a value with
+ * these bytes (or gram hashes) does not exclude. */
+static void keep_seen(size_t w, const uint64_t seen[4], const uint64_t *none,
+		      const uint64_t *by, uint64_t *m)
+{
+	uint64_t h[DT_CHAIN_MAX_WORDS];
+	size_t i;
+
+	for (i = 0; i < w; i++)
+		h[i] = none[i];
+	for (size_t k = 0; k < 4; k++)
+		for (uint64_t x = seen[k]; x; x &= x - 1) {
+			const uint64_t *bm = by + (k * 64 + (size_t)__builtin_ctzll(x)) * w;
+
+			for (i = 0; i < w; i++)
+				h[i] |= bm[i];
+		}
+	for (i = 0; i < w; i++)
+		m[i] &= h[i];
+}
+
 /* The filters of fl a present value v (len bytes) does not exclude, into m[w]. */
 static void value_pass(const struct dt_chain_index *ix, const struct field *fl, const char *v,
 		       size_t len, uint64_t *m)
@@ -373,37 +394,17 @@ static void value_pass(const struct dt_chain_index *ix, const struct field *fl, 
 			m[i] &= fm[i];
 	}
 	if (len < SHORT_VALUE) {
-		uint64_t seen[4] = { 0 }, h[DT_CHAIN_MAX_WORDS];
+		uint64_t seen[4] = { 0 };
 		size_t k;
 
 		for (k = 0; k < len; k++)
 			bit_set(seen, (uint8_t)v[k]);
-		for (i = 0; i < w; i++)
-			h[i] = fl->no_has[i];
-		for (k = 0; k < 4; k++)
-			for (uint64_t x = seen[k]; x; x &= x - 1) {
-				const uint64_t *hm = fl->has + (k * 64 + (size_t)__builtin_ctzll(x)) * w;
-
-				for (i = 0; i < w; i++)
-					h[i] |= hm[i];
-			}
-		for (i = 0; i < w; i++)
-			m[i] &= h[i];
+		keep_seen(w, seen, fl->no_has, fl->has, m);
 		/* a required string: the value must hold GRAM bytes that hash as its last */
 		memset(seen, 0, sizeof(seen));
 		for (k = 0; k + GRAM <= len; k++)
 			bit_set(seen, gram_hash(v + k));
-		for (i = 0; i < w; i++)
-			h[i] = fl->no_gram[i];
-		for (k = 0; k < 4; k++)
-			for (uint64_t x = seen[k]; x; x &= x - 1) {
-				const uint64_t *gm = fl->gram + (k * 64 + (size_t)__builtin_ctzll(x)) * w;
-
-				for (i = 0; i < w; i++)
-					h[i] |= gm[i];
-			}
-		for (i = 0; i < w; i++)
-			m[i] &= h[i];
+		keep_seen(w, seen, fl->no_gram, fl->gram, m);
 	}
 }
 
