@@ -130,13 +130,8 @@ size_t dt_regex_required_literal(const char *s, char *out, size_t cap)
 		case ')':
 			return 0; /* top-level alternation; a stray ')' is not ours to judge */
 		case '(':
-			e = group_end(s, i);
-			if (!e)
-				return 0;
-			run = 0, i = e;
-			continue;
 		case '[':
-			e = class_end(s, i);
+			e = c == '(' ? group_end(s, i) : class_end(s, i);
 			if (!e)
 				return 0;
 			run = 0, i = e;
