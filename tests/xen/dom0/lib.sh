@@ -11,6 +11,23 @@ XEN_BIN=$(ls -d /usr/lib/xen-4.*/bin 2>/dev/null | tail -1)
 export PATH=$X/bin:${XEN_BIN:+$XEN_BIN:}$PATH
 
 up() { cut -d' ' -f1 /proc/uptime; }
+# Seconds left before the matrix must be over: the host kills the whole boot at XT_TIMEOUT
+# (counted from QEMU's start, before dom0's uptime begins), and the checks after the matrix,
+# domtrace's exit and the power-off need about 6 minutes under the emulator. A boot killed
+# at the limit gives no verdict at all; a matrix cut short gives NOT-YET for what it did
+# not finish (emulator deaths) and the checks of everything else.
+matrix_left() {
+	local u
+	u=$(up)
+	echo $(($(cat $X/timeout 2>/dev/null || echo 2400) - 360 - ${u%.*}))
+}
+# at most $1 seconds, and not past the matrix's time (at least 1)
+within_matrix() {
+	local l
+	l=$(matrix_left)
+	[ "$l" -lt 1 ] && l=1
+	echo $(($1 < l ? $1 : l))
+}
 note() { echo "XT-DOM0: [$(up)] $*"; }
 # phase TEXT: where the scenario is (the heartbeat shows it).
 phase() { echo "$*" > /tmp/phase; }
