@@ -811,17 +811,22 @@ int dt_sim_vcpus_start(struct sim_vm *vm)
 {
 	unsigned i;
 
+	/* every vCPU set up before any runs: a running one looks at the others (kicks) */
+	for (i = 0; i < vm->nvcpus; i++) {
+		set_current(&vm->vcpu[i], vm->idle[i]);
+		idle_regs(&vm->vcpu[i]);
+		vm->vcpu[i].state = VS_IDLE;
+	}
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct sim_vcpu *c = &vm->vcpu[i];
 
-		set_current(c, vm->idle[i]);
-		idle_regs(c);
-		c->state = VS_IDLE;
 		if (pthread_create(&c->thr, NULL, vcpu_main, c)) {
 			dt_sim_vcpus_stop(vm);
 			return -EAGAIN;
 		}
+		pthread_mutex_lock(&vm->lock);
 		c->started = true;
+		pthread_mutex_unlock(&vm->lock);
 	}
 	return 0;
 }
