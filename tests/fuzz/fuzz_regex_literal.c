@@ -16,6 +16,8 @@
 
 #include "chain_index.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *zero = memchr(data, 0, size);
