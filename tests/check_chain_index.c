@@ -11,6 +11,7 @@
 #include "domtrace/config.h"
 #include "domtrace/filter.h"
 #include "support/chains.h"
+#include "support/check_run.h"
 
 /*
  * The prefilter (filters/chain_index.c) against the unindexed walk: random chains of
@@ -268,11 +269,5 @@ static Suite *chain_index_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(chain_index_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return dt_check_run(chain_index_suite());
 }

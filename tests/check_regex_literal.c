@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "chain_index.h"
+#include "support/check_run.h"
 
 static const char *lit_of(const char *re)
 {
@@ -180,15 +181,9 @@ int main(void)
 {
 	Suite *s = suite_create("regex_literal");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, hand_picked);
 	tcase_add_loop_test(tc, every_match_holds_it, 0, 8);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return dt_check_run(s);
 }
