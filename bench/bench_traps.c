@@ -3,7 +3,7 @@
  * bench_traps: breakpoint hits per second that domtrace handles on the simulated host.
  *
  *   bench_traps [--vms N]... [--calls N] [--procs N] [--vcpus N] [--no-returns]
- *               [--filters N] [--hard] [--no-baseline] [--csv FILE]
+ *               [--filters N] [--hard] [--no-baseline] [--csv FILE] [--log FILE]
  *
  * For each VM count, every VM runs --procs scripted processes making --calls getpid()
  * each, as fast as the simulated vCPUs go: once with nothing attached (unless
@@ -21,7 +21,8 @@
  * (from /proc/self/task/<tid>/schedstat: work, not waiting for a CPU), and the RSS
  * the daemon added per VM by attaching (the idle guests' memory does not grow
  * meanwhile). --csv appends one line per VM count (header if the file is new;
- * bench/trap-latency plots them). Not a test: numbers depend on the machine;
+ * bench/trap-latency plots them). --log FILE: the per-call log in JSON to FILE, as the
+ * Xen tier's yardstick twin has it (by default the events are dropped). Not a test: numbers depend on the machine;
  * timing lives here, never in ctest.
  */
 #include <dirent.h>
@@ -172,6 +173,7 @@ struct bench_opts {
 	unsigned vcpus, procs, calls, filters;
 	bool returns, baseline, hard;
 	const char *csv;
+	const char *log; /* --log: the per-call JSON log to this file, as the tier's twin */
 };
 
 /* CPU per trap: the workers' and the reporter's, us */
@@ -261,7 +263,8 @@ static int run(unsigned vms, const struct bench_opts *bo)
 
 	(void)dt_options_parse(&o, 1, argv);
 	o.backend = DT_BACKEND_SIM;
-	o.format = DT_FORMAT_NONE;
+	o.format = bo->log ? DT_FORMAT_JSON : DT_FORMAT_NONE;
+	o.log_file = bo->log;
 	o.sysmap_dir = dir;
 	o.returns = returns;
 	/* the config: getpid, and regex filters for every return, none matching (getpid
@@ -356,6 +359,8 @@ int main(int argc, char **argv)
 			bo.filters = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--csv") && i + 1 < (unsigned)argc)
 			bo.csv = argv[++i];
+		else if (!strcmp(argv[i], "--log") && i + 1 < (unsigned)argc)
+			bo.log = argv[++i];
 		else if (!strcmp(argv[i], "--no-returns"))
 			bo.returns = false;
 		else if (!strcmp(argv[i], "--no-baseline"))
@@ -364,7 +369,8 @@ int main(int argc, char **argv)
 			bo.hard = true;
 		else {
 			fprintf(stderr, "usage: %s [--vms N]... [--calls N] [--procs N] [--vcpus N] "
-					"[--no-returns] [--filters N] [--hard] [--no-baseline] [--csv FILE]\n",
+					"[--no-returns] [--filters N] [--hard] [--no-baseline] [--csv FILE] "
+					"[--log FILE]\n",
 				argv[0]);
 			return 2;
 		}
