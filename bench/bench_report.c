@@ -114,7 +114,10 @@ static void bench_queue(void)
 		dt_queue_stats(q, &st);
 		if (got + st.lost >= want)
 			break;
-		poll(&pfd, 1, 10);
+		if (dt_queue_sleep_begin(q)) {
+			poll(&pfd, 1, 10);
+			dt_queue_sleep_end(q);
+		}
 		while (dt_queue_take(q, &b))
 			while ((ev = dt_queue_next(&b))) {
 				got++;

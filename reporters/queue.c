@@ -3,8 +3,10 @@
  * The bounded MPSC event queue (reporters/include/domtrace/queue.h).
  *
  * Hot path (dt_queue_push with room): one CAS on the byte count, one wfcq enqueue,
- * a few relaxed counters, and an eventfd write only when the queue was empty (a held
- * producer writes it at dt_queue_producer_release instead).
+ * a few relaxed counters, and an eventfd write only when the consumer said it sleeps
+ * (dt_queue_sleep_begin; a held producer writes it at dt_queue_producer_release
+ * instead). A consumer that is busy, or lingers to batch, costs its producers no
+ * system call and reads no eventfd per drain.
  * The mutex and condition variable are used only to register producers and, in
  * wait_when_full mode, to park workers while the queue is full.
  */
@@ -36,6 +38,7 @@ struct dt_queue {
 	_Atomic size_t peak_bytes;
 	_Atomic bool closed;
 	_Atomic bool no_wait;	       /* stopping: a full queue loses instead of waiting */
+	_Atomic bool asleep;	       /* the consumer waits on efd: the first push wakes it */
 	_Atomic unsigned waiters;      /* workers parked in wait_when_full */
 	_Atomic unsigned lost_pending; /* producers with unannounced loss (a hint) */
 	_Atomic uint64_t enqueued, delivered, lost, waits;
@@ -54,7 +57,7 @@ struct dt_queue_producer {
 	_Atomic uint64_t enqueued, lost, pending;
 	/* dt_queue_producer_hold: the pushing thread's own (a held producer is not shared) */
 	bool held;
-	bool wake_due; /* a held push found the queue empty: the consumer may be asleep */
+	bool wake_due; /* a held push found the consumer asleep: wake it at release */
 };
 
 /* container_of through void *, which -Wcast-align (clang) accepts */
@@ -198,13 +201,25 @@ static void wake_consumer(struct dt_queue *q)
 	/* EAGAIN: the counter is saturated, so the consumer is awake anyway */
 }
 
+/*
+ * After an enqueue: true once per sleep of the consumer, to the push that must wake it.
+ * The fence pairs with dt_queue_sleep_begin's: either the consumer's look finds this
+ * event, or this load finds the consumer asleep (or both).
+ */
+static bool claim_wakeup(struct dt_queue *q)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(&q->asleep, memory_order_relaxed) &&
+	       atomic_exchange(&q->asleep, false);
+}
+
 /* p: the pushing producer (NULL: never held) */
 static void enqueue(struct dt_queue *q, struct dt_queue_producer *p, struct dt_event *ev)
 {
 	cds_wfcq_node_init(&ev->qnode);
 	DT_TSAN_RELEASE(ev);
-	if (!cds_wfcq_enqueue(&q->head, &q->tail, &ev->qnode)) {
-		/* was empty: the consumer may be asleep */
+	(void)cds_wfcq_enqueue(&q->head, &q->tail, &ev->qnode);
+	if (claim_wakeup(q)) {
 		if (p && p->held)
 			p->wake_due = true;
 		else
@@ -310,14 +325,29 @@ void dt_queue_producer_free(struct dt_queue_producer *p)
 	free(p);
 }
 
-bool dt_queue_take(struct dt_queue *q, struct dt_queue_batch *b)
+bool dt_queue_sleep_begin(struct dt_queue *q)
+{
+	atomic_store(&q->asleep, true);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (cds_wfcq_empty(&q->head, &q->tail))
+		return true;
+	/* events came meanwhile: awake again, unless a push claimed the wakeup already
+	 * (then its eventfd write makes one wait return at once) */
+	atomic_store(&q->asleep, false);
+	return false;
+}
+
+void dt_queue_sleep_end(struct dt_queue *q)
 {
 	uint64_t cnt;
 
-	/* Clear the wakeup before splicing: a push after the splice writes it again. */
-	if (read(q->efd, &cnt, sizeof(cnt)) < 0) {
-		/* EAGAIN: nothing signalled; the queue may still hold events */
-	}
+	atomic_store(&q->asleep, false);
+	/* EAGAIN: the wait ended by its timeout or another fd */
+	(void)!read(q->efd, &cnt, sizeof(cnt));
+}
+
+bool dt_queue_take(struct dt_queue *q, struct dt_queue_batch *b)
+{
 	__cds_wfcq_init(&b->head, &b->tail);
 	return __cds_wfcq_splice_blocking(&b->head, &b->tail, &q->head, &q->tail) !=
 	       CDS_WFCQ_RET_SRC_EMPTY;

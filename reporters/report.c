@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -24,13 +25,15 @@
 
 #define BATCH_MAX 512	      /* events handed to the sinks at once */
 #define IDLE_WAIT_MS 1000     /* wake up this often even when nothing happens */
-/* A drain that found fewer than LINGER_BELOW events is followed by LINGER_MS of sleep before
- * the next: at moderate rates the trap path's wake-up (an eventfd write when it finds the
- * queue empty) and the reporter's wake-up, eventfd read and sink writes then happen once per
- * batch, not once per event (in a PV dom0 each is a trip through Xen). At high rates the
- * batches are large and nobody sleeps; events reach the sinks at most LINGER_MS later. */
+/* A drain that found fewer than LINGER_BELOW events is followed by a linger of half the
+ * batch delay (--batch-delay, default 20 ms: 10 ms; half, so that an A3 event still goes
+ * out within about the delay's one and a half) before the next: at moderate rates the reporter's
+ * wake-up and sink writes then happen once per batch, not once per event, and the trap
+ * path makes no system call for it (the queue's eventfd is written only while the
+ * reporter sleeps, dt_queue_sleep_begin; in a PV dom0 each call is a trip through Xen).
+ * At high rates the batches are large and nobody lingers. A stop or reopen ends a linger
+ * at once. */
 #define LINGER_BELOW 64
-#define LINGER_MS 5
 #define MAX_SINKS 4
 #define STOP_GRACE_MS 250     /* past the flush deadline before blocked I/O is cut */
 #define STOP_CUT_MS 1000      /* after cutting, how long stop waits for the thread */
@@ -73,6 +76,7 @@ struct dt_report {
 	_Atomic bool finished;	/* the thread has left reporter_main */
 	_Atomic uint64_t drains; /* drains that found events (dt_report_stats) */
 	_Atomic uint64_t deadline_ms;
+	unsigned linger_ms; /* half the batch delay: how long a small drain waits for more */
 	int result; /* of the thread: 0 or -ETIMEDOUT */
 };
 
@@ -256,6 +260,7 @@ int dt_report_new(const struct dt_report_opts *o, struct dt_report **ret_r)
 	if (!r)
 		return -ENOMEM;
 	pthread_mutex_init(&r->loss_lock, NULL);
+	r->linger_ms = o->a3_delay_ms / 2;
 	err = dt_queue_new(&qo, &r->q);
 	if (err < 0)
 		goto fail;
@@ -368,12 +373,15 @@ static size_t drain(struct dt_report *r)
 	return total;
 }
 
-static void linger(void)
+/* Wait the batch delay for more events; a stop or reopen (their eventfd writes) ends it.
+ * Pushes do not write meanwhile: the reporter is not asleep (dt_queue_sleep_begin). */
+static void linger(struct dt_report *r)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = LINGER_MS * 1000000L };
+	struct pollfd pfd = { .fd = dt_queue_fd(r->q), .events = POLLIN };
+	uint64_t cnt;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (poll(&pfd, 1, (int)r->linger_ms) > 0)
+		(void)!read(pfd.fd, &cnt, sizeof(cnt));
 }
 
 static bool sinks_idle(struct dt_report *r)
@@ -395,6 +403,9 @@ static void *reporter_main(void *arg)
 	unsigned s;
 
 	(void)prctl(PR_SET_NAME, "dt-report");
+	/* Woken, it does not preempt a worker in the middle of a trap (whose vCPU waits);
+	 * it still gets its fair share of the CPU. */
+	(void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &(struct sched_param){ 0 });
 	for (s = 0; s < r->nsinks; s++)
 		if (r->sink[s].ops->wait) {
 			wait = r->sink[s].ops->wait;
@@ -444,10 +455,12 @@ static void *reporter_main(void *arg)
 				timeout = (int)(end - now);
 		}
 		if (any && timeout > 0) {
-			if (!stopping && got < LINGER_BELOW)
-				linger();
+			if (!stopping && got < LINGER_BELOW && r->linger_ms)
+				linger(r);
 			continue; /* look again before sleeping: more may have come */
 		}
+		if (!dt_queue_sleep_begin(r->q))
+			continue; /* events came since the drain */
 		if (wait) {
 			wait(wait_state, dt_queue_fd(r->q), timeout);
 		} else {
@@ -455,6 +468,7 @@ static void *reporter_main(void *arg)
 
 			poll(&pfd, 1, timeout);
 		}
+		dt_queue_sleep_end(r->q);
 	}
 	atomic_store(&r->finished, true);
 	return NULL;

@@ -79,8 +79,9 @@ START_TEST(test_fifo_and_counters)
 }
 END_TEST
 
-/* The eventfd is written only by the push that found the queue empty. */
-START_TEST(test_wakeup_only_when_empty)
+/* The eventfd is written only while the consumer sleeps, once per sleep, by the first
+ * push; a busy consumer's producers write nothing. */
+START_TEST(test_wakeup_only_when_asleep)
 {
 	struct dt_queue_producer *p;
 	struct dt_event *got[8];
@@ -92,23 +93,38 @@ START_TEST(test_wakeup_only_when_empty)
 	ck_assert_int_eq(dt_queue_producer_new(q, 1, "a", &p), 0);
 	for (i = 0; i < 3; i++)
 		dt_queue_push(p, mk(1, i + 1));
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0); /* awake: no write */
+	ck_assert(!dt_queue_sleep_begin(q));			       /* events: no sleep */
+	dt_queue_push(p, mk(1, 4));
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
+	n = take_all(q, got, 8);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++)
+		dt_queue_done(q, got[i]);
+	ck_assert(dt_queue_sleep_begin(q)); /* empty: it sleeps */
+	dt_queue_push(p, mk(1, 5));
+	dt_queue_push(p, mk(1, 6));
 	ck_assert_int_eq(read(dt_queue_fd(q), &cnt, sizeof(cnt)), (int)sizeof(cnt));
-	ck_assert_uint_eq(cnt, 1);
+	ck_assert_uint_eq(cnt, 1); /* the first push woke it; the second did not write */
+	dt_queue_sleep_end(q);
+	dt_queue_push(p, mk(1, 7));
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0); /* awake again */
+	/* a sleep that ends by its timeout: the eventfd is left clear, nothing pending */
 	n = take_all(q, got, 8);
 	ck_assert_uint_eq(n, 3);
 	for (i = 0; i < n; i++)
 		dt_queue_done(q, got[i]);
-	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0); /* nothing since */
-	dt_queue_push(p, mk(1, 4));
-	ck_assert_int_eq(read(dt_queue_fd(q), &cnt, sizeof(cnt)), (int)sizeof(cnt));
-	ck_assert_uint_eq(cnt, 1);
+	ck_assert(dt_queue_sleep_begin(q));
+	dt_queue_sleep_end(q);
+	dt_queue_push(p, mk(1, 8));
+	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
 	dt_queue_producer_free(p);
 	dt_queue_free(q);
 }
 END_TEST
 
-/* A held producer (a worker inside a batch of traps) wakes the consumer once, at
- * release, and only if a push found the queue empty. */
+/* A held producer (a worker inside a batch of traps) wakes a sleeping consumer once, at
+ * release, and only if a push found it asleep. */
 START_TEST(test_hold_defers_wakeup)
 {
 	struct dt_queue_producer *p;
@@ -119,6 +135,7 @@ START_TEST(test_hold_defers_wakeup)
 
 	ck_assert_int_eq(dt_queue_new(NULL, &q), 0);
 	ck_assert_int_eq(dt_queue_producer_new(q, 1, "a", &p), 0);
+	ck_assert(dt_queue_sleep_begin(q));
 	dt_queue_producer_hold(p);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(dt_queue_push(p, mk(1, i + 1)), 0);
@@ -128,19 +145,18 @@ START_TEST(test_hold_defers_wakeup)
 	ck_assert_uint_eq(cnt, 1);
 	dt_queue_producer_release(p); /* nothing pushed since: no second wakeup */
 	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
+	dt_queue_sleep_end(q);
 	n = take_all(q, got, 8);
 	ck_assert_uint_eq(n, 3);
 	for (i = 0; i < n; i++)
 		dt_queue_done(q, got[i]);
-	/* held, but the queue was not empty: the consumer is awake anyway */
-	ck_assert_int_eq(dt_queue_push(p, mk(1, 4)), 0);
-	ck_assert_int_eq(read(dt_queue_fd(q), &cnt, sizeof(cnt)), (int)sizeof(cnt));
+	/* held, the consumer awake: nothing to wake at release */
 	dt_queue_producer_hold(p);
-	ck_assert_int_eq(dt_queue_push(p, mk(1, 5)), 0);
+	ck_assert_int_eq(dt_queue_push(p, mk(1, 4)), 0);
 	dt_queue_producer_release(p);
 	ck_assert_int_lt(read(dt_queue_fd(q), &cnt, sizeof(cnt)), 0);
 	n = take_all(q, got, 8);
-	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(n, 1);
 	for (i = 0; i < n; i++)
 		dt_queue_done(q, got[i]);
 	dt_queue_producer_free(p);
@@ -165,8 +181,11 @@ static void *consume_on_wakeup(void *arg)
 		struct dt_queue_batch b;
 		struct dt_event *ev;
 
-		if (poll(&pfd, 1, 60000) == 0)
-			c->starved = true;
+		if (dt_queue_sleep_begin(c->q)) {
+			if (poll(&pfd, 1, 60000) == 0)
+				c->starved = true;
+			dt_queue_sleep_end(c->q);
+		}
 		while (dt_queue_take(c->q, &b))
 			while ((ev = dt_queue_next(&b))) {
 				c->got++;
@@ -249,7 +268,10 @@ START_TEST(test_many_producers)
 		struct dt_queue_batch b;
 		struct dt_event *ev;
 
-		poll(&pfd, 1, 100);
+		if (dt_queue_sleep_begin(q)) {
+			poll(&pfd, 1, 100);
+			dt_queue_sleep_end(q);
+		}
 		while (dt_queue_take(q, &b))
 			while ((ev = dt_queue_next(&b))) {
 				ck_assert_uint_lt(ev->domid, NPROD);
@@ -398,7 +420,10 @@ static void *consume_slowly(void *arg)
 		struct dt_queue_batch b;
 		struct dt_event *ev;
 
-		poll(&pfd, 1, 50);
+		if (dt_queue_sleep_begin(c->q)) {
+			poll(&pfd, 1, 50);
+			dt_queue_sleep_end(c->q);
+		}
 		while (dt_queue_take(c->q, &b))
 			while ((ev = dt_queue_next(&b))) {
 				if (ev->seq != last + 1)
@@ -510,7 +535,7 @@ static Suite *queue_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fifo_and_counters);
-	tcase_add_test(tc, test_wakeup_only_when_empty);
+	tcase_add_test(tc, test_wakeup_only_when_asleep);
 	tcase_add_test(tc, test_many_producers);
 	tcase_add_test(tc, test_bound_and_lost_record);
 	tcase_add_test(tc, test_oversized_event);

@@ -4,8 +4,9 @@
  * per-VM workers and the reporter thread.
  *
  * Workers enqueue with liburcu's wait-free cds_wfcq_enqueue; the consumer splices the
- * whole queue into a private batch at once. The consumer is woken through an eventfd
- * that is written only when an enqueue found the queue empty.
+ * whole queue into a private batch at once. The consumer is woken through an eventfd,
+ * written only when the consumer said it sleeps (dt_queue_sleep_begin): a busy or
+ * lingering consumer costs the producers no system call.
  *
  * Memory is bounded by the bytes of events in flight (ev->size, from the push until
  * the consumer calls dt_queue_done()). An event that does not fit is either lost
@@ -22,6 +23,7 @@
  *   dt_queue_push                        any thread (a producer may even be shared)
  *   dt_queue_producer_hold/release       the one thread pushing on that producer
  *   dt_queue_take/next/done/take_lost    the single consumer thread only
+ *   dt_queue_sleep_begin/end             the single consumer thread only
  *   dt_queue_fd, *_stats                 any thread
  */
 #ifndef DOMTRACE_QUEUE_H
@@ -87,8 +89,18 @@ void dt_queue_stop_waiting(struct dt_queue *q);
  * NULL ok. */
 void dt_queue_free(struct dt_queue *q);
 
-/* The eventfd the consumer polls for POLLIN; owned by the queue. */
+/* The eventfd the consumer polls for POLLIN, between dt_queue_sleep_begin and
+ * dt_queue_sleep_end; owned by the queue. */
 int dt_queue_fd(const struct dt_queue *q);
+
+/*
+ * Consumer, before it waits on dt_queue_fd(): from now the first push writes the
+ * eventfd. Returns false, and the consumer should not wait, if the queue holds events.
+ * After the wait (however it ended), dt_queue_sleep_end: pushes stop writing and the
+ * eventfd is cleared. Without a sleep_begin, no push ever writes it.
+ */
+bool dt_queue_sleep_begin(struct dt_queue *q);
+void dt_queue_sleep_end(struct dt_queue *q);
 
 /* A producer: one per VM (domid, name); its counters and loss accounting are per VM.
  * `vm` is copied. 0 or -ENOMEM. */
@@ -109,8 +121,8 @@ void dt_queue_producer_free(struct dt_queue_producer *p);
 int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev);
 
 /*
- * Hold back the consumer's wakeup: pushes on p that find the queue empty leave the
- * eventfd write to dt_queue_producer_release, which does it (once) if one did. A worker
+ * Hold back the consumer's wakeup: a push on p that finds the consumer asleep leaves
+ * the eventfd write to dt_queue_producer_release, which does it (once) if one did. A worker
  * holds while it handles a batch of traps, so that a trapped vCPU is answered before
  * the reporter is woken, and the reporter wakes once per batch, not once per event.
  * Only while one thread alone pushes on p. A push that must wait for room wakes the
@@ -119,8 +131,8 @@ int dt_queue_push(struct dt_queue_producer *p, struct dt_event *ev);
 void dt_queue_producer_hold(struct dt_queue_producer *p);
 void dt_queue_producer_release(struct dt_queue_producer *p);
 
-/* Consumer: clear the eventfd and move everything queued into `b` (initialised here).
- * Returns true if it took anything. */
+/* Consumer: move everything queued into `b` (initialised here). Returns true if it
+ * took anything. */
 bool dt_queue_take(struct dt_queue *q, struct dt_queue_batch *b);
 
 /* Consumer: the next event of a batch in queue order, or NULL when it is empty. */

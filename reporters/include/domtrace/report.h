@@ -94,7 +94,9 @@ struct dt_report_opts {
 	const char *a3_ca_file; /* CA bundle to verify https servers with; NULL: system */
 	unsigned a3_batch_max;	/* events per POST; default 1000 */
 	size_t a3_batch_bytes;	/* body bytes per POST (soft); default 1 MiB */
-	unsigned a3_delay_ms;	/* a partial batch waits at most this long; default 20 */
+	unsigned a3_delay_ms;	/* a partial batch waits at most this long; default 20;
+				 * half of it is how long the reporter lingers after a
+				 * small drain before writing what came (every sink) */
 	unsigned a3_timeout_ms; /* per request; default 5000 */
 	unsigned a3_backoff_min_ms, a3_backoff_max_ms; /* retry delays; default 100, 5000 */
 	size_t a3_max_bytes;	/* the A3 backlog's own bound; 0: DT_QUEUE_DEFAULT_BYTES */
