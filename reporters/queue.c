@@ -208,7 +208,7 @@ static void wake_consumer(struct dt_queue *q)
  */
 static bool claim_wakeup(struct dt_queue *q)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	cmm_smp_mb(); /* liburcu's full barrier: no C11 fence, which TSan does not support */
 	return atomic_load_explicit(&q->asleep, memory_order_relaxed) &&
 	       atomic_exchange(&q->asleep, false);
 }
@@ -328,7 +328,7 @@ void dt_queue_producer_free(struct dt_queue_producer *p)
 bool dt_queue_sleep_begin(struct dt_queue *q)
 {
 	atomic_store(&q->asleep, true);
-	atomic_thread_fence(memory_order_seq_cst);
+	cmm_smp_mb(); /* pairs with claim_wakeup's */
 	if (cds_wfcq_empty(&q->head, &q->tail))
 		return true;
 	/* events came meanwhile: awake again, unless a push claimed the wakeup already
