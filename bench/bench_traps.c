@@ -4,6 +4,7 @@
  *
  *   bench_traps [--vms N]... [--calls N] [--procs N] [--vcpus N] [--no-returns]
  *               [--filters N] [--hard] [--no-baseline] [--csv FILE] [--log FILE]
+ *               [--gap-ms MS]
  *
  * For each VM count, every VM runs --procs scripted processes making --calls getpid()
  * each, as fast as the simulated vCPUs go: once with nothing attached (unless
@@ -22,7 +23,9 @@
  * the daemon added per VM by attaching (the idle guests' memory does not grow
  * meanwhile). --csv appends one line per VM count (header if the file is new;
  * bench/trap-latency plots them). --log FILE: the per-call log in JSON to FILE, as the
- * Xen tier's yardstick twin has it (by default the events are dropped). Not a test: numbers depend on the machine;
+ * Xen tier's yardstick twin has it (by default the events are dropped). --gap-ms MS:
+ * each process sleeps MS after each call, for a moderate trap rate like the tier's
+ * (where the reporter's batching shows; by default the calls go back to back). Not a test: numbers depend on the machine;
  * timing lives here, never in ctest.
  */
 #include <dirent.h>
@@ -49,9 +52,9 @@ static double now_s(void)
 }
 
 /* "use VM" then procs x calls getpid lines, for every VM. */
-static char *script(unsigned vms, unsigned procs, unsigned calls, int base)
+static char *script(unsigned vms, unsigned procs, unsigned calls, unsigned gap_ms, int base)
 {
-	size_t cap = (size_t)vms * procs * ((size_t)calls * 24 + 64) + 64, len = 0;
+	size_t cap = (size_t)vms * procs * ((size_t)calls * 48 + 64) + 64, len = 0;
 	char *s = malloc(cap);
 	unsigned v, p, c;
 
@@ -61,8 +64,12 @@ static char *script(unsigned vms, unsigned procs, unsigned calls, int base)
 			int pid = base + (int)p;
 
 			len += (size_t)snprintf(s + len, cap - len, "proc %d comm=bench\n", pid);
-			for (c = 0; c < calls; c++)
+			for (c = 0; c < calls; c++) {
 				len += (size_t)snprintf(s + len, cap - len, "%d call getpid\n", pid);
+				if (gap_ms) /* a moderate rate, where batching counts */
+					len += (size_t)snprintf(s + len, cap - len, "%d sleep %u\n",
+								pid, gap_ms);
+			}
 		}
 	}
 	return s;
@@ -171,6 +178,7 @@ static void print_split(struct dt_sim_host *h)
 
 struct bench_opts {
 	unsigned vcpus, procs, calls, filters;
+	unsigned gap_ms; /* --gap-ms: each process sleeps this long after each call */
 	bool returns, baseline, hard;
 	const char *csv;
 	const char *log; /* --log: the per-call JSON log to this file, as the tier's twin */
@@ -256,8 +264,8 @@ static int run(unsigned vms, const struct bench_opts *bo)
 	r = dt_hv_sim.open(&sp, &hv);
 	if (r < 0)
 		return r;
-	text1 = script(vms, procs, calls, 1000);
-	text2 = script(vms, procs, calls, 2000);
+	text1 = script(vms, procs, calls, bo->gap_ms, 1000);
+	text2 = script(vms, procs, calls, bo->gap_ms, 2000);
 	if (bo->baseline)
 		untraced = run_script(hv, text1, ncalls);
 
@@ -359,6 +367,8 @@ int main(int argc, char **argv)
 			bo.filters = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--csv") && i + 1 < (unsigned)argc)
 			bo.csv = argv[++i];
+		else if (!strcmp(argv[i], "--gap-ms") && i + 1 < (unsigned)argc)
+			bo.gap_ms = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--log") && i + 1 < (unsigned)argc)
 			bo.log = argv[++i];
 		else if (!strcmp(argv[i], "--no-returns"))
@@ -370,7 +380,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: %s [--vms N]... [--calls N] [--procs N] [--vcpus N] "
 					"[--no-returns] [--filters N] [--hard] [--no-baseline] [--csv FILE] "
-					"[--log FILE]\n",
+					"[--log FILE] [--gap-ms MS]\n",
 				argv[0]);
 			return 2;
 		}
