@@ -396,7 +396,9 @@ per_hit() {
 # wrote no sample with cpu-clock or task-clock, 2026-12-07: the guest has no PMU and its timer
 # samples never came), so perf counts instead: the system calls by kind (syscall tracepoints),
 # page faults, context switches, and user and system time from /proc. A round of its own, after
-# the measured one. Writes $OUT/profile-NAME.txt and prints a one-line summary.
+# the measured one. Writes $OUT/profile-NAME.txt and prints a one-line summary. The system
+# call counts are low and vary (0.10-0.50 ioctl per trap, though every answer is one ioctl:
+# runs s10b, s11a): read them as a lower bound. The times per thread come from /proc.
 profile_round() {
 	local pid=$1 name=$2 log=$3 r perfpid t1 t2 c1 ut1 c2 ut2 ev k sum threads
 	command -v perf > /dev/null || { echo "no perf in dom0"; return 1; }
