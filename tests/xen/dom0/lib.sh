@@ -391,64 +391,30 @@ per_hit() {
 		printf "%.1f read-class syscalls, %.1f write-class, %.1f voluntary and %.1f forced context switches",
 			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n }'
 }
-# profile_round PID NAME LOG: where a process's dom0 time goes, per trap, over u1's next whole
-# round (LOG: its --stats lines, for the traps). perf cannot sample in this PV dom0 (perf record
-# wrote no sample with cpu-clock or task-clock, 2026-12-07: the guest has no PMU and its timer
-# samples never came), so perf counts instead: the system calls by kind (syscall tracepoints),
-# page faults, context switches, and user and system time from /proc. A round of its own, after
-# the measured one. Writes $OUT/profile-NAME.txt and prints a one-line summary. The system
-# call counts are low and vary (0.10-0.50 ioctl per trap, though every answer is one ioctl:
-# runs s10b, s11a): read them as a lower bound. The times per thread come from /proc.
-profile_round() {
-	local pid=$1 name=$2 log=$3 r perfpid t1 t2 c1 ut1 c2 ut2 ev k sum threads
-	command -v perf > /dev/null || { echo "no perf in dom0"; return 1; }
-	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null
-	ev="raw_syscalls:sys_enter,page-faults,context-switches"
-	for k in read write ioctl poll ppoll futex clock_gettime nanosleep clock_nanosleep mmap munmap madvise brk pwrite64 writev; do
-		[ -d /sys/kernel/tracing/events/syscalls/sys_enter_$k ] && ev="$ev,syscalls:sys_enter_$k"
-	done
-	r=$(($(sed -n 's/^XT-GUEST u1: round \([0-9]*\) begin.*/\1/p' "$(glog u1)" | tail -1) + 1))
-	wait_for 600 grep -q "^XT-GUEST u1: round $r begin" "$(glog u1)" || { echo "round $r never began"; return 1; }
-	t1=$(last_traps "$log") c1=$(cpu_ticks "$pid") ut1=$(utime "$pid")
-	thread_ticks "$pid" > /tmp/$name.threads1
-	# counted until a stop file appears (a background perf ignores SIGINT without job control)
-	rm -f /tmp/$name.stop
-	perf stat -x, -e "$ev" -p "$pid" -o /tmp/$name.stat -- \
-		sh -c "while [ ! -e /tmp/$name.stop ]; do sleep 0.2; done" > /tmp/$name.perf.err 2>&1 &
-	perfpid=$!
-	wait_for 900 round_over u1 $r
-	touch /tmp/$name.stop
-	wait $perfpid
-	t2=$(last_traps "$log") c2=$(cpu_ticks "$pid") ut2=$(utime "$pid")
-	thread_ticks "$pid" > /tmp/$name.threads2
-	cp /tmp/$name.stat /tmp/$name.perf.err "$OUT/" 2> /dev/null
-	[ "${t2:-0}" -gt "${t1:-0}" ] || { echo "no trap in round $r"; return 1; }
-	sum=$(awk -F, -v n=$((t2 - t1)) -v r="$r" -v hz="$(getconf CLK_TCK)" -v cu="$((ut2 - ut1))" -v cs="$((c2 - c1 - ut2 + ut1))" '
-		$1 ~ /^[0-9]+$/ { e = $3; sub(/^syscalls:sys_enter_/, "", e); sub(/^raw_syscalls:sys_enter$/, "syscalls", e)
-			v[e] = $1 / n; if (e != "syscalls" && e != "page-faults" && e != "context-switches" && $1 > 0) kinds = kinds sprintf(" %s %.2f", e, $1 / n) }
-		END { printf "round %s, %d traps; per trap: %.0f us user, %.0f us system; %.2f system calls (%s), %.2f page faults, %.2f context switches",
-			r, n, cu / hz * 1e6 / n, cs / hz * 1e6 / n, v["syscalls"], substr(kinds, 2), v["page-faults"], v["context-switches"] }' \
-		/tmp/$name.stat)
-	# and by thread (the worker, the reporter, the main loop): which one the time is spent in
-	threads=$(awk -v n=$((t2 - t1)) -v hz="$(getconf CLK_TCK)" '
-		FNR == NR { u[$1] = $3; s[$1] = $4; next }
-		$1 in u && ($3 - u[$1]) + ($4 - s[$1]) > 0 {
-			out = out sprintf("%s%s %.0f+%.0f", out == "" ? "" : ", ", $2,
-				($3 - u[$1]) / hz * 1e6 / n, ($4 - s[$1]) / hz * 1e6 / n) }
-		END { print "per trap by thread (us user+system): " (out == "" ? "none" : out) }' \
-		/tmp/$name.threads1 /tmp/$name.threads2)
-	echo "$sum; $threads" | tee "$OUT/profile-$name.txt"
-}
-# thread_ticks PID: "TID NAME UTIME STIME" per thread of PID (clock ticks; spaces in a name
-# become _)
+# thread_ticks PID: "TID NAME UTIME STIME MINFLT" per thread of PID (clock ticks; spaces in
+# a name become _)
 thread_ticks() {
 	local t
 	for t in /proc/$1/task/*; do
 		awk -v tid="${t##*/}" '{ i = index($0, "("); j = 0
 			for (k = length($0); k > 0; k--) if (substr($0, k, 1) == ")") { j = k; break }
 			name = substr($0, i + 1, j - i - 1); gsub(/ /, "_", name)
-			split(substr($0, j + 2), f, " "); print tid, name, f[12], f[13] }' "$t/stat" 2> /dev/null
+			split(substr($0, j + 2), f, " "); print tid, name, f[12], f[13], f[8] }' "$t/stat" 2> /dev/null
 	done
+}
+# thread_profile BEFORE AFTER N: where a process's dom0 time went over N traps, by thread
+# (thread_ticks files from before and after): "NAME USER+SYSTEM us (F faults)" per trap.
+# From /proc, not perf: perf's syscall tracepoints, enabled and disabled around a round,
+# once left both dom0 CPUs spinning in syscall_trace_enter (run s11b, 2026-12-07: soft
+# lockups until the boot's timeout), and their counts were too low (0.10-0.50 ioctl per
+# trap, though every answer is one).
+thread_profile() {
+	awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
+		FNR == NR { u[$1] = $3; s[$1] = $4; f[$1] = $5; next }
+		$1 in u && ($3 - u[$1]) + ($4 - s[$1]) + ($5 - f[$1]) > 0 {
+			out = out sprintf("%s%s %.0f+%.0f us (%.2f faults)", out == "" ? "" : ", ", $2,
+				($3 - u[$1]) / hz * 1e6 / n, ($4 - s[$1]) / hz * 1e6 / n, ($5 - f[$1]) / n) }
+		END { print "per trap by thread, user+system: " (out == "" ? "none" : out) }' "$1" "$2"
 }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
