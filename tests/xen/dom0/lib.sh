@@ -411,10 +411,14 @@ thread_ticks() {
 thread_profile() {
 	awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
 		FNR == NR { u[$1] = $3; s[$1] = $4; f[$1] = $5; next }
-		$1 in u && ($3 - u[$1]) + ($4 - s[$1]) + ($5 - f[$1]) > 0 {
+		!($1 in u) { new++ } # a thread born meanwhile: all of its time is in the window
+		($3 - u[$1]) + ($4 - s[$1]) + ($5 - f[$1]) > 0 {
 			out = out sprintf("%s%s %.0f+%.0f us (%.2f faults)", out == "" ? "" : ", ", $2,
-				($3 - u[$1]) / hz * 1e6 / n, ($4 - s[$1]) / hz * 1e6 / n, ($5 - f[$1]) / n) }
-		END { print "per trap by thread, user+system: " (out == "" ? "none" : out) }' "$1" "$2"
+				($3 - u[$1]) / hz * 1e6 / n, ($4 - s[$1]) / hz * 1e6 / n, ($5 - f[$1]) / n)
+			all += ($3 - u[$1]) + ($4 - s[$1]) }
+		END { printf "per trap by thread, user+system: %s; all threads %.0f us", (out == "" ? "none" : out), all / hz * 1e6 / n
+			if (new) printf " (%d born in the round)", new
+			print "" }' "$1" "$2"
 }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
