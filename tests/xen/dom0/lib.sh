@@ -169,6 +169,10 @@ emulator_death() {
 		echo "an upcall taken before the handler's swapgs (double fault at error_entry, the entry stack overflowed)"
 		return 0
 	fi
+	if why=$(impossible_rflags "$(glog "$g")"); then
+		echo "$why"
+		return 0
+	fi
 	rip=$(awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
 		t && match($0, /RIP: +00[23]3:\[<[0-9a-f]+>\]/) {
 			s = substr($0, RSTART, RLENGTH); sub(/.*\[</, "", s); sub(/>\]/, "", s); print s; exit }
@@ -178,6 +182,22 @@ emulator_death() {
 		return 0
 	fi
 	return 1
+}
+# impossible_rflags LOG: shape (8), the guest's own first oops (since its last boot banner)
+# shows an RFLAGS that no x86 CPU holds, a reserved bit set (3, 5, 15, 22-63): POPF and IRET
+# clear them, so only a hypervisor or emulator loading a vCPU's state can. domtrace never
+# makes one: its answers give back the rflags Xen reported with the trap (xen/xen_ring.c),
+# and it only reads them (a jcc's condition, engine/probes/site.c). Seen in run s11c
+# (2026-12-07): m612 double-faulted in kmem_cache_alloc_node right after a cmpxchg16b with
+# EFLAGS 05dbcac2, the low half of its RAX 0xffff888005dbc8c0 with IF and bit 1: QEMU's
+# lazily computed flags taken from the wrong value. Prints the shape.
+impossible_rflags() {
+	local f
+	f=$(tr -d '\r' < "$1" | awk '/Linux version/ { f = "" }
+		f == "" && match($0, /EFLAGS: [0-9a-f]+/) { f = substr($0, RSTART + 8, RLENGTH - 8) }
+		END { print f }')
+	[ -n "$f" ] && [ ${#f} -le 16 ] && (((0x$f & ~0x3f7fd7) != 0)) || return 1
+	echo "an RFLAGS no CPU holds in the guest's oops (EFLAGS $f, reserved bits set): the emulator's state, not the guest's"
 }
 # mid_function_fault NAME DOMID RIP BASE TEXT: shape (6), a triple fault in kernel mode with
 # interrupts enabled (the dump's RFLAGS.IF), in a function of dom0's kernel build (u1, u2 and
