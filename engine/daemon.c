@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,8 +315,11 @@ static void print_stats(struct dt_daemon *d)
 	const struct dt_lathist *hl = &t.handling;
 	struct dt_report_stats rs;
 	char handling[128] = "", lost[512] = "", why[480], work[160] = "";
+	struct rusage ru = { 0 };
 
 	dt_daemon_totals(d, &t);
+	/* read with the counters, so that a script divides the two at the same instant */
+	(void)getrusage(RUSAGE_SELF, &ru);
 	dt_report_stats(d->reporter, &rs);
 	if (dt_report_losses_text(d->reporter, why, sizeof(why)))
 		snprintf(lost, sizeof(lost), " [%s]", why);
@@ -334,12 +338,14 @@ static void print_stats(struct dt_daemon *d)
 	/* the main line last: scripts read the last stats line */
 	dt_info("stats: traps %lu, calls %lu, returns %lu, matches %lu, aborts %lu, not ours %lu, "
 		"undecodable %lu, regex errors %lu, undecided aborts %lu, events %lu, lost %lu%s, "
-		"a3 sent %lu pending %lu%s%s",
+		"a3 sent %lu pending %lu, cpu %ld.%06ld s user + %ld.%06ld s system%s%s",
 		(unsigned long)t.traps, (unsigned long)t.calls, (unsigned long)t.returns,
 		(unsigned long)t.matches, (unsigned long)t.aborts, (unsigned long)t.not_ours,
 		(unsigned long)t.errors, (unsigned long)t.regex_errors, (unsigned long)t.undecided,
 		(unsigned long)rs.q.enqueued, (unsigned long)rs.lost_total, lost,
-		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, work, handling);
+		(unsigned long)rs.a3_sent, (unsigned long)rs.a3_pending, (long)ru.ru_utime.tv_sec,
+		(long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, work,
+		handling);
 }
 
 static int reporter_open(struct dt_daemon *d)
