@@ -203,12 +203,12 @@ static void wake_consumer(struct dt_queue *q)
 
 /*
  * After an enqueue: true once per sleep of the consumer, to the push that must wake it.
- * The fence pairs with dt_queue_sleep_begin's: either the consumer's look finds this
- * event, or this load finds the consumer asleep (or both).
+ * The enqueue's xchg of the tail is a full barrier (liburcu's uatomic_xchg), which pairs
+ * with dt_queue_sleep_begin's: either the consumer's look finds this event, or this load
+ * finds the consumer asleep (or both). No second barrier on the trap path.
  */
 static bool claim_wakeup(struct dt_queue *q)
 {
-	cmm_smp_mb(); /* liburcu's full barrier: no C11 fence, which TSan does not support */
 	return atomic_load_explicit(&q->asleep, memory_order_relaxed) &&
 	       atomic_exchange(&q->asleep, false);
 }
@@ -328,7 +328,8 @@ void dt_queue_producer_free(struct dt_queue_producer *p)
 bool dt_queue_sleep_begin(struct dt_queue *q)
 {
 	atomic_store(&q->asleep, true);
-	cmm_smp_mb(); /* pairs with claim_wakeup's */
+	cmm_smp_mb(); /* liburcu's full barrier (GCC's TSan rejects C11 fences); pairs with
+		       * the enqueue's xchg before claim_wakeup */
 	if (cds_wfcq_empty(&q->head, &q->tail))
 		return true;
 	/* events came meanwhile: awake again, unless a push claimed the wakeup already
