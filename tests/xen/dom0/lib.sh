@@ -121,10 +121,7 @@ emulator_death() {
 	# u1 and u2 run dom0's kernel build: their text is dumped once, as text.0
 	case $g in u1 | u2) text=/tmp/text.0 ;; esac
 	xl dmesg > /tmp/xl-dmesg.txt 2>&1
-	if awk -v v="d${d}v" 'index($0, v) && /Triple fault/ { t = 1 }
-		t && !r && /RIP:/ { if ($0 ~ /RIP: +e008:\[<ffff82d0/) r = 1; else exit }
-		t && r && /cs: e008/ { f = 1; exit } t && r && /Triple fault/ { exit }
-		END { exit !f }' /tmp/xl-dmesg.txt; then
+	if vmrun_defect "$d" /tmp/xl-dmesg.txt; then
 		echo "the VMRUN defect (a triple fault with Xen's own state as the guest's)"
 		return 0
 	fi
@@ -182,6 +179,18 @@ emulator_death() {
 		return 0
 	fi
 	return 1
+}
+# vmrun_defect DOMID LOG: Xen's log LOG dumps domain DOMID's first triple fault with Xen's own
+# state as the guest's (RIP e008:ffff82d0..., CS e008): shape (1) of emulator_death
+vmrun_defect() {
+	awk -v v="d$1v" 'index($0, v) && /Triple fault/ { t = 1 }
+		t && !r && /RIP:/ { if ($0 ~ /RIP: +e008:\[<ffff82d0/) r = 1; else exit }
+		t && r && /cs: e008/ { f = 1; exit } t && r && /Triple fault/ { exit }
+		END { exit !f }' "$2"
+}
+# xen_crashed DOMID LOG: Xen's log LOG shows a triple fault or a crash of domain DOMID
+xen_crashed() {
+	grep -Eq "(^|[^0-9a-z])d$1v[0-9]+ .*(Triple fault|domain_crash|crashed)|[Dd]omain $1 .*crash" "$2"
 }
 # impossible_rflags LOG: shape (8), the guest's own first oops (since its last boot banner)
 # shows an RFLAGS that no x86 CPU holds, a reserved bit set (3, 5, 15, 22-63): POPF and IRET
