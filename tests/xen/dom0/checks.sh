@@ -86,12 +86,10 @@ else
 fi
 
 # === figures (TCG: emulator numbers, meaningful as ratios only) ==============================
-if [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ]; then
-	awk -v t1="$t1" -v t2="$t2" -v s1="$s1" -v s2="$s2" -v c1="$c1" -v c2="$c2" -v hz="$hz" \
-		-v u1="$u1t" -v u2="$u2t" 'BEGIN {
-		n = t2 - t1; dt = s2 - s1
-		printf "FIGURE: traps handled: %d in %.1f s = %.0f hits/s (phase B, TCG)\n", n, dt, n / dt
-		printf "FIGURE: dom0 CPU per hit: %.0f us = %.0f user + %.0f system (domtrace CPU time / traps, phase B, TCG)\n", (c2 - c1) / hz * 1e6 / n, (u2 - u1) / hz * 1e6 / n, (c2 - c1 - u2 + u1) / hz * 1e6 / n
+if [ -n "${B_N:-}" ]; then
+	awk -v n="$B_N" -v dt="$B_S" -v c="$B_CPU" -v u="$B_USER" 'BEGIN {
+		printf "FIGURE: traps handled: %d in %.1f s = %.0f hits/s (phase B, between two stats lines, TCG)\n", n, dt, (dt > 0 ? n / dt : 0)
+		printf "FIGURE: dom0 CPU per hit: %.0f us = %.0f user + %.0f system (domtrace CPU time / traps, both from its stats lines, phase B, TCG)\n", c, u, c - u
 	}' | tee -a "$RES"
 fi
 # median_us FIRST LAST: the median getppid cost printed by rounds FIRST..LAST of u1.
@@ -114,11 +112,10 @@ if [ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
 fi
 # domtrace against the yardstick of the same boot (xt-minmon: the same probe, answered with no
 # work): dom0 CPU per hit and the in-guest cost a traced getppid adds, as ratios (issue 15)
-if [ -n "${MM_CPU:-}" ] && [ -n "${MM_US:-}" ] && [ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ] &&
+if [ -n "${MM_CPU:-}" ] && [ -n "${MM_US:-}" ] && [ -n "${B_CPU:-}" ] &&
 	[ -n "$BASE_US" ] && [ -n "$TR_US" ]; then
-	awk -v t1="$t1" -v t2="$t2" -v c1="$c1" -v c2="$c2" -v hz="$hz" -v mc="$MM_CPU" \
+	awk -v d="$B_CPU" -v mc="$MM_CPU" \
 		-v b="$BASE_US" -v t="$TR_US" -v m="$MM_US" -v rt="$([ -z "$noret_why" ] && echo 2 || echo 1)" 'BEGIN {
-		d = (c2 - c1) / hz * 1e6 / (t2 - t1)
 		printf "FIGURE: yardstick (xt-minmon, same probe, no work, same boot): dom0 CPU per hit %.0f us; getppid %.2f us traced by it (+%.0f us)\n", mc, m, m - b
 		printf "FIGURE: domtrace / yardstick: dom0 CPU per hit %.0f / %.0f us = %.2fx; added in-guest cost per traced getppid %.0f / %.0f us = %.2fx; round trips per traced getppid %d / 1; per round trip %.0f / %.0f us = %.2fx (TCG)\n", d, mc, d / mc, t - b, m - b, (t - b) / (m - b), rt, (t - b) / rt, m - b, (t - b) / rt / (m - b)
 	}' | tee -a "$RES"

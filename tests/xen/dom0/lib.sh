@@ -449,6 +449,24 @@ thread_profile() {
 			if (new) printf " (%d born in the round)", new
 			print "" }' "$1" "$2"
 }
+# stats_cpu LINE1 LINE2: from two of domtrace's "stats:" lines (each reads its trap count and
+# its process CPU time at one instant), "CPU_US USER_US TRAPS SECONDS": dom0 CPU per trap, its
+# user part, the traps between the lines and the seconds between their time stamps; fails if
+# either lacks a field or no trap came. /proc read by a
+# command here lands up to a second away from a stats line's count (run s11d: its /proc
+# window held twice the CPU of its trap window).
+stats_cpu() {
+	printf '%s\n%s\n' "$1" "$2" | awk '
+		{ split($1, c, ":"); w[NR] = c[1] * 3600 + c[2] * 60 + c[3] }
+		match($0, /stats: traps [0-9]+,/) { t[NR] = substr($0, RSTART + 13, RLENGTH - 14) }
+		match($0, /, cpu [0-9.]+ s user \+ [0-9.]+ s system/) {
+			split(substr($0, RSTART, RLENGTH), f, " "); u[NR] = f[3]; s[NR] = f[7] }
+		END { n = t[2] - t[1]; if (n <= 0 || !(1 in u) || !(2 in u)) exit 1
+			d = w[2] - w[1]; if (d < 0) d += 86400
+			printf "%.0f %.0f %d %.3f\n", (u[2] + s[2] - u[1] - s[1]) * 1e6 / n, (u[2] - u[1]) * 1e6 / n, n, d }'
+}
+# last_stats FILE: the last "stats:" line of domtrace's stderr
+last_stats() { grep 'stats: traps' "$1" | tail -1; }
 # last_traps FILE: the traps counter of the last "stats:" line of domtrace's stderr.
 last_traps() { sed -n 's/.*stats: traps \([0-9]*\),.*/\1/p' "$1" | tail -1; }
 # traps_over LOG N: domtrace's last stats line in LOG counts more than N traps.
