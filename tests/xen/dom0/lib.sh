@@ -37,15 +37,19 @@ pass() { local n=$1; shift; echo "PASS: $n: $*" | tee -a "$RES"; }
 # with u1 dead failed of that death: the death is recorded (guest_died: with its emulator
 # signature, if any) instead, and ends the scenario, so that tests/xen/run judges the run by
 # the death alone (full-c, 2026-12-07: u1's VMRUN defect at 61 s failed map-refused and attach
-# first, and a run the emulator ended was not repeated).
+# first, and a run the emulator ended was not repeated). The same for u2 while phase A has it
+# (U2_NEEDED=1, from its creation to its destroy).
 fail() {
-	local n=$1 d=$2 f
+	local n=$1 d=$2 f g
 	shift 2
-	if [ "${U1_NEEDED:-0}" = 1 ] && [ "$n" != guest-died ] && [ "$n" != guest-boots ] &&
-		[ -s /tmp/domid.u1 ] && ! alive u1; then
-		note "check $n failed with u1 dead: $d"
-		guest_died u1
-	fi
+	for g in u1 u2; do
+		local need=U${g#u}_NEEDED
+		if [ "${!need:-0}" = 1 ] && [ "$n" != guest-died ] && [ "$n" != guest-boots ] &&
+			[ -s /tmp/domid.$g ] && ! alive $g; then
+			note "check $n failed with $g dead: $d"
+			guest_died $g
+		fi
+	done
 	echo "FAIL: $n: $d" | tee -a "$RES"
 	{
 		echo "check $n failed: $d"
