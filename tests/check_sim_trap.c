@@ -66,6 +66,8 @@ static uint64_t site(struct mini *m, const char *fn)
 	return sym(m, fn) + (m->ki.flavour == DT_SIM_FLAVOUR_66 ? 4 : 0);
 }
 
+/* Callers that trace turn monitoring on first, as domtrace does: a vCPU reaching the site
+ * between the write and set_trapping would crash the guest (an int3 with no monitor). */
 static void arm(struct mini *m, uint64_t va, uint8_t *saved)
 {
 	struct dt_trap_insn ti;
@@ -149,8 +151,8 @@ static uint64_t trap_openat(struct mini *m, enum dt_sim_flavour f, enum dt_trap_
 
 	mini_open(m, f, trap, vcpus);
 	s = site(m, "__x64_sys_openat");
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m->dom, true), 0); /* before the int3: see arm() */
 	arm(m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m->dom, true), 0);
 	scenario(m, open_scn);
 	wait_trap(m, t);
 	return s;
@@ -172,10 +174,10 @@ static void trap_resume(enum dt_sim_flavour f)
 	mini_open(&m, f, DT_TRAP_INT3, 2);
 	s = site(&m, "__x64_sys_openat");
 	ck_assert_int_eq(dt_sim_snapshot_take(m.h, m.domid, &snap), 0);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0); /* before the int3: see arm() */
 	arm(&m, s, saved);
 	ck_assert_int_eq(dt_sim_snapshot_compare(m.h, snap, &first), 1);
 	ck_assert_uint_eq(first, s);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
 	scenario(&m, open_scn);
 	wait_trap(&m, &t);
 	t0 = mono_ns(); /* after the vCPU posted its trap */
@@ -402,8 +404,8 @@ START_TEST(test_sgdt)
 	ck_assert_uint_eq(ti.len, 5);
 	ck_assert(!memcmp(ti.bytes, "\x0f\x01\x44\x24\xf0", 5));
 	s = site(&m, "__x64_sys_openat");
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0); /* before the int3: see arm() */
 	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
 	scenario(&m, open_scn);
 	wait_trap(&m, &t);
 	ck_assert_int_eq(t.reason, DT_TRAP_DESCRIPTOR);
@@ -480,8 +482,8 @@ START_TEST(test_do_exit_probe)
 
 	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
 	s = site(&m, "do_exit");
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0); /* before the int3: see arm() */
 	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
 	scenario(&m, "proc 600\n600 exit 3\nproc 601\n601 segv\n");
 	for (i = 0; i < 2; i++) {
 		wait_trap(&m, &t);
@@ -522,8 +524,8 @@ static void abort_noreturn(const char *fn, const char *scn)
 
 	mini_open(&m, DT_SIM_FLAVOUR_61, DT_TRAP_INT3, 1);
 	s = site(&m, fn);
+	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0); /* before the int3: see arm() */
 	arm(&m, s, saved);
-	ck_assert_int_eq(dt_hv_sim.set_trapping(m.dom, true), 0);
 	scenario(&m, scn);
 	wait_trap(&m, &t);
 	ck_assert_uint_eq(t.gla, s);
