@@ -61,8 +61,8 @@ static int run(struct dt_hv *hv, struct dt_sim_host *h, int procs, int calls, in
 		if (ki.flavour == DT_SIM_FLAVOUR_66)
 			site += 4;
 		dt_hv_sim.read_va(dom, ki.kernel_cr3, site, &orig, 1);
+		dt_hv_sim.set_trapping(dom, true); /* before the int3, as domtrace does */
 		dt_hv_sim.write_va(dom, ki.kernel_cr3, site, &cc, 1);
-		dt_hv_sim.set_trapping(dom, true);
 	}
 	dt_sim_counters(h, 1, &c0);
 	t0 = now();
