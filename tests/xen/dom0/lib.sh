@@ -404,9 +404,6 @@ wait_for() {
 	return 1
 }
 has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
-# utime PID: user clock ticks of a process; cpu_ticks PID: user + system.
-utime() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # proc_counts PID: "syscr syscw vcsw ivcsw" of a process: its read(2)-family and write(2)-family
 # calls (/proc/PID/io; an event channel's pending read and unmask write count, ioctl and poll do
 # not) and the voluntary and forced context switches of all its threads
